@@ -1,0 +1,121 @@
+//! Shared-heap contention: multi-threaded allocate/free workloads through glibc malloc, jemalloc and
+//! mimalloc, side by side, across thread counts; plus the peak memory of each in a fresh process.
+//! Ids: `contention/<workload>/<allocator>/t<threads>` (throughput: allocator operations);
+//! `stack_control` has the allocator part too (it runs the same code for each, with no allocation).
+//! The memory runs are selected by the filter `contention/memory`.
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use stackheap::allocators::AllocatorKind;
+use stackheap::contention::*;
+use stackheap::machine::available_cores;
+use stackheap::output::{BenchFilter, BenchMode, write_results};
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    std::process::exit(2)
+}
+
+fn measure_memory(threads: &[usize], cores: usize) -> Vec<MemoryEntry> {
+    let exe = std::env::current_exe()
+        .unwrap_or_else(|e| fail(&format!("cannot find this bench binary: {e}")));
+    let idle = peak_rss_of_child(&exe, &[], None).unwrap_or_else(|e| fail(&e));
+    let mut entries = Vec::new();
+    for workload in Workload::ALL {
+        for kind in AllocatorKind::ALL {
+            for &t in threads {
+                let peak = peak_rss_of_child(&exe, &[], Some((workload, kind, t)))
+                    .unwrap_or_else(|e| fail(&e));
+                entries.push(MemoryEntry {
+                    workload: workload.name().into(),
+                    allocator: kind.name().into(),
+                    threads: t,
+                    oversubscribed: t > cores,
+                    rounds: MEMORY_ROUNDS,
+                    peak_rss_bytes: peak,
+                    above_idle_bytes: peak.saturating_sub(idle),
+                });
+            }
+        }
+    }
+    println!(
+        "\npeak resident memory, fresh process per run ({MEMORY_ROUNDS} rounds; idle process: {:.1} MiB)",
+        idle as f64 / 1048576.0
+    );
+    println!(
+        "{:<18} {:>8} {:>10} {:>10} {:>10}",
+        "workload", "threads", "system", "jemalloc", "mimalloc"
+    );
+    for workload in Workload::ALL {
+        for &t in threads {
+            let mib = |kind: AllocatorKind| {
+                entries
+                    .iter()
+                    .find(|e| {
+                        e.workload == workload.name()
+                            && e.allocator == kind.name()
+                            && e.threads == t
+                    })
+                    .map_or(0.0, |e| e.peak_rss_bytes as f64 / 1048576.0)
+            };
+            println!(
+                "{:<18} {:>8} {:>8.1} MiB {:>6.1} MiB {:>6.1} MiB",
+                workload.name(),
+                format!("t{t}"),
+                mib(AllocatorKind::System),
+                mib(AllocatorKind::Jemalloc),
+                mib(AllocatorKind::Mimalloc)
+            );
+        }
+    }
+    entries
+}
+
+fn main() {
+    run_memory_child_if_requested();
+    let mode = BenchMode::current();
+    let filter = BenchFilter::current();
+    let cores = available_cores();
+    let mut threads = thread_counts_from(std::env::var("STACKHEAP_THREADS").ok().as_deref(), cores)
+        .unwrap_or_else(|e| fail(&e));
+    if mode == BenchMode::Test {
+        // `cargo test`: one single-threaded and one oversubscribed run of each, once.
+        threads = vec![1, cores + 1];
+    }
+    let oversubscribed: Vec<String> = threads
+        .iter()
+        .filter(|&&t| t > cores)
+        .map(|t| format!("t{t}"))
+        .collect();
+    if !oversubscribed.is_empty() && mode != BenchMode::List {
+        eprintln!(
+            "note: {} cores available: {} oversubscribed (more threads than cores): read those as time-sharing, not parallel scaling",
+            cores,
+            oversubscribed.join(", ")
+        );
+    }
+
+    let mut c: Criterion = stackheap::criterion().configure_from_args();
+    for workload in Workload::ALL {
+        let mut group = c.benchmark_group(format!("contention/{}", workload.name()));
+        for &t in &threads {
+            group.throughput(Throughput::Elements(workload.ops_per_round(t)));
+            for kind in AllocatorKind::ALL {
+                group.bench_function(BenchmarkId::new(kind.name(), format!("t{t}")), |b| {
+                    b.iter_custom(|rounds| run_named(kind, workload, t, rounds).0)
+                });
+            }
+        }
+        group.finish();
+    }
+    c.final_summary();
+
+    if mode == BenchMode::Bench && filter.selects("contention/memory") {
+        let entries = measure_memory(&threads, cores);
+        match write_results("memory", &entries) {
+            Ok(path) => println!("wrote {}", path.display()),
+            Err(e) => fail(&format!(
+                "could not write target/stackheap/memory.json: {e}"
+            )),
+        }
+    }
+}

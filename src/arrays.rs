@@ -1,0 +1,455 @@
+//! Stack-local arrays against heap blocks from a named allocator: the cost of filling and reading N
+//! bytes on the stack, the same on a fresh heap block (allocate + fill + read + free), the same on a
+//! reused heap block, the first touch of fresh pages, and the hidden stack copy of `Box::new([0; N])`.
+//!
+//! Every workload returns a checksum of what it read, so a body the optimiser deleted is caught by the
+//! unit tests, and every pointer passes through `black_box`, so LLVM cannot delete the `malloc`/`free`
+//! pair (it does, without: a "System" alloc+free then costs 0.34 ns).
+
+use std::alloc::{GlobalAlloc, Layout, handle_alloc_error};
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+/// The sizes measured, in bytes: 8 B and every power of 4 from 16 B to 1 MiB.
+pub const SIZES: [usize; 10] = [8, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
+
+/// Sizes at which first-touch page faults are measured (a fresh block spans many pages).
+pub const FIRST_TOUCH_SIZES: [usize; 3] = [65536, 262144, 1048576];
+
+/// A size as it appears in benchmark ids: zero-padded to 7 digits so ids sort by size.
+pub fn size_label(bytes: usize) -> String {
+    format!("{bytes:07}")
+}
+
+/// Alignment of every heap block. 8, not 16: with `align <= size` glibc serves even 8 B blocks from
+/// plain `malloc` instead of its slower aligned path, as `Box<[u64; N]>` would.
+const BLOCK_ALIGN: usize = 8;
+
+/// Writes a pattern that depends on `seed` into every byte of `bytes`.
+#[inline(always)]
+fn fill(bytes: &mut [MaybeUninit<u8>], seed: u8) {
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        byte.write(seed.wrapping_add(i as u8));
+    }
+}
+
+/// Wrapping sum of the bytes read as little-endian 64-bit words: reads every byte back. Words, not
+/// bytes, so that the read vectorises as the fill does (a byte-wise sum into u64 stays scalar on
+/// baseline x86-64 and would make the read, not the memory, the thing measured).
+#[inline(always)]
+fn checksum(bytes: &[u8]) -> u64 {
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder().iter().map(|&b| u64::from(b)).sum::<u64>();
+    words
+        .map(|w| u64::from_le_bytes(w.try_into().expect("chunks of 8")))
+        .fold(tail, u64::wrapping_add)
+}
+
+/// The checksum every fill-and-read workload must return for `len` (a multiple of 8) bytes filled with
+/// `seed`, computed byte by byte, independently of the workloads' code.
+pub fn expected_checksum(len: usize, seed: u8) -> u64 {
+    (0..len)
+        .map(|i| u64::from(seed.wrapping_add(i as u8)) << (8 * (i % 8)))
+        .fold(0, u64::wrapping_add)
+}
+
+/// `stack_array`: fill a local `[u8; N]`, read it back. No heap involved.
+#[inline(never)]
+pub fn stack_array<const N: usize>(seed: u8) -> u64 {
+    let mut buf = [MaybeUninit::<u8>::uninit(); N];
+    fill(&mut buf, seed);
+    // black_box forces the array into memory and hides its contents from constant folding; passing
+    // the array reference (not a slice) keeps its length N known to the read loop.
+    let buf = black_box(&mut buf);
+    // SAFETY: `fill` initialised every byte.
+    checksum(unsafe { &*(buf as *const [MaybeUninit<u8>; N] as *const [u8; N]) })
+}
+
+/// One heap block of `len` bytes from allocator `A`, freed on drop.
+pub struct HeapBlock<'a, A: GlobalAlloc> {
+    alloc: &'a A,
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+impl<'a, A: GlobalAlloc> HeapBlock<'a, A> {
+    /// Allocates `len` (> 0) uninitialised bytes from `alloc`.
+    #[inline(always)]
+    pub fn new(alloc: &'a A, len: usize) -> Self {
+        let layout = Layout::from_size_align(len, BLOCK_ALIGN).expect("block size fits a Layout");
+        assert!(len > 0, "GlobalAlloc cannot allocate 0 bytes");
+        // SAFETY: non-zero size checked above.
+        let raw = unsafe { alloc.alloc(layout) };
+        // black_box: the pointer escapes, so LLVM must keep the allocation.
+        let ptr = NonNull::new(black_box(raw)).unwrap_or_else(|| handle_alloc_error(layout));
+        Self { alloc, ptr, layout }
+    }
+
+    pub fn len(&self) -> usize {
+        self.layout.size()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The start of the block (its bytes are uninitialised until written).
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Fills the first `len` bytes of the block with a pattern, then reads them back through an opaque
+    /// pointer and returns the checksum. Callers pass a constant `len` so that the loops are compiled
+    /// for a known length, the same in `heap_box`, `heap_reused` and `stack_array`.
+    #[inline(always)]
+    pub fn fill_and_read(&mut self, len: usize, seed: u8) -> u64 {
+        assert!(
+            len <= self.len(),
+            "{len} bytes do not fit a block of {}",
+            self.len()
+        );
+        // SAFETY: the block is `len` bytes we own; MaybeUninit accepts uninitialised memory.
+        let raw = unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), len) };
+        fill(raw, seed);
+        // Only the pointer goes through black_box, so `len` stays a known constant in `heap_box`.
+        let ptr = black_box(self.ptr.as_ptr());
+        // SAFETY: `fill` initialised all `len` bytes.
+        checksum(unsafe { std::slice::from_raw_parts(ptr, len) })
+    }
+
+    /// Writes then reads one byte in each `page`-sized stretch of the block: touches every page once.
+    #[inline(always)]
+    pub fn touch_pages(&mut self, page: usize, seed: u8) -> u64 {
+        // SAFETY: the pointer and length describe our own block.
+        unsafe { touch_pages(self.ptr.as_ptr(), self.len(), page, seed) }
+    }
+}
+
+// SAFETY: a block is uniquely owned memory; it may be freed on another thread because `A: Sync`
+// (freeing on another thread than the allocating one is exactly what contention workloads measure).
+unsafe impl<A: GlobalAlloc + Sync> Send for HeapBlock<'_, A> {}
+
+impl<A: GlobalAlloc> Drop for HeapBlock<'_, A> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: allocated by `self.alloc` with `self.layout`, freed once.
+        unsafe {
+            self.alloc
+                .dealloc(black_box(self.ptr.as_ptr()), self.layout)
+        }
+    }
+}
+
+/// `heap_box`: allocate N bytes from `alloc`, fill, read back, free: every call.
+#[inline(never)]
+pub fn heap_box<A: GlobalAlloc, const N: usize>(alloc: &A, seed: u8) -> u64 {
+    HeapBlock::new(alloc, N).fill_and_read(N, seed)
+}
+
+/// `heap_reused`: fill and read back a heap block allocated once by the caller: the same access as
+/// `heap_box` without the allocation, so the difference between the two is the allocator's cost.
+#[inline(never)]
+pub fn heap_reused<A: GlobalAlloc, const N: usize>(block: &mut HeapBlock<'_, A>, seed: u8) -> u64 {
+    block.fill_and_read(N, seed)
+}
+
+/// The size of a virtual memory page here.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}
+
+/// Writes then reads one byte per page of `len` bytes at `ptr`.
+///
+/// # Safety
+/// `ptr..ptr+len` must be writable memory owned by the caller.
+#[inline(always)]
+unsafe fn touch_pages(ptr: *mut u8, len: usize, page: usize, seed: u8) -> u64 {
+    let ptr = black_box(ptr);
+    for offset in (0..len).step_by(page) {
+        // SAFETY: offset < len.
+        unsafe {
+            ptr.add(offset)
+                .write(seed.wrapping_add((offset / page) as u8))
+        };
+    }
+    let ptr = black_box(ptr);
+    // SAFETY: as above; every byte read was written just before.
+    (0..len)
+        .step_by(page)
+        .map(|offset| u64::from(unsafe { ptr.add(offset).read() }))
+        .sum()
+}
+
+/// The checksum of [`first_touch_fresh`] and friends for `len` bytes.
+pub fn expected_touch_checksum(len: usize, page: usize, seed: u8) -> u64 {
+    (0..len.div_ceil(page))
+        .map(|p| u64::from(seed.wrapping_add(p as u8)))
+        .sum()
+}
+
+/// `first_touch_fresh`: allocate `len` bytes from `alloc`, touch each page once, free. Whether the pages
+/// are really fresh (page-faulted in) depends on whether the allocator recycles them: measure the minor
+/// faults alongside (see [`FaultMeter`]).
+#[inline(never)]
+pub fn first_touch_fresh<A: GlobalAlloc>(alloc: &A, len: usize, page: usize, seed: u8) -> u64 {
+    HeapBlock::new(alloc, len).touch_pages(page, seed)
+}
+
+/// `first_touch_pretouched`: the same page touches on a block whose pages are already resident.
+#[inline(never)]
+pub fn first_touch_pretouched<A: GlobalAlloc>(
+    block: &mut HeapBlock<'_, A>,
+    page: usize,
+    seed: u8,
+) -> u64 {
+    block.touch_pages(page, seed)
+}
+
+/// `first_touch_fresh` on memory straight from the kernel (`mmap`/`munmap`), bypassing every
+/// allocator: each page is faulted in every call. The floor that allocators recycling memory avoid.
+#[inline(never)]
+pub fn first_touch_mmap(len: usize, page: usize, seed: u8) -> u64 {
+    // SAFETY: an anonymous private mapping of `len` bytes, unmapped below; checked for failure.
+    unsafe {
+        let ptr = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert!(ptr != libc::MAP_FAILED, "mmap of {len} bytes failed");
+        let sum = touch_pages(ptr.cast(), len, page, seed);
+        libc::munmap(black_box(ptr), len);
+        sum
+    }
+}
+
+/// Minor page faults of the calling thread so far (`getrusage(RUSAGE_THREAD)`).
+pub fn minor_faults() -> u64 {
+    // SAFETY: getrusage fills a zeroed struct.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0 {
+            return 0;
+        }
+        usage.ru_minflt as u64
+    }
+}
+
+/// Counts minor page faults over every timed run of a benchmark, to report faults per iteration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FaultMeter {
+    pub faults: u64,
+    pub iterations: u64,
+}
+
+impl FaultMeter {
+    /// Runs `body` `iters` times, returns the elapsed time and adds its page faults to the meter.
+    pub fn time(&mut self, iters: u64, mut body: impl FnMut()) -> Duration {
+        let faults_before = minor_faults();
+        let start = Instant::now();
+        for _ in 0..iters {
+            body();
+        }
+        let elapsed = start.elapsed();
+        self.faults += minor_faults() - faults_before;
+        self.iterations += iters;
+        elapsed
+    }
+
+    pub fn per_iteration(&self) -> f64 {
+        self.faults as f64 / self.iterations.max(1) as f64
+    }
+}
+
+/// Writes `seed` to the first and last byte of a freshly created box and reads them back.
+#[inline(always)]
+fn touch_ends(bytes: &mut [u8], seed: u8) -> u64 {
+    let last = bytes.len() - 1;
+    bytes[0] = seed;
+    bytes[last] = seed;
+    let bytes = black_box(bytes);
+    u64::from(bytes[0]) + u64::from(bytes[last])
+}
+
+/// `box_new_large_array`: `Box::new([0u8; N])`, which may build the array on the stack and copy it
+/// (rust-lang/rust#53827). Each variant is its own `#[inline(never)]` function: one function holding
+/// every variant would reserve stack for all of them in debug builds.
+#[inline(never)]
+pub fn box_new_array<const N: usize>(seed: u8) -> u64 {
+    let mut boxed = Box::new([0u8; N]);
+    touch_ends(&mut boxed[..], seed)
+}
+
+/// `box_new_large_zeroed`: `Box::<[u8; N]>::new_zeroed()`: zeroed straight on the heap (calloc).
+#[inline(never)]
+pub fn box_new_zeroed<const N: usize>(seed: u8) -> u64 {
+    // SAFETY: all-zero bytes are a valid [u8; N].
+    let mut boxed = unsafe { Box::<[u8; N]>::new_zeroed().assume_init() };
+    touch_ends(&mut boxed[..], seed)
+}
+
+/// `box_new_large_vec`: `vec![0u8; N].into_boxed_slice()`: calloc, no stack copy.
+#[inline(never)]
+pub fn box_from_vec<const N: usize>(seed: u8) -> u64 {
+    let mut boxed = vec![0u8; N].into_boxed_slice();
+    touch_ends(&mut boxed, seed)
+}
+
+/// Guards against an optimiser deleting the allocation in `heap_box`: with the real `System`
+/// allocator, in this build, `heap_box` (allocate + fill + read + free) must not be faster than
+/// `heap_reused` (fill + read) at 64 B. Returns both times in ns per call (best of several rounds).
+pub fn check_heap_box_allocates() -> Result<(f64, f64), String> {
+    use std::alloc::System;
+    const ROUNDS: usize = 7;
+    const CALLS: u32 = 20_000;
+    let best = |f: &mut dyn FnMut(u8) -> u64| -> f64 {
+        (0..ROUNDS)
+            .map(|_| {
+                let start = Instant::now();
+                for i in 0..CALLS {
+                    black_box(f(i as u8));
+                }
+                start.elapsed().as_secs_f64() * 1e9 / f64::from(CALLS)
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let heap_box_ns = best(&mut |seed| heap_box::<System, 64>(&System, seed));
+    let mut block = HeapBlock::new(&System, 64);
+    let reused_ns = best(&mut |seed| heap_reused::<_, 64>(&mut block, seed));
+    if heap_box_ns < 0.9 * reused_ns {
+        Err(format!(
+            "heap_box/system/0000064 took {heap_box_ns:.2} ns, less than heap_reused/system/0000064 \
+             ({reused_ns:.2} ns): the allocation was optimised away, so the benchmark would not \
+             measure the heap"
+        ))
+    } else {
+        Ok((heap_box_ns, reused_ns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocators::ThreadCountingGlobal as Global;
+    use crate::allocators::{Counting, Counts, Jemalloc, MiMalloc, NamedAllocator, System};
+
+    /// Global allocations made by this thread while running `f`.
+    fn global_allocs_during<R>(f: impl FnOnce() -> R) -> (u64, u64, R) {
+        let (allocs, bytes) = Global::<System>::thread_counts();
+        let result = f();
+        let (allocs_after, bytes_after) = Global::<System>::thread_counts();
+        (allocs_after - allocs, bytes_after - bytes, result)
+    }
+
+    #[test]
+    fn sizes_are_sorted_labels_and_cover_8_bytes_to_1_mib() {
+        assert_eq!(SIZES.first(), Some(&8));
+        assert_eq!(SIZES.last(), Some(&(1 << 20)));
+        let labels: Vec<_> = SIZES.iter().map(|&s| size_label(s)).collect();
+        assert!(labels.is_sorted());
+        assert_eq!(size_label(64), "0000064");
+    }
+
+    #[test]
+    fn stack_array_allocates_nothing_and_reads_what_it_wrote() {
+        let (allocs, _, sum) = global_allocs_during(|| stack_array::<4096>(3));
+        assert_eq!(allocs, 0, "stack_array must not touch the heap");
+        assert_eq!(sum, expected_checksum(4096, 3));
+        assert_eq!(stack_array::<8>(250), expected_checksum(8, 250));
+    }
+
+    fn heap_box_allocates_once_through<A: NamedAllocator>(inner: A) {
+        let counting = Counting::new(inner);
+        let (global, _, sum) = global_allocs_during(|| heap_box::<_, 1024>(&counting, 9));
+        assert_eq!(sum, expected_checksum(1024, 9));
+        let want = Counts {
+            allocs: 1,
+            frees: 1,
+            bytes_allocated: 1024,
+            bytes_freed: 1024,
+        };
+        assert_eq!(counting.counts(), want, "{}", A::KIND);
+        assert_eq!(
+            global,
+            0,
+            "{} heap_box must not use the global allocator",
+            A::KIND
+        );
+    }
+
+    #[test]
+    fn heap_box_allocates_and_frees_once_through_the_named_allocator() {
+        heap_box_allocates_once_through(System);
+        heap_box_allocates_once_through(Jemalloc);
+        heap_box_allocates_once_through(MiMalloc);
+    }
+
+    #[test]
+    fn heap_reused_allocates_nothing_in_its_body() {
+        let counting = Counting::new(Jemalloc);
+        let mut block = HeapBlock::new(&counting, 256);
+        let before = counting.counts();
+        let (global, _, sums) = global_allocs_during(|| {
+            (0..100)
+                .map(|s| heap_reused::<_, 256>(&mut block, s))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(counting.counts().since(before), Counts::default());
+        assert_eq!(global, 1, "only the Vec collecting the results");
+        assert_eq!(sums[7], expected_checksum(256, 7));
+        drop(block);
+        assert!(counting.counts().balanced());
+    }
+
+    #[test]
+    fn first_touch_touches_every_page_of_one_fresh_block() {
+        let page = page_size();
+        let counting = Counting::new(MiMalloc);
+        let sum = first_touch_fresh(&counting, 65536, page, 1);
+        assert_eq!(sum, expected_touch_checksum(65536, page, 1));
+        let c = counting.counts();
+        assert_eq!((c.allocs, c.bytes_allocated, c.frees), (1, 65536, 1));
+
+        let mut block = HeapBlock::new(&counting, 65536);
+        let sum = first_touch_pretouched(&mut block, page, 2);
+        assert_eq!(sum, expected_touch_checksum(65536, page, 2));
+    }
+
+    #[test]
+    fn mmap_first_touch_page_faults_and_skips_the_heap() {
+        let page = page_size();
+        let mut meter = FaultMeter::default();
+        let (allocs, _, _) = global_allocs_during(|| {
+            meter.time(4, || {
+                assert_eq!(
+                    first_touch_mmap(1 << 20, page, 5),
+                    expected_touch_checksum(1 << 20, page, 5)
+                );
+            })
+        });
+        assert_eq!(allocs, 0);
+        assert!(
+            meter.per_iteration() >= 1.0,
+            "a fresh mapping must fault: {meter:?}"
+        );
+        assert_eq!(meter.iterations, 4);
+    }
+
+    #[test]
+    fn box_variants_allocate_one_block_of_n_bytes() {
+        const N: usize = 65536;
+        let (allocs, bytes, sum) = global_allocs_during(|| box_new_array::<N>(4));
+        assert_eq!((allocs, bytes, sum), (1, N as u64, 8));
+        let (allocs, bytes, sum) = global_allocs_during(|| box_new_zeroed::<N>(4));
+        assert_eq!((allocs, bytes, sum), (1, N as u64, 8));
+        let (allocs, bytes, sum) = global_allocs_during(|| box_from_vec::<N>(4));
+        assert_eq!((allocs, bytes, sum), (1, N as u64, 8));
+    }
+}

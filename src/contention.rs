@@ -1,0 +1,680 @@
+//! Shared-heap contention: threads have their own stacks but share one heap. Multi-threaded
+//! allocate/free workloads, each run through one named allocator, and the runner that times them
+//! without timing thread start-up.
+//!
+//! Every allocation a workload makes goes through the allocator it is given: blocks are
+//! [`HeapBlock`]s of that allocator and every table or batch is an `allocator_api2` `Vec` in it.
+
+use crate::allocators::{AllocatorKind, Api2, Jemalloc, MiMalloc, NamedAllocator, System};
+use crate::arrays::HeapBlock;
+use allocator_api2::vec::Vec as AVec;
+use std::alloc::GlobalAlloc;
+use std::hint::black_box;
+use std::io::Write;
+use std::sync::Barrier;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant};
+
+/// The workloads, in the order benches and reports list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// Each thread replaces random blocks of its own working set: no object crosses threads.
+    LocalChurn,
+    /// Threads in a ring: each allocates batches and hands them to the next, which frees them.
+    CrossThreadFree,
+    /// Random slot replacement on slots first filled by another thread (larson).
+    Larson,
+    /// `local_churn`'s random choices and writes on a stack buffer: no allocator at all.
+    StackControl,
+    /// A rayon pool mapping items to freshly allocated buffers and collecting them.
+    RayonCollect,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 5] = [
+        Self::LocalChurn,
+        Self::CrossThreadFree,
+        Self::Larson,
+        Self::StackControl,
+        Self::RayonCollect,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::LocalChurn => "local_churn",
+            Self::CrossThreadFree => "cross_thread_free",
+            Self::Larson => "larson",
+            Self::StackControl => "stack_control",
+            Self::RayonCollect => "rayon_collect",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Self::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// Allocator operations (allocations + frees) one round performs, over all `threads`.
+    /// `stack_control` counts the operations it stands in for, so its line is read on the same scale.
+    pub const fn ops_per_round(self, threads: usize) -> u64 {
+        let threads = threads as u64;
+        match self {
+            Self::LocalChurn | Self::Larson | Self::StackControl => {
+                2 * REPLACEMENTS_PER_ROUND as u64 * threads
+            }
+            Self::CrossThreadFree => 2 * BATCH as u64 * threads,
+            Self::RayonCollect => 2 * RAYON_ITEMS as u64,
+        }
+    }
+
+    /// Runs `rounds` rounds with `threads` threads through `alloc`; returns the elapsed time from
+    /// the earliest worker start to the latest worker end, and a checksum of the work.
+    pub fn run<A: GlobalAlloc + Sync>(
+        self,
+        alloc: &A,
+        threads: usize,
+        rounds: u64,
+    ) -> (Duration, u64) {
+        match self {
+            Self::LocalChurn => local_churn(alloc, threads, rounds),
+            Self::CrossThreadFree => cross_thread_free(alloc, threads, rounds),
+            Self::Larson => larson(alloc, threads, rounds),
+            Self::StackControl => stack_control(threads, rounds),
+            Self::RayonCollect => rayon_collect(alloc, threads, rounds),
+        }
+    }
+}
+
+/// Blocks each `local_churn`/`larson` thread keeps alive.
+pub const SLOTS: usize = 512;
+/// Free + allocate pairs per thread per round.
+pub const REPLACEMENTS_PER_ROUND: usize = 1000;
+/// Objects per hand-over in `cross_thread_free`: one channel message carries this many allocations.
+pub const BATCH: usize = 4096;
+/// Size of each `cross_thread_free` object (xmalloc-test's size class).
+pub const CROSS_OBJECT_BYTES: usize = 64;
+/// Items each `rayon_collect` round maps to a fresh buffer.
+pub const RAYON_ITEMS: usize = 4096;
+
+/// xorshift64*: a tiny deterministic generator, the same sequence for every allocator.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    #[inline(always)]
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    #[inline(always)]
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// 16..=1024 bytes, skewed toward small: a size class 16 << k with k geometric (half the blocks
+    /// are 16..31 B, a quarter 32..63 B, ...), plus a uniform offset within the class.
+    #[inline(always)]
+    pub fn small_size(&mut self) -> usize {
+        let r = self.next_u64();
+        let class = (r.trailing_ones() as usize).min(6);
+        let base = 16 << class;
+        (base + (r >> 32) as usize % base).min(1024)
+    }
+
+    /// 8..=1000 bytes, uniform (larson's range).
+    #[inline(always)]
+    pub fn larson_size(&mut self) -> usize {
+        8 + self.below(993)
+    }
+}
+
+/// Writes to a fresh block: its first word and its last byte, so the allocation is really used
+/// without turning the workload into a memset benchmark.
+#[inline(always)]
+fn write_block(block: &mut HeapBlock<'_, impl GlobalAlloc>, value: u64) -> u64 {
+    let len = block.len();
+    let ptr = black_box(block.as_mut_ptr());
+    // SAFETY: blocks are at least 8 bytes; both writes are inside the block.
+    unsafe {
+        ptr.cast::<u64>().write_unaligned(value);
+        ptr.add(len - 1).write(value as u8);
+        ptr.cast::<u64>().read_unaligned() + u64::from(ptr.add(len - 1).read())
+    }
+}
+
+/// Starts `threads` workers, each with state made by `setup(i)` before a barrier; after the barrier
+/// each worker records its own start, runs `work`, and records its own end. Returns the latest end
+/// minus the earliest start (thread start-up and setup are not timed; a late-woken main thread cannot
+/// distort it) and the sum of the workers' results. State is dropped after the end is recorded.
+pub fn run_workers<S, Setup, Work>(threads: usize, setup: Setup, work: Work) -> (Duration, u64)
+where
+    Setup: Fn(usize) -> S + Sync,
+    Work: Fn(usize, &mut S) -> u64 + Sync,
+{
+    let barrier = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (barrier, setup, work) = (&barrier, &setup, &work);
+                scope.spawn(move || {
+                    let mut state = setup(i);
+                    barrier.wait();
+                    let start = Instant::now();
+                    let result = work(i, &mut state);
+                    let end = Instant::now();
+                    drop(state);
+                    (start, end, result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("contention worker panicked"))
+            .collect()
+    });
+    let start = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("at least one thread");
+    let end = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("at least one thread");
+    (end - start, spans.iter().map(|s| s.2).sum())
+}
+
+type Slots<'a, A> = AVec<HeapBlock<'a, A>, Api2<'a, A>>;
+
+fn fill_slots<'a, A: GlobalAlloc>(
+    alloc: &'a A,
+    rng: &mut Rng,
+    size: fn(&mut Rng) -> usize,
+) -> Slots<'a, A> {
+    let mut slots = AVec::with_capacity_in(SLOTS, Api2(alloc));
+    for i in 0..SLOTS {
+        let mut block = HeapBlock::new(alloc, size(rng));
+        write_block(&mut block, i as u64);
+        slots.push(block);
+    }
+    slots
+}
+
+/// Replaces random slots: free one block, allocate another of `size(rng)` bytes, write to it.
+#[inline(always)]
+fn replace_randomly<'a, A: GlobalAlloc>(
+    alloc: &'a A,
+    slots: &mut Slots<'a, A>,
+    rng: &mut Rng,
+    rounds: u64,
+    size: fn(&mut Rng) -> usize,
+) -> u64 {
+    let mut sum = 0u64;
+    for _ in 0..rounds * REPLACEMENTS_PER_ROUND as u64 {
+        let slot = rng.below(SLOTS);
+        let mut block = HeapBlock::new(alloc, size(rng));
+        sum = sum.wrapping_add(write_block(&mut block, slot as u64));
+        // The assignment frees the old block.
+        slots[slot] = block;
+    }
+    sum
+}
+
+/// `local_churn`: each thread fills its own working set, then replaces random blocks with new ones of
+/// random small size. Only the allocator's shared state is shared.
+pub fn local_churn<A: GlobalAlloc + Sync>(
+    alloc: &A,
+    threads: usize,
+    rounds: u64,
+) -> (Duration, u64) {
+    run_workers(
+        threads,
+        |i| {
+            let mut rng = Rng::new(i as u64 + 1);
+            let slots = fill_slots(alloc, &mut rng, Rng::small_size);
+            (rng, slots)
+        },
+        |_, (rng, slots)| replace_randomly(alloc, slots, rng, rounds, Rng::small_size),
+    )
+}
+
+/// `larson`: like `local_churn` with larson's 8..1000 B sizes, but each thread's slots were first
+/// filled by another thread (thread i+1 fills thread i's slots before the barrier; with one thread,
+/// the main thread fills them), so the first frees of every slot are remote.
+pub fn larson<A: GlobalAlloc + Sync>(alloc: &A, threads: usize, rounds: u64) -> (Duration, u64) {
+    let filled: Vec<std::sync::Mutex<Option<Slots<'_, A>>>> =
+        (0..threads).map(|_| std::sync::Mutex::new(None)).collect();
+    if threads == 1 {
+        *filled[0].lock().expect("not poisoned") =
+            Some(fill_slots(alloc, &mut Rng::new(99), Rng::larson_size));
+    }
+    let handed_over = Barrier::new(threads);
+    run_workers(
+        threads,
+        |i| {
+            if threads > 1 {
+                let owner = (i + threads - 1) % threads;
+                let slots = fill_slots(alloc, &mut Rng::new(100 + i as u64), Rng::larson_size);
+                *filled[owner].lock().expect("not poisoned") = Some(slots);
+                handed_over.wait();
+            }
+            let slots = filled[i]
+                .lock()
+                .expect("not poisoned")
+                .take()
+                .expect("slots filled");
+            (Rng::new(i as u64 + 1), slots)
+        },
+        |_, (rng, slots)| replace_randomly(alloc, slots, rng, rounds, Rng::larson_size),
+    )
+}
+
+/// `stack_control`: `local_churn`'s per-operation work (random slot, random size, two writes) on a
+/// stack buffer: no allocator at all, so it scales with the cores alone. The ideal line.
+pub fn stack_control(threads: usize, rounds: u64) -> (Duration, u64) {
+    run_workers(
+        threads,
+        |i| Rng::new(i as u64 + 1),
+        |_, rng| {
+            const SLOT_BYTES: usize = 1024;
+            let mut arena = [0u8; 64 * SLOT_BYTES];
+            let mut sum = 0u64;
+            for _ in 0..rounds * REPLACEMENTS_PER_ROUND as u64 {
+                let slot = rng.below(64);
+                let size = rng.small_size();
+                let block = &mut black_box(&mut arena)[slot * SLOT_BYTES..slot * SLOT_BYTES + size];
+                block[..8].copy_from_slice(&(slot as u64).to_ne_bytes());
+                block[size - 1] = slot as u8;
+                let block = black_box(block);
+                sum = sum.wrapping_add(u64::from(block[0]) + u64::from(block[size - 1]));
+            }
+            sum
+        },
+    )
+}
+
+type Batch<'a, A> = AVec<HeapBlock<'a, A>, Api2<'a, A>>;
+
+/// `cross_thread_free`: the threads form a ring; each round every thread allocates a batch of
+/// [`BATCH`] 64 B objects, writes to them, hands the batch to the next thread in one message, and frees
+/// the batch it receives from the previous one. With two or more threads every free is remote; with
+/// one thread the ring closes on itself and the frees are local (the single-thread baseline).
+pub fn cross_thread_free<A: GlobalAlloc + Sync>(
+    alloc: &A,
+    threads: usize,
+    rounds: u64,
+) -> (Duration, u64) {
+    // One mailbox per thread; the batch, not each object, is the message.
+    type Mailbox<'a, A> = (SyncSender<Batch<'a, A>>, Receiver<Batch<'a, A>>);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
+        .map(|_| -> Mailbox<'_, A> { sync_channel(1) })
+        .unzip();
+    let receivers: Vec<_> = receivers
+        .into_iter()
+        .map(|r| std::sync::Mutex::new(Some(r)))
+        .collect();
+    run_workers(
+        threads,
+        |i| {
+            let next = senders[(i + 1) % threads].clone();
+            let inbox = receivers[i]
+                .lock()
+                .expect("not poisoned")
+                .take()
+                .expect("one inbox each");
+            (next, inbox)
+        },
+        |_, (next, inbox)| {
+            let mut sum = 0u64;
+            for round in 0..rounds {
+                let mut batch = AVec::with_capacity_in(BATCH, Api2(alloc));
+                for j in 0..BATCH {
+                    let mut block = HeapBlock::new(alloc, CROSS_OBJECT_BYTES);
+                    sum = sum.wrapping_add(write_block(&mut block, round ^ j as u64));
+                    batch.push(block);
+                }
+                next.send(batch).expect("the next thread is alive");
+                // Dropping the received batch frees objects another thread allocated.
+                drop(inbox.recv().expect("the previous thread is alive"));
+            }
+            sum
+        },
+    )
+}
+
+/// `rayon_collect`: a rayon pool of `threads` threads maps [`RAYON_ITEMS`] items to freshly allocated
+/// buffers (16..1024 B, in `alloc`) and collects them into a vector, every round; the next round's
+/// collect drops the previous buffers. Timed inside the pool, around all rounds.
+pub fn rayon_collect<A: GlobalAlloc + Sync>(
+    alloc: &A,
+    threads: usize,
+    rounds: u64,
+) -> (Duration, u64) {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool of the requested size");
+    let sizes: Vec<usize> = {
+        let mut rng = Rng::new(7);
+        (0..RAYON_ITEMS).map(|_| rng.small_size()).collect()
+    };
+    // Output capacity reserved outside the timed region, so that each round's collect allocates
+    // nothing but the items themselves.
+    let mut out: Vec<HeapBlock<'_, A>> = Vec::with_capacity(RAYON_ITEMS);
+    pool.install(|| {
+        let start = Instant::now();
+        let mut sum = 0u64;
+        for round in 0..rounds {
+            sizes
+                .par_iter()
+                .enumerate()
+                .map(|(i, &size)| {
+                    let mut block = HeapBlock::new(alloc, size);
+                    write_block(&mut block, round ^ i as u64);
+                    block
+                })
+                .collect_into_vec(&mut out);
+            sum = sum.wrapping_add(out.len() as u64);
+        }
+        let elapsed = start.elapsed();
+        out.clear();
+        (elapsed, sum)
+    })
+}
+
+/// The thread counts to run: `STACKHEAP_THREADS` (comma-separated, e.g. `1,2,16`) or powers of two
+/// from 1 to twice the available cores.
+pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize>, String> {
+    let Some(value) = value else {
+        return Ok(std::iter::successors(Some(1usize), |t| Some(t * 2))
+            .take_while(|&t| t <= 2 * cores.max(1))
+            .collect());
+    };
+    value
+        .split(',')
+        .map(|item| match item.trim().parse::<usize>() {
+            Ok(t) if (1..=1024).contains(&t) => Ok(t),
+            _ => Err(format!(
+                "STACKHEAP_THREADS: '{}' is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16",
+                item.trim()
+            )),
+        })
+        .collect()
+}
+
+/// Runs `workload` through the allocator named `kind`.
+pub fn run_named(
+    kind: AllocatorKind,
+    workload: Workload,
+    threads: usize,
+    rounds: u64,
+) -> (Duration, u64) {
+    match kind {
+        AllocatorKind::System => workload.run(System::get(), threads, rounds),
+        AllocatorKind::Jemalloc => workload.run(Jemalloc::get(), threads, rounds),
+        AllocatorKind::Mimalloc => workload.run(MiMalloc::get(), threads, rounds),
+    }
+}
+
+/// The environment variable that turns a bench process into a memory-measurement child.
+const MEMORY_CHILD_ENV: &str = "STACKHEAP_MEMORY_CHILD";
+/// Rounds each memory child runs.
+pub const MEMORY_ROUNDS: u64 = 20;
+
+/// One row of `target/stackheap/memory.json`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MemoryEntry {
+    pub workload: String,
+    pub allocator: String,
+    pub threads: usize,
+    /// More threads than available cores.
+    pub oversubscribed: bool,
+    pub rounds: u64,
+    /// Peak resident set of a fresh child process that ran only this workload (`ru_maxrss`).
+    pub peak_rss_bytes: u64,
+    /// `peak_rss_bytes` minus the peak of the same child doing nothing: what the workload added.
+    pub above_idle_bytes: u64,
+}
+
+/// Measures the peak resident memory of a fresh child process (this executable, re-run with `args`)
+/// that runs `workload` through `kind` and exits; `None` runs nothing, for the idle baseline.
+///
+/// The child reports its own `VmHWM` (peak RSS of its address space): `ru_maxrss` from `wait4` would
+/// include the parent's memory, copied at fork before the child's exec.
+pub fn peak_rss_of_child(
+    exe: &std::path::Path,
+    args: &[String],
+    run: Option<(Workload, AllocatorKind, usize)>,
+) -> Result<u64, String> {
+    let spec = run.map_or("idle".into(), |(w, k, t)| {
+        format!("{}:{}:{t}", w.name(), k.name())
+    });
+    let output = std::process::Command::new(exe)
+        .args(args)
+        .env(MEMORY_CHILD_ENV, &spec)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start the memory child for {spec}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let peak = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(PEAK_PREFIX)?.trim().parse::<u64>().ok());
+    match (output.status.success(), peak) {
+        (true, Some(kib)) => Ok(kib * 1024),
+        _ => Err(format!(
+            "the memory child for {spec} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+    }
+}
+
+const PEAK_PREFIX: &str = "stackheap-peak-rss-kib=";
+
+/// Peak resident set of this process so far, in KiB (`VmHWM` in `/proc/self/status`).
+pub fn own_peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// In a memory child (started by [`peak_rss_of_child`]), runs the workload and exits; otherwise does
+/// nothing. Call it first thing in `main` of the contention bench.
+pub fn run_memory_child_if_requested() {
+    let Ok(spec) = std::env::var(MEMORY_CHILD_ENV) else {
+        return;
+    };
+    let report_and_exit = || -> ! {
+        // Straight to the handle: println! would be captured when the child is a libtest binary.
+        let peak = own_peak_rss_kib().unwrap_or(0);
+        let _ = writeln!(std::io::stdout(), "{PEAK_PREFIX}{peak}");
+        std::process::exit(0)
+    };
+    if spec == "idle" {
+        report_and_exit();
+    }
+    let mut parts = spec.split(':');
+    let parsed = (|| {
+        let workload = Workload::from_name(parts.next()?)?;
+        let kind: AllocatorKind = parts.next()?.parse().ok()?;
+        let threads: usize = parts.next()?.parse().ok()?;
+        Some((workload, kind, threads))
+    })();
+    let Some((workload, kind, threads)) = parsed else {
+        let _ = writeln!(std::io::stderr(), "error: bad {MEMORY_CHILD_ENV} '{spec}'");
+        std::process::exit(3);
+    };
+    black_box(run_named(kind, workload, threads, MEMORY_ROUNDS));
+    report_and_exit();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocators::Counting;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+
+    #[test]
+    fn every_workload_frees_everything_it_allocates_through_the_named_allocator() {
+        for workload in Workload::ALL {
+            for threads in [1, 3] {
+                let counting = Counting::new(MiMalloc);
+                let (elapsed, sum) = workload.run(&counting, threads, 2);
+                let c = counting.counts();
+                assert!(c.balanced(), "{} t{threads}: {c:?}", workload.name());
+                assert!(sum > 0 && elapsed > Duration::ZERO, "{}", workload.name());
+                if workload == Workload::StackControl {
+                    assert_eq!(c.allocs, 0, "stack_control must not touch the heap");
+                } else {
+                    // Each round really allocates: at least one block per replacement / object / item.
+                    let per_round = workload.ops_per_round(threads) / 2;
+                    assert!(
+                        c.allocs >= 2 * per_round,
+                        "{} t{threads}: {c:?}",
+                        workload.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ops_per_round_counts_allocations_and_frees() {
+        let counting = Counting::new(Jemalloc);
+        local_churn(&counting, 2, 3);
+        let c = counting.counts();
+        // 3 rounds of replacements (one alloc + one free each), plus setup: SLOTS blocks + the table.
+        let setup = 2 * (SLOTS as u64 + 1);
+        assert_eq!(
+            c.allocs + c.frees,
+            3 * Workload::LocalChurn.ops_per_round(2) + 2 * setup
+        );
+    }
+
+    /// Records which thread allocated each block, and counts frees made by another thread.
+    struct ThreadTracking<A> {
+        inner: A,
+        owners: Mutex<HashMap<usize, ThreadId>>,
+        remote_frees: std::sync::atomic::AtomicU64,
+        local_frees: std::sync::atomic::AtomicU64,
+    }
+
+    unsafe impl<A: GlobalAlloc> GlobalAlloc for ThreadTracking<A> {
+        unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+            let ptr = unsafe { self.inner.alloc(layout) };
+            self.owners
+                .lock()
+                .unwrap()
+                .insert(ptr as usize, std::thread::current().id());
+            ptr
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            let owner = self.owners.lock().unwrap().remove(&(ptr as usize));
+            let counter = if owner == Some(std::thread::current().id()) {
+                &self.local_frees
+            } else {
+                &self.remote_frees
+            };
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            unsafe { self.inner.dealloc(ptr, layout) }
+        }
+    }
+
+    fn tracking() -> ThreadTracking<System> {
+        ThreadTracking {
+            inner: System,
+            owners: Mutex::new(HashMap::new()),
+            remote_frees: 0.into(),
+            local_frees: 0.into(),
+        }
+    }
+
+    #[test]
+    fn cross_thread_free_frees_every_object_on_another_thread() {
+        for threads in [2, 4] {
+            let alloc = tracking();
+            cross_thread_free(&alloc, threads, 3);
+            let remote = alloc.remote_frees.into_inner();
+            assert_eq!(alloc.local_frees.into_inner(), 0, "t{threads}");
+            // Objects plus the batch vectors that carry them.
+            assert_eq!(remote, (threads * 3 * (BATCH + 1)) as u64, "t{threads}");
+        }
+    }
+
+    #[test]
+    fn larson_first_frees_are_remote_and_local_churn_never_crosses_threads() {
+        let alloc = tracking();
+        larson(&alloc, 2, 1);
+        // Every slot was filled by another thread; most are replaced (remote free), the rest are
+        // freed at the end by their new owner (still remote).
+        assert!(alloc.remote_frees.into_inner() >= SLOTS as u64);
+        let alloc = tracking();
+        local_churn(&alloc, 2, 1);
+        assert_eq!(alloc.remote_frees.into_inner(), 0);
+    }
+
+    #[test]
+    fn workers_run_with_more_threads_than_cores() {
+        let cores = crate::machine::available_cores();
+        let (_, sum) = stack_control(2 * cores + 1, 1);
+        assert!(sum > 0);
+        let counting = Counting::new(System);
+        cross_thread_free(&counting, 2 * cores + 1, 1);
+        assert!(counting.counts().balanced());
+    }
+
+    #[test]
+    fn memory_child_reports_a_peak_above_the_idle_process() {
+        // This test binary is the child: the child entry below runs the workload and exits.
+        let exe = std::env::current_exe().unwrap();
+        let args = ["contention::tests::memory_child_entry", "--exact"].map(String::from);
+        let idle = peak_rss_of_child(&exe, &args, None).unwrap();
+        let busy = peak_rss_of_child(
+            &exe,
+            &args,
+            Some((Workload::CrossThreadFree, AllocatorKind::Jemalloc, 2)),
+        )
+        .unwrap();
+        assert!(idle > 0 && busy > idle, "idle {idle} B, busy {busy} B");
+    }
+
+    #[test]
+    fn memory_child_entry() {
+        run_memory_child_if_requested();
+    }
+
+    #[test]
+    fn sizes_stay_in_range_and_skew_small() {
+        let mut rng = Rng::new(1);
+        let sizes: Vec<usize> = (0..10_000).map(|_| rng.small_size()).collect();
+        assert!(sizes.iter().all(|&s| (16..=1024).contains(&s)));
+        assert!(sizes.iter().filter(|&&s| s < 32).count() > 4000);
+        assert!(
+            (0..10_000)
+                .map(|_| rng.larson_size())
+                .all(|s| (8..=1000).contains(&s))
+        );
+    }
+
+    #[test]
+    fn thread_counts_default_to_powers_of_two_up_to_twice_the_cores() {
+        assert_eq!(thread_counts_from(None, 2), Ok(vec![1, 2, 4]));
+        assert_eq!(thread_counts_from(None, 64).unwrap().last(), Some(&128));
+        assert_eq!(thread_counts_from(Some("1, 2,16"), 2), Ok(vec![1, 2, 16]));
+        let err = thread_counts_from(Some("1,two"), 2).unwrap_err();
+        assert!(err.starts_with("STACKHEAP_THREADS: 'two' is not a thread count"));
+        assert!(thread_counts_from(Some("0"), 2).is_err());
+    }
+}

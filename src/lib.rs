@@ -1,0 +1,42 @@
+//! stackheap measures what the stack and the heap really cost on the machine it runs on.
+//!
+//! - [`arrays`]: stack-local arrays against heap blocks from glibc malloc, jemalloc and mimalloc, by
+//!   size; first-touch page faults; the hidden stack copy of `Box::new([0; N])`.
+//! - [`contention`]: threads with their own stacks sharing one heap: local churn, cross-thread frees,
+//!   larson, a stack-only control and a rayon job, through each allocator, across thread counts.
+//! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
+//!   a child process, against `usable stack / bytes per level`.
+//!
+//! Workloads are plain functions, each unit-tested for what it computes and what it allocates; the
+//! bench files in `benches/` only choose parameters and hand workloads to Criterion. Results land in
+//! Criterion's `target/criterion/` and the suite's own `target/stackheap/`.
+
+pub mod allocators;
+pub mod arrays;
+pub mod contention;
+pub mod depth;
+pub mod machine;
+pub mod output;
+
+use std::time::Duration;
+
+/// The Criterion settings every bench of the suite starts from, before command-line flags apply.
+///
+/// Short warm-up and measurement keep a full `cargo bench` within minutes on a 2-core machine; pass
+/// `--warm-up-time`, `--measurement-time` and `--sample-size` for publication-quality numbers. Plots
+/// are off by default (Criterion's plotters backend costs 3-5 s per benchmark here, longer than the
+/// measurement; the suite's report draws its own charts): `--plotting-backend plotters` turns them on.
+pub fn criterion() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1200))
+        .sample_size(50)
+        .without_plots()
+}
+
+// Test binaries count allocations per thread through the global allocator, so tests can prove that a
+// workload allocates nothing (or exactly one block) through it.
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: allocators::ThreadCountingGlobal<std::alloc::System> =
+    allocators::ThreadCountingGlobal(std::alloc::System);

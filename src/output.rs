@@ -1,0 +1,246 @@
+//! Where the suite writes its own results (`target/stackheap/`), how it writes them (versioned JSON,
+//! written to a temporary file and renamed so that a failure never leaves half a file), and in which
+//! mode a bench binary was started.
+
+use crate::machine::Machine;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of every JSON file the suite writes; bumped when a field changes meaning or disappears.
+pub const SCHEMA: u32 = 1;
+
+/// The target directory: `CARGO_TARGET_DIR` when set, else the `target/` that holds the running
+/// executable (bench and test binaries live in `target/<profile>/deps/`), else `./target`.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .find(|dir| dir.file_name().is_some_and(|n| n == "deps"))
+                .and_then(|deps| deps.parent()?.parent())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// `target/stackheap/`, where the suite's own result files go.
+pub fn results_dir() -> PathBuf {
+    target_dir().join("stackheap")
+}
+
+/// A result file: schema version, what it holds, the machine it came from, and its entries.
+#[derive(Serialize)]
+pub struct ResultFile<'a, E: Serialize> {
+    pub schema: u32,
+    pub kind: &'a str,
+    pub machine: Machine,
+    pub entries: &'a [E],
+}
+
+/// Writes `entries` as `target/stackheap/<name>.json` and returns the path.
+pub fn write_results<E: Serialize>(name: &str, entries: &[E]) -> std::io::Result<PathBuf> {
+    let file = ResultFile {
+        schema: SCHEMA,
+        kind: name,
+        machine: Machine::current(),
+        entries,
+    };
+    let path = results_dir().join(format!("{name}.json"));
+    let json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+    write_atomically(&path, &json)?;
+    Ok(path)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see the old
+/// file or the new one, never a half-written one, and a failure leaves the old file in place.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// How a Criterion bench binary was started, decided from its arguments the way Criterion decides:
+/// `cargo bench` passes `--bench`; `cargo test` does not (or passes `--test`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchMode {
+    /// Full measurement (`cargo bench`).
+    Bench,
+    /// Each benchmark runs once to check it works (`cargo test`, `cargo bench -- --test`).
+    Test,
+    /// Only names are printed (`--list`).
+    List,
+}
+
+impl BenchMode {
+    pub fn from_args<S: AsRef<str>>(args: &[S]) -> BenchMode {
+        let has = |flag: &str| args.iter().any(|a| a.as_ref() == flag);
+        if has("--list") {
+            BenchMode::List
+        } else if !has("--bench") || has("--test") {
+            BenchMode::Test
+        } else {
+            BenchMode::Bench
+        }
+    }
+
+    pub fn current() -> BenchMode {
+        Self::from_args(&std::env::args().collect::<Vec<_>>())
+    }
+}
+
+/// Criterion flags that take a value (the value is not a benchmark filter).
+const VALUE_FLAGS: [&str; 19] = [
+    "--color",
+    "-c",
+    "--save-baseline",
+    "-s",
+    "--baseline",
+    "-b",
+    "--baseline-lenient",
+    "--format",
+    "--profile-time",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--plotting-backend",
+    "--output-format",
+];
+
+/// The benchmark filter a bench binary was given, read the way Criterion reads it, so that work done
+/// outside Criterion (overflow probes, memory runs) follows the same filter as the timed benchmarks.
+#[derive(Clone, Debug)]
+pub enum BenchFilter {
+    All,
+    Regex(regex::Regex),
+    Exact(String),
+    Nothing,
+}
+
+impl BenchFilter {
+    pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<BenchFilter, String> {
+        let mut positional = None;
+        let mut exact = false;
+        let mut ignored = false;
+        let mut skip_value = false;
+        for arg in args.iter().skip(1).map(AsRef::as_ref) {
+            if skip_value {
+                skip_value = false;
+            } else if arg == "--exact" {
+                exact = true;
+            } else if arg == "--ignored" {
+                ignored = true;
+            } else if VALUE_FLAGS.contains(&arg) {
+                skip_value = true;
+            } else if !arg.starts_with('-') && positional.is_none() {
+                positional = Some(arg.to_owned());
+            }
+        }
+        Ok(match positional {
+            _ if ignored => BenchFilter::Nothing,
+            None => BenchFilter::All,
+            Some(text) if exact => BenchFilter::Exact(text),
+            Some(text) => BenchFilter::Regex(
+                regex::Regex::new(&text)
+                    .map_err(|e| format!("filter '{text}' is not a regular expression: {e}"))?,
+            ),
+        })
+    }
+
+    /// The filter of the running binary; a bad regex is one line and exit code 2.
+    pub fn current() -> BenchFilter {
+        Self::from_args(&std::env::args().collect::<Vec<_>>()).unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        })
+    }
+
+    pub fn selects(&self, id: &str) -> bool {
+        match self {
+            BenchFilter::All => true,
+            BenchFilter::Regex(re) => re.is_match(id),
+            BenchFilter::Exact(exact) => exact == id,
+            BenchFilter::Nothing => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_mode_follows_criterion_rules() {
+        assert_eq!(BenchMode::from_args(&["x", "--bench"]), BenchMode::Bench);
+        assert_eq!(
+            BenchMode::from_args(&["x", "--bench", "--quick"]),
+            BenchMode::Bench
+        );
+        assert_eq!(BenchMode::from_args(&["x"]), BenchMode::Test);
+        assert_eq!(
+            BenchMode::from_args(&["x", "--bench", "--test"]),
+            BenchMode::Test
+        );
+        assert_eq!(
+            BenchMode::from_args(&["x", "--bench", "--list"]),
+            BenchMode::List
+        );
+    }
+
+    #[test]
+    fn filter_is_the_first_positional_argument_that_is_not_a_flag_value() {
+        let f =
+            BenchFilter::from_args(&["x", "--bench", "--save-baseline", "main", "depth"]).unwrap();
+        assert!(f.selects("stack_depth/overflow") && !f.selects("contention/larson"));
+        let f = BenchFilter::from_args(&["x", "--bench", "--quick", "--noplot"]).unwrap();
+        assert!(f.selects("anything"));
+        let f = BenchFilter::from_args(&["x", "--exact", "a/b"]).unwrap();
+        assert!(f.selects("a/b") && !f.selects("a/bc"));
+        assert!(
+            !BenchFilter::from_args(&["x", "--ignored"])
+                .unwrap()
+                .selects("a")
+        );
+        let err = BenchFilter::from_args(&["x", "("]).unwrap_err();
+        assert!(err.starts_with("filter '(' is not a regular expression"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("stackheap-out-{}", std::process::id()));
+        let path = dir.join("x.json");
+        write_atomically(&path, b"old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn target_dir_of_a_test_binary_is_the_cargo_target() {
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            assert!(target_dir().join("debug").is_dir() || target_dir().join("release").is_dir());
+        }
+    }
+}
