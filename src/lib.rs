@@ -6,6 +6,8 @@
 //!   larson, a stack-only control and a rayon job, through each allocator, across thread counts.
 //! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
 //!   a child process, against `usable stack / bytes per level`.
+//! - [`results`], [`report`], [`compare`]: reading results back, rendering reports (HTML, Markdown,
+//!   JSON for CI tools) and the regression verdict against a saved baseline.
 //!
 //! Workloads are plain functions, each unit-tested for what it computes and what it allocates; the
 //! bench files in `benches/` only choose parameters and hand workloads to Criterion. Results land in
@@ -13,10 +15,13 @@
 
 pub mod allocators;
 pub mod arrays;
+pub mod compare;
 pub mod contention;
 pub mod depth;
 pub mod machine;
 pub mod output;
+pub mod report;
+pub mod results;
 
 use std::time::Duration;
 

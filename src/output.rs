@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 /// Version of every JSON file the suite writes; bumped when a field changes meaning or disappears.
 pub const SCHEMA: u32 = 1;
 
-/// The target directory: `CARGO_TARGET_DIR` when set, else the `target/` that holds the running
-/// executable (bench and test binaries live in `target/<profile>/deps/`), else `./target`.
+/// The target directory: `CARGO_TARGET_DIR` when set, else the cargo target directory that holds the
+/// running executable (the ancestor with cargo's `CACHEDIR.TAG`), else `./target`.
 pub fn target_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         return PathBuf::from(dir);
@@ -20,8 +20,7 @@ pub fn target_dir() -> PathBuf {
         .ok()
         .and_then(|exe| {
             exe.ancestors()
-                .find(|dir| dir.file_name().is_some_and(|n| n == "deps"))
-                .and_then(|deps| deps.parent()?.parent())
+                .find(|dir| dir.join("CACHEDIR.TAG").is_file())
                 .map(Path::to_path_buf)
         })
         .unwrap_or_else(|| PathBuf::from("target"))

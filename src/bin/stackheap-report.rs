@@ -1,0 +1,115 @@
+//! The report CLI: `report` renders target/stackheap/report/ from the latest results; `compare
+//! <baseline>` gives the regression verdict. Exit codes: 0 fine, 1 regression, 2 bad input.
+
+use clap::{Parser, Subcommand};
+use stackheap::compare::{DEFAULT_THRESHOLD_PERCENT, compare, format_table};
+use stackheap::output::{results_dir, write_atomically};
+use stackheap::report::{Environment, render, write};
+use stackheap::results::{Results, criterion_home};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "stackheap-report",
+    about = "Reports and regression verdicts from stackheap results"
+)]
+struct Cli {
+    /// Criterion's results directory [default: $CRITERION_HOME, else <target>/criterion]
+    #[arg(long, global = true)]
+    criterion_dir: Option<PathBuf>,
+    /// The suite's own results directory [default: <target>/stackheap]
+    #[arg(long, global = true)]
+    results_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write index.html, report.md, results.json, benchmark-action.json and bencher.json
+    Report {
+        /// Where to write [default: <target>/stackheap/report]
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compare the latest run with a baseline saved by `cargo bench -- --save-baseline <name>`
+    Compare {
+        baseline: String,
+        /// Change of the mean, in percent, beyond which a benchmark with non-overlapping confidence
+        /// intervals counts as regressed or improved
+        #[arg(long, default_value_t = DEFAULT_THRESHOLD_PERCENT)]
+        threshold: f64,
+        /// Print the table as Markdown
+        #[arg(long)]
+        markdown: bool,
+        /// Compare only benchmarks whose id matches this regular expression
+        #[arg(long)]
+        filter: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let criterion = cli.criterion_dir.unwrap_or_else(criterion_home);
+    let suite = cli.results_dir.unwrap_or_else(results_dir);
+    match run(cli.command, &criterion, &suite) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(
+    command: Command,
+    criterion: &std::path::Path,
+    suite: &std::path::Path,
+) -> Result<ExitCode, String> {
+    match command {
+        Command::Report { out } => {
+            let results = Results::load(criterion, suite).map_err(|e| e.to_string())?;
+            let env = Environment::for_results(&results);
+            let rendered = render(&results, &env)?;
+            let out = out.unwrap_or_else(|| suite.join("report"));
+            let written = write(&out, &rendered)
+                .map_err(|e| format!("{}: cannot write the report ({e})", out.display()))?;
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            println!("open {} in a browser", out.join("index.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare {
+            baseline,
+            threshold,
+            markdown,
+            filter,
+        } => {
+            if !(threshold.is_finite() && threshold >= 0.0) {
+                return Err(format!(
+                    "--threshold {threshold}: expected a percentage of 0 or more"
+                ));
+            }
+            let filter = filter
+                .map(|f| {
+                    regex::Regex::new(&f)
+                        .map_err(|e| format!("--filter '{f}' is not a regular expression: {e}"))
+                })
+                .transpose()?;
+            let report = compare(criterion, &baseline, threshold, filter.as_ref())
+                .map_err(|e| e.to_string())?;
+            print!("{}", format_table(&report, markdown));
+            let path = suite.join("compare.json");
+            let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+            write_atomically(&path, &json)
+                .map_err(|e| format!("{}: cannot write ({e})", path.display()))?;
+            Ok(if report.any_regression() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The regression verdict: the latest run against a saved Criterion baseline. A benchmark regressed
+//! only when its mean moved beyond a threshold **and** the two confidence intervals do not overlap;
+//! Criterion itself never fails a run, so this is what a CI job exits on.
+
+use crate::results::{Bench, InputError, baseline_names, load_benches};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Default threshold, in percent of the baseline mean. Chosen from A/A runs on the 2-core machine the
+/// suite is developed on (see the README): identical single-threaded runs moved by up to ~6%, and
+/// multi-threaded runs by more, so 10% keeps false alarms rare while catching real slowdowns.
+pub const DEFAULT_THRESHOLD_PERCENT: f64 = 10.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Regressed,
+    Improved,
+    Unchanged,
+}
+
+/// One benchmark's comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub id: String,
+    pub baseline_mean_ns: f64,
+    pub current_mean_ns: f64,
+    /// (current - baseline) / baseline, in percent.
+    pub change_percent: f64,
+    /// Bounds of the change, from the two 95% intervals: the most and least favourable pairings.
+    pub change_low_percent: f64,
+    pub change_high_percent: f64,
+    pub intervals_overlap: bool,
+    pub verdict: Verdict,
+    /// Which figure decided the verdict.
+    pub decided_by: &'static str,
+}
+
+/// The whole comparison, as written to `target/stackheap/compare.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareReport {
+    pub schema: u32,
+    pub baseline: String,
+    pub threshold_percent: f64,
+    pub regressed: usize,
+    pub improved: usize,
+    pub unchanged: usize,
+    pub comparisons: Vec<Comparison>,
+}
+
+impl CompareReport {
+    pub fn any_regression(&self) -> bool {
+        self.regressed > 0
+    }
+}
+
+/// Compares one benchmark's baseline and current estimates.
+pub fn compare_one(base: &Bench, current: &Bench, threshold_percent: f64) -> Comparison {
+    let (b, c) = (&base.mean, &current.mean);
+    let pct = |x: f64| x * 100.0;
+    let change = c.point_estimate / b.point_estimate - 1.0;
+    let low = c.confidence_interval.lower_bound / b.confidence_interval.upper_bound - 1.0;
+    let high = c.confidence_interval.upper_bound / b.confidence_interval.lower_bound - 1.0;
+    let overlap = c.confidence_interval.lower_bound <= b.confidence_interval.upper_bound
+        && b.confidence_interval.lower_bound <= c.confidence_interval.upper_bound;
+    let beyond = pct(change).abs() > threshold_percent;
+    let verdict = match (beyond, overlap) {
+        (true, false) if change > 0.0 => Verdict::Regressed,
+        (true, false) => Verdict::Improved,
+        _ => Verdict::Unchanged,
+    };
+    Comparison {
+        id: current.id.clone(),
+        baseline_mean_ns: b.point_estimate,
+        current_mean_ns: c.point_estimate,
+        change_percent: pct(change),
+        change_low_percent: pct(low),
+        change_high_percent: pct(high),
+        intervals_overlap: overlap,
+        verdict,
+        decided_by: "wall-clock mean",
+    }
+}
+
+/// Compares every benchmark of the latest run (`new`) with `baseline` under `home`; with `filter`,
+/// only the benchmarks whose id it matches, on both sides.
+pub fn compare(
+    home: &Path,
+    baseline: &str,
+    threshold_percent: f64,
+    filter: Option<&regex::Regex>,
+) -> Result<CompareReport, InputError> {
+    if baseline.is_empty() || baseline.contains('/') || baseline == "new" || baseline == "change" {
+        return Err(InputError(format!(
+            "'{baseline}' is not a baseline name: expected a name given to --save-baseline"
+        )));
+    }
+    let selected = |b: &Bench| filter.is_none_or(|f| f.is_match(&b.id));
+    let base: Vec<Bench> = load_benches(home, baseline)?
+        .into_iter()
+        .filter(selected)
+        .collect();
+    if base.is_empty() && filter.is_some() {
+        return Err(InputError(format!(
+            "no benchmark of baseline '{baseline}' matches the filter '{}': expected at least one",
+            filter.map_or("", |f| f.as_str())
+        )));
+    }
+    if base.is_empty() {
+        let known = baseline_names(home)
+            .into_iter()
+            .filter(|n| n != "new" && n != "change")
+            .collect::<Vec<_>>();
+        return Err(InputError(format!(
+            "unknown baseline '{baseline}' under {}: expected one saved with `cargo bench -- --save-baseline {baseline}` (found: {})",
+            home.display(),
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    let current: Vec<Bench> = load_benches(home, "new")?
+        .into_iter()
+        .filter(selected)
+        .collect();
+    let current: BTreeMap<&str, &Bench> = current.iter().map(|b| (b.id.as_str(), b)).collect();
+    let base_ids: BTreeMap<&str, &Bench> = base.iter().map(|b| (b.id.as_str(), b)).collect();
+    if let Some(only) = base_ids.keys().find(|id| !current.contains_key(*id)) {
+        return Err(InputError(format!(
+            "benchmark '{only}' is in baseline '{baseline}' but not in the latest run: expected both (run it, or compare with a filter-free baseline)"
+        )));
+    }
+    if let Some(only) = current.keys().find(|id| !base_ids.contains_key(*id)) {
+        return Err(InputError(format!(
+            "benchmark '{only}' is in the latest run but not in baseline '{baseline}': expected both (save the baseline from the same benchmarks, or select with --filter)"
+        )));
+    }
+    let comparisons: Vec<Comparison> = base_ids
+        .iter()
+        .map(|(id, b)| compare_one(b, current[id], threshold_percent))
+        .collect();
+    let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
+    Ok(CompareReport {
+        schema: crate::output::SCHEMA,
+        baseline: baseline.to_owned(),
+        threshold_percent,
+        regressed: count(Verdict::Regressed),
+        improved: count(Verdict::Improved),
+        unchanged: count(Verdict::Unchanged),
+        comparisons,
+    })
+}
+
+/// The comparison as a table: plain text for a terminal, or Markdown.
+pub fn format_table(report: &CompareReport, markdown: bool) -> String {
+    let mut out = String::new();
+    let header = [
+        "benchmark",
+        "baseline",
+        "current",
+        "change",
+        "interval of change",
+        "verdict",
+        "decided by",
+    ];
+    if markdown {
+        out += &format!(
+            "| {} |\n|{}\n",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        );
+    } else {
+        out += &format!(
+            "{:<55} {:>11} {:>11} {:>9} {:>20}  {:<10} {}\n",
+            header[0], header[1], header[2], header[3], header[4], header[5], header[6]
+        );
+    }
+    for c in &report.comparisons {
+        let cells = [
+            c.id.clone(),
+            crate::report::format_ns(c.baseline_mean_ns),
+            crate::report::format_ns(c.current_mean_ns),
+            format!("{:+.1}%", c.change_percent),
+            format!(
+                "[{:+.1}%, {:+.1}%]",
+                c.change_low_percent, c.change_high_percent
+            ),
+            format!("{:?}", c.verdict).to_lowercase(),
+            c.decided_by.to_owned(),
+        ];
+        if markdown {
+            out += &format!("| {} |\n", cells.join(" | "));
+        } else {
+            out += &format!(
+                "{:<55} {:>11} {:>11} {:>9} {:>20}  {:<10} {}\n",
+                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6]
+            );
+        }
+    }
+    out += &format!(
+        "\n{} regressed, {} improved, {} unchanged against baseline '{}' (threshold {}%, and non-overlapping 95% intervals)\n",
+        report.regressed,
+        report.improved,
+        report.unchanged,
+        report.baseline,
+        report.threshold_percent
+    );
+    out
+}

@@ -1,0 +1,351 @@
+//! Reading results back: Criterion's `benchmark.json`/`estimates.json` (a private, unstable format,
+//! so parsed into strict types and rejected by path when the shape differs) and the suite's own
+//! versioned `target/stackheap/*.json`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Bad input: one line naming the file or name and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(pub String);
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn input_error(msg: impl Into<String>) -> InputError {
+    InputError(msg.into())
+}
+
+/// Where Criterion writes: `CRITERION_HOME`, else `<target dir>/criterion`.
+pub fn criterion_home() -> PathBuf {
+    std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::output::target_dir().join("criterion"))
+}
+
+/// Criterion's `benchmark.json`, as written by Criterion 0.8.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkJson {
+    pub group_id: String,
+    pub function_id: Option<String>,
+    pub value_str: Option<String>,
+    pub throughput: Option<Throughput>,
+    pub full_id: String,
+    pub directory_name: String,
+    pub title: String,
+}
+
+/// Criterion's throughput annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+pub enum Throughput {
+    Bits(u64),
+    Bytes(u64),
+    BytesDecimal(u64),
+    Elements(u64),
+    ElementsAndBytes { elements: u64, bytes: u64 },
+}
+
+impl Throughput {
+    /// (amount per iteration, unit): `bytes` or `elements`.
+    pub fn per_iteration(self) -> (u64, &'static str) {
+        match self {
+            Self::Bits(b) => (b, "bits"),
+            Self::Bytes(b) | Self::BytesDecimal(b) => (b, "bytes"),
+            Self::Elements(e) | Self::ElementsAndBytes { elements: e, .. } => (e, "elements"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfidenceInterval {
+    pub confidence_level: f64,
+    pub lower_bound: f64,
+    pub upper_bound: f64,
+}
+
+/// One statistic in ns: point estimate and bootstrap confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Estimate {
+    pub confidence_interval: ConfidenceInterval,
+    pub point_estimate: f64,
+    pub standard_error: f64,
+}
+
+/// Criterion's `estimates.json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Estimates {
+    pub mean: Estimate,
+    pub median: Estimate,
+    pub median_abs_dev: Estimate,
+    pub slope: Option<Estimate>,
+    pub std_dev: Estimate,
+}
+
+/// One benchmark's result in one run (`new`) or baseline, with what its id says.
+#[derive(Debug, Clone)]
+pub struct Bench {
+    pub id: String,
+    pub group: String,
+    /// `stack_vs_heap/heap_box/...` -> `heap_box`; `contention/larson/...` -> `larson`.
+    pub variant: String,
+    pub allocator: Option<String>,
+    pub threads: Option<usize>,
+    pub size_bytes: Option<u64>,
+    pub throughput: Option<Throughput>,
+    pub mean: Estimate,
+    pub median: Estimate,
+    /// The directory holding `benchmark.json` and `estimates.json`.
+    pub dir: PathBuf,
+}
+
+const ALLOCATOR_NAMES: [&str; 4] = ["system", "jemalloc", "mimalloc", "mmap"];
+
+impl Bench {
+    fn new(meta: BenchmarkJson, estimates: Estimates, dir: PathBuf) -> Bench {
+        let parts: Vec<&str> = meta.full_id.split('/').collect();
+        let allocator = parts
+            .iter()
+            .find(|p| ALLOCATOR_NAMES.contains(p))
+            .map(|p| p.to_string());
+        let threads = parts
+            .iter()
+            .find_map(|p| p.strip_prefix('t').and_then(|n| n.parse().ok()));
+        // Sizes are the zero-padded last part in the stack_vs_heap and stack_depth groups.
+        let size_bytes = parts
+            .last()
+            .filter(|p| p.len() == 7 && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse().ok());
+        let group = parts.first().copied().unwrap_or_default().to_owned();
+        let variant = parts.get(1).copied().unwrap_or_default().to_owned();
+        Bench {
+            id: meta.full_id,
+            group,
+            variant,
+            allocator,
+            threads,
+            size_bytes,
+            throughput: meta.throughput,
+            mean: estimates.mean,
+            median: estimates.median,
+            dir,
+        }
+    }
+
+    /// Throughput per second at the mean time, with its unit (`elements/s`, `bytes/s`).
+    pub fn per_second(&self) -> Option<(f64, &'static str)> {
+        let (amount, unit) = self.throughput?.per_iteration();
+        Some((amount as f64 / (self.mean.point_estimate * 1e-9), unit))
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, expected: &str) -> Result<T, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        input_error(format!(
+            "{}: cannot read ({e}): expected {expected}",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        input_error(format!(
+            "{}: not {expected} ({e}); was it written by another Criterion version? stackheap reads Criterion 0.8",
+            path.display()
+        ))
+    })
+}
+
+/// Every benchmark under `home` that has a `<which>/` result (`new` for the latest run, or a baseline
+/// name), sorted by id. Errors on a missing directory, a file of another shape, or no result at all.
+pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> {
+    if !home.is_dir() {
+        return Err(input_error(format!(
+            "{}: no Criterion results directory: expected a run first (scripts/run or cargo bench)",
+            home.display()
+        )));
+    }
+    let mut dirs = Vec::new();
+    find_result_dirs(home, which, &mut dirs)
+        .map_err(|e| input_error(format!("{}: cannot list ({e})", home.display())))?;
+    let mut benches = Vec::new();
+    for dir in dirs {
+        let meta: BenchmarkJson = read_json(
+            &dir.join("benchmark.json"),
+            "a Criterion benchmark.json (group_id, function_id, value_str, throughput, full_id, directory_name, title)",
+        )?;
+        let estimates: Estimates = read_json(
+            &dir.join("estimates.json"),
+            "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
+        )?;
+        benches.push(Bench::new(meta, estimates, dir));
+    }
+    benches.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(benches)
+}
+
+/// Names of the baselines found under `home` (every result directory name but `change`).
+pub fn baseline_names(home: &Path) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.join("benchmark.json").is_file() {
+                names.insert(entry.file_name().to_string_lossy().into_owned());
+            } else if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+fn find_result_dirs(dir: &Path, which: &str, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == which) {
+            if path.join("benchmark.json").exists() || path.join("estimates.json").exists() {
+                found.push(path);
+            }
+        } else {
+            find_result_dirs(&path, which, found)?;
+        }
+    }
+    Ok(())
+}
+
+/// The envelope of every `target/stackheap/*.json` file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuiteFile<E> {
+    pub schema: u32,
+    pub kind: String,
+    pub machine: serde_json::Value,
+    pub entries: Vec<E>,
+}
+
+/// A row of `depth.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DepthRow {
+    pub kind: String,
+    pub requested_stack_bytes: Option<u64>,
+    pub granted_stack_bytes: Option<u64>,
+    pub frame_bytes: u64,
+    pub bytes_per_level: Option<u64>,
+    pub measured_depth: Option<u64>,
+    pub predicted_depth: Option<u64>,
+    pub outcome: String,
+}
+
+/// A row of `memory.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemoryRow {
+    pub workload: String,
+    pub allocator: String,
+    pub threads: usize,
+    pub oversubscribed: bool,
+    pub peak_rss_bytes: u64,
+}
+
+/// A row of `first_touch.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FaultRow {
+    pub id: String,
+    pub minor_faults_per_iter: f64,
+}
+
+/// Reads `<dir>/<name>.json` if it exists: `Ok(None)` when absent, an error when present but not a
+/// schema-1 stackheap file of that kind.
+pub fn load_suite_file<E: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+) -> Result<Option<SuiteFile<E>>, InputError> {
+    let path = dir.join(format!("{name}.json"));
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file: SuiteFile<E> = read_json(
+        &path,
+        &format!("a stackheap {name} file (schema, kind, machine, entries)"),
+    )
+    .map_err(|e| {
+        InputError(e.0.replace(
+            "; was it written by another Criterion version? stackheap reads Criterion 0.8",
+            "",
+        ))
+    })?;
+    if file.schema != crate::output::SCHEMA || file.kind != name {
+        return Err(input_error(format!(
+            "{}: schema {} kind '{}', expected schema {} kind '{name}'",
+            path.display(),
+            file.schema,
+            file.kind,
+            crate::output::SCHEMA
+        )));
+    }
+    Ok(Some(file))
+}
+
+/// Everything a report is made of.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub benches: Vec<Bench>,
+    pub depth: Option<SuiteFile<DepthRow>>,
+    pub memory: Option<SuiteFile<MemoryRow>>,
+    pub faults: Option<SuiteFile<FaultRow>>,
+}
+
+impl Results {
+    /// Loads the latest run (`new`) and the suite's own files.
+    pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
+        let benches = load_benches(criterion, "new")?;
+        if benches.is_empty() {
+            return Err(input_error(format!(
+                "{}: no benchmark results (no */new/benchmark.json): expected a run first (scripts/run or cargo bench)",
+                criterion.display()
+            )));
+        }
+        Ok(Results {
+            benches,
+            depth: load_suite_file(suite, "depth")?,
+            memory: load_suite_file(suite, "memory")?,
+            faults: load_suite_file(suite, "first_touch")?,
+        })
+    }
+
+    pub fn bench(&self, id: &str) -> Option<&Bench> {
+        self.benches.iter().find(|b| b.id == id)
+    }
+
+    /// The machine description of the first suite file that has one.
+    pub fn machine(&self) -> Option<&serde_json::Value> {
+        self.depth
+            .as_ref()
+            .map(|f| &f.machine)
+            .or(self.memory.as_ref().map(|f| &f.machine))
+            .or(self.faults.as_ref().map(|f| &f.machine))
+    }
+
+    /// Minor faults per iteration, by benchmark id.
+    pub fn faults_by_id(&self) -> BTreeMap<&str, f64> {
+        self.faults
+            .iter()
+            .flat_map(|f| &f.entries)
+            .map(|r| (r.id.as_str(), r.minor_faults_per_iter))
+            .collect()
+    }
+}

@@ -1,0 +1,349 @@
+//! End-to-end tests of the report CLI on real Criterion output recorded from this suite (trimmed to a
+//! few benchmarks in tests/fixtures): the reports it writes, the regression verdict, and one clear
+//! line with exit code 2 for every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stackheap-report");
+
+/// A private copy of the fixtures: `criterion/` (runs `new` and baseline `main`) and `stackheap/`.
+struct Sandbox {
+    root: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let root =
+            std::env::temp_dir().join(format!("stackheap-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        copy_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .as_path(),
+            &root,
+        );
+        Sandbox { root }
+    }
+
+    fn criterion(&self) -> PathBuf {
+        self.root.join("criterion")
+    }
+
+    fn suite(&self) -> PathBuf {
+        self.root.join("stackheap")
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(BIN)
+            .arg("--criterion-dir")
+            .arg(self.criterion())
+            .arg("--results-dir")
+            .arg(self.suite())
+            .args(args)
+            .output()
+            .expect("run stackheap-report");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Every `<which>/` directory of the fixture run.
+    fn result_dirs(&self, which: &str) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        walk(&self.criterion(), &mut |p| {
+            if p.file_name().is_some_and(|n| n == which) {
+                found.push(p.to_path_buf());
+            }
+        });
+        found
+    }
+
+    /// Saves the current run as baseline `name`, as `--save-baseline` would.
+    fn save_current_as(&self, name: &str) {
+        for dir in self.result_dirs("new") {
+            copy_dir(&dir, &dir.with_file_name(name));
+        }
+    }
+
+    /// Scales the current mean (and its interval) of the benchmark in `rel_dir` by `factor`.
+    fn scale_current(&self, rel_dir: &str, factor: f64) {
+        let path = self.criterion().join(rel_dir).join("new/estimates.json");
+        let mut est: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for key in ["point_estimate", "standard_error"] {
+            est["mean"][key] = (est["mean"][key].as_f64().unwrap() * factor).into();
+        }
+        for key in ["lower_bound", "upper_bound"] {
+            let v = est["mean"]["confidence_interval"][key].as_f64().unwrap() * factor;
+            est["mean"]["confidence_interval"][key] = v.into();
+        }
+        std::fs::write(&path, serde_json::to_vec(&est).unwrap()).unwrap();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            f(&path);
+            walk(&path, f);
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Bad input: exit code 2, exactly one line on stderr that starts with `error:` and contains `needle`.
+fn assert_bad_input((code, _, stderr): (i32, String, String), needle: &str) {
+    assert_eq!(code, 2, "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line, got: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(needle),
+        "'{needle}' not in: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn report_writes_the_five_outputs_from_real_results() {
+    let sb = Sandbox::new("report");
+    let (code, stdout, stderr) = sb.run(&["report"]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = sb.suite().join("report");
+    for name in [
+        "index.html",
+        "report.md",
+        "results.json",
+        "benchmark-action.json",
+        "bencher.json",
+    ] {
+        assert!(out.join(name).is_file(), "{name} missing; stdout: {stdout}");
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "inline SVG, no script"
+    );
+    assert!(
+        html.contains("A 64 B heap allocation with glibc costs"),
+        "finding computed from the data"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Findings") && md.contains("| 64 B |"));
+
+    let action: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("benchmark-action.json")).unwrap()).unwrap();
+    let entries = action.as_array().expect("an array");
+    assert_eq!(entries.len(), 5, "one entry per benchmark");
+    for e in entries {
+        assert!(e["name"].is_string() && e["unit"] == "ns" && e["value"].as_f64().unwrap() > 0.0);
+        assert!(e["range"].is_string() && e["extra"].is_string());
+    }
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["schema"], 1);
+    let churn = results["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == "contention/local_churn/mimalloc/t2")
+        .unwrap();
+    assert_eq!(
+        (churn["allocator"].as_str(), churn["threads"].as_u64()),
+        (Some("mimalloc"), Some(2))
+    );
+    assert!(churn["mean_lower"].as_f64() <= churn["mean"].as_f64());
+    let bmf: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("bencher.json")).unwrap()).unwrap();
+    assert!(
+        bmf["stack_vs_heap/stack_array/0000064"]["latency"]["value"]
+            .as_f64()
+            .is_some()
+    );
+}
+
+#[test]
+fn findings_are_left_out_when_their_numbers_are_missing() {
+    let sb = Sandbox::new("partial");
+    std::fs::remove_dir_all(sb.criterion().join("stack_vs_heap/stack_array")).unwrap();
+    std::fs::remove_file(sb.suite().join("depth.json")).unwrap();
+    assert_eq!(sb.run(&["report"]).0, 0);
+    let md = std::fs::read_to_string(sb.suite().join("report/report.md")).unwrap();
+    assert!(
+        !md.contains("a stack array of the same size"),
+        "no stack numbers, no stack sentence"
+    );
+    assert!(
+        !md.contains("thread stack holds"),
+        "no depth file, no depth sentence"
+    );
+    assert!(md.contains("With local_churn at 2 threads"));
+}
+
+#[test]
+fn compare_exits_0_when_unchanged_and_1_naming_the_slower_benchmark() {
+    let sb = Sandbox::new("compare");
+    sb.save_current_as("same");
+    let (code, stdout, _) = sb.run(&["compare", "same"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("0 regressed"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.suite().join("compare.json")).unwrap()).unwrap();
+    assert_eq!(json["comparisons"].as_array().unwrap().len(), 5);
+
+    sb.scale_current("stack_vs_heap/heap_box_system/0000064", 1.5);
+    let (code, stdout, _) = sb.run(&["compare", "same", "--markdown"]);
+    assert_eq!(code, 1, "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("stack_vs_heap/heap_box/system/0000064"))
+        .unwrap();
+    assert!(
+        row.starts_with("| ") && row.contains("+50.0%") && row.contains("regressed"),
+        "{row}"
+    );
+    // A change beyond the threshold whose intervals overlap, or a small one, is not a regression.
+    let (code, _, _) = sb.run(&["compare", "same", "--threshold", "60"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_faster_run_is_improved_not_regressed() {
+    let sb = Sandbox::new("improved");
+    sb.save_current_as("same");
+    sb.scale_current("contention_local_churn/system/t2", 0.5);
+    let (code, stdout, _) = sb.run(&["compare", "same"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("1 improved"), "{stdout}");
+}
+
+#[test]
+fn unknown_baseline_is_bad_input() {
+    let sb = Sandbox::new("unknown");
+    assert_bad_input(sb.run(&["compare", "nope"]), "unknown baseline 'nope'");
+    assert_bad_input(sb.run(&["compare", "nope"]), "found: main");
+}
+
+#[test]
+fn missing_results_directory_is_bad_input() {
+    let sb = Sandbox::new("missing");
+    std::fs::remove_dir_all(sb.criterion()).unwrap();
+    assert_bad_input(sb.run(&["report"]), "no Criterion results directory");
+    assert_bad_input(
+        sb.run(&["compare", "main"]),
+        "no Criterion results directory",
+    );
+}
+
+#[test]
+fn an_empty_run_is_bad_input() {
+    let sb = Sandbox::new("empty");
+    std::fs::remove_dir_all(sb.criterion()).unwrap();
+    std::fs::create_dir_all(sb.criterion()).unwrap();
+    assert_bad_input(sb.run(&["report"]), "no benchmark results");
+}
+
+#[test]
+fn a_truncated_json_file_is_named_and_the_previous_report_survives() {
+    let sb = Sandbox::new("truncated");
+    assert_eq!(sb.run(&["report"]).0, 0);
+    let index = sb.suite().join("report/index.html");
+    let before = std::fs::read(&index).unwrap();
+    let path = sb
+        .criterion()
+        .join("stack_vs_heap/stack_array/0000064/new/estimates.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+    assert_bad_input(
+        sb.run(&["report"]),
+        "stack_array/0000064/new/estimates.json: not a Criterion estimates.json",
+    );
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        before,
+        "the previous report is untouched"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(sb.suite().join("report"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_file_from_another_criterion_version_is_named_with_what_was_expected() {
+    let sb = Sandbox::new("foreign");
+    let path = sb
+        .criterion()
+        .join("stack_vs_heap/heap_box_system/0000064/new/benchmark.json");
+    std::fs::write(
+        &path,
+        r#"{"group":"stack_vs_heap","id":"heap_box/system/0000064","unit":"ns"}"#,
+    )
+    .unwrap();
+    assert_bad_input(
+        sb.run(&["report"]),
+        "heap_box_system/0000064/new/benchmark.json: not a Criterion benchmark.json",
+    );
+    assert_bad_input(sb.run(&["report"]), "Criterion 0.8");
+}
+
+#[test]
+fn a_foreign_suite_file_is_named() {
+    let sb = Sandbox::new("suite");
+    std::fs::write(
+        sb.suite().join("depth.json"),
+        r#"{"schema":7,"kind":"depth","machine":{},"entries":[]}"#,
+    )
+    .unwrap();
+    assert_bad_input(
+        sb.run(&["report"]),
+        "depth.json: schema 7 kind 'depth', expected schema 1 kind 'depth'",
+    );
+}
+
+#[test]
+fn a_benchmark_in_only_one_side_is_bad_input() {
+    let sb = Sandbox::new("oneside");
+    sb.save_current_as("same");
+    std::fs::remove_dir_all(
+        sb.criterion()
+            .join("contention_local_churn/mimalloc/t2/new"),
+    )
+    .unwrap();
+    assert_bad_input(
+        sb.run(&["compare", "same"]),
+        "'contention/local_churn/mimalloc/t2' is in baseline 'same' but not in the latest run",
+    );
+    let sb = Sandbox::new("oneside2");
+    sb.save_current_as("same");
+    std::fs::remove_dir_all(
+        sb.criterion()
+            .join("contention_local_churn/mimalloc/t2/same"),
+    )
+    .unwrap();
+    assert_bad_input(
+        sb.run(&["compare", "same"]),
+        "is in the latest run but not in baseline 'same'",
+    );
+}
