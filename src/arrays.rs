@@ -145,7 +145,40 @@ impl<A: GlobalAlloc> Drop for HeapBlock<'_, A> {
 /// `heap_box`: allocate N bytes from `alloc`, fill, read back, free: every call.
 #[inline(never)]
 pub fn heap_box<A: GlobalAlloc, const N: usize>(alloc: &A, seed: u8) -> u64 {
+    injected_slowdown();
     HeapBlock::new(alloc, N).fill_and_read(N, seed)
+}
+
+/// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call, read from
+/// `STACKHEAP_INJECT_SPINS` at build time. Exists only so that `scripts/gate-check` can prove the CI
+/// gates catch a real slowdown; a normal build compiles it to nothing.
+#[cfg(feature = "inject-slowdown")]
+pub const INJECTED_SPINS: u64 = match option_env!("STACKHEAP_INJECT_SPINS") {
+    Some(text) => parse_spins(text.as_bytes()),
+    None => 0,
+};
+
+#[cfg(feature = "inject-slowdown")]
+const fn parse_spins(digits: &[u8]) -> u64 {
+    let mut value = 0u64;
+    let mut i = 0;
+    while i < digits.len() {
+        assert!(
+            digits[i].is_ascii_digit(),
+            "STACKHEAP_INJECT_SPINS must be a whole number"
+        );
+        value = value * 10 + (digits[i] - b'0') as u64;
+        i += 1;
+    }
+    value
+}
+
+#[inline(always)]
+fn injected_slowdown() {
+    #[cfg(feature = "inject-slowdown")]
+    for spin in 0..INJECTED_SPINS {
+        black_box(spin);
+    }
 }
 
 /// `heap_reused`: fill and read back a heap block allocated once by the caller: the same access as

@@ -2,6 +2,7 @@
 //! only when its mean moved beyond a threshold **and** the two confidence intervals do not overlap;
 //! Criterion itself never fails a run, so this is what a CI job exits on.
 
+use crate::icount::IcountEntry;
 use crate::results::{Bench, InputError, baseline_names, load_benches};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -20,18 +21,26 @@ pub enum Verdict {
     Unchanged,
 }
 
+/// Default threshold for instruction counts, in percent. Counts from callgrind were identical across
+/// repeated runs for all three allocators here (see the README), so 1% flags a 2% change with room
+/// for jemalloc's clock-driven cache cleanup (documented at about 0.1%).
+pub const DEFAULT_ICOUNT_THRESHOLD_PERCENT: f64 = 1.0;
+
 /// One benchmark's comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub id: String,
-    pub baseline_mean_ns: f64,
-    pub current_mean_ns: f64,
+    /// `ns` (Criterion's mean time) or `instructions` (per iteration, callgrind).
+    pub unit: &'static str,
+    pub baseline: f64,
+    pub current: f64,
     /// (current - baseline) / baseline, in percent.
     pub change_percent: f64,
     /// Bounds of the change, from the two 95% intervals: the most and least favourable pairings.
     pub change_low_percent: f64,
     pub change_high_percent: f64,
-    pub intervals_overlap: bool,
+    /// Whether the two 95% intervals overlap; none for instruction counts, which are exact.
+    pub intervals_overlap: Option<bool>,
     pub verdict: Verdict,
     /// Which figure decided the verdict.
     pub decided_by: &'static str,
@@ -43,6 +52,8 @@ pub struct CompareReport {
     pub schema: u32,
     pub baseline: String,
     pub threshold_percent: f64,
+    /// Threshold of the instruction-count rows, when there are any.
+    pub icount_threshold_percent: Option<f64>,
     pub regressed: usize,
     pub improved: usize,
     pub unchanged: usize,
@@ -72,12 +83,13 @@ pub fn compare_one(base: &Bench, current: &Bench, threshold_percent: f64) -> Com
     };
     Comparison {
         id: current.id.clone(),
-        baseline_mean_ns: b.point_estimate,
-        current_mean_ns: c.point_estimate,
+        unit: "ns",
+        baseline: b.point_estimate,
+        current: c.point_estimate,
         change_percent: pct(change),
         change_low_percent: pct(low),
         change_high_percent: pct(high),
-        intervals_overlap: overlap,
+        intervals_overlap: Some(overlap),
         verdict,
         decided_by: "wall-clock mean",
     }
@@ -147,11 +159,74 @@ pub fn compare(
         schema: crate::output::SCHEMA,
         baseline: baseline.to_owned(),
         threshold_percent,
+        icount_threshold_percent: None,
         regressed: count(Verdict::Regressed),
         improved: count(Verdict::Improved),
         unchanged: count(Verdict::Unchanged),
         comparisons,
     })
+}
+
+/// Compares instruction counts: exact figures, so the threshold alone decides. Every baseline entry
+/// must have a current one and the reverse.
+pub fn compare_icounts(
+    base: &[IcountEntry],
+    current: &[IcountEntry],
+    threshold_percent: f64,
+    baseline: &str,
+) -> Result<Vec<Comparison>, InputError> {
+    let find = |set: &[IcountEntry], id: &str| set.iter().find(|e| e.id == id).cloned();
+    if let Some(e) = current.iter().find(|e| find(base, &e.id).is_none()) {
+        return Err(InputError(format!(
+            "instruction count '{}' is in the latest icount.json but not in icount-{baseline}.json: expected both (measure both with the same filter)",
+            e.id
+        )));
+    }
+    base.iter()
+        .map(|b| {
+            let c = find(current, &b.id).ok_or_else(|| {
+                InputError(format!(
+                    "instruction count '{}' is in icount-{baseline}.json but not in the latest icount.json: expected both",
+                    b.id
+                ))
+            })?;
+            let change = (c.instructions_per_iter / b.instructions_per_iter - 1.0) * 100.0;
+            let verdict = match change {
+                x if x > threshold_percent => Verdict::Regressed,
+                x if x < -threshold_percent => Verdict::Improved,
+                _ => Verdict::Unchanged,
+            };
+            Ok(Comparison {
+                id: b.id.clone(),
+                unit: "instructions",
+                baseline: b.instructions_per_iter,
+                current: c.instructions_per_iter,
+                change_percent: change,
+                change_low_percent: change,
+                change_high_percent: change,
+                intervals_overlap: None,
+                verdict,
+                decided_by: "instructions (callgrind)",
+            })
+        })
+        .collect()
+}
+
+/// Adds instruction-count rows to a wall-clock report and recounts the verdicts.
+pub fn with_icounts(
+    mut report: CompareReport,
+    rows: Vec<Comparison>,
+    icount_threshold: f64,
+) -> CompareReport {
+    report.comparisons.extend(rows);
+    report.icount_threshold_percent = Some(icount_threshold);
+    let count = |v: Verdict| report.comparisons.iter().filter(|c| c.verdict == v).count();
+    (report.regressed, report.improved, report.unchanged) = (
+        count(Verdict::Regressed),
+        count(Verdict::Improved),
+        count(Verdict::Unchanged),
+    );
+    report
 }
 
 /// The comparison as a table: plain text for a terminal, or Markdown.
@@ -181,8 +256,8 @@ pub fn format_table(report: &CompareReport, markdown: bool) -> String {
     for c in &report.comparisons {
         let cells = [
             c.id.clone(),
-            crate::report::format_ns(c.baseline_mean_ns),
-            crate::report::format_ns(c.current_mean_ns),
+            format_figure(c.unit, c.baseline),
+            format_figure(c.unit, c.current),
             format!("{:+.1}%", c.change_percent),
             format!(
                 "[{:+.1}%, {:+.1}%]",
@@ -201,12 +276,22 @@ pub fn format_table(report: &CompareReport, markdown: bool) -> String {
         }
     }
     out += &format!(
-        "\n{} regressed, {} improved, {} unchanged against baseline '{}' (threshold {}%, and non-overlapping 95% intervals)\n",
+        "\n{} regressed, {} improved, {} unchanged against baseline '{}' (wall clock: threshold {}% and non-overlapping 95% intervals{})\n",
         report.regressed,
         report.improved,
         report.unchanged,
         report.baseline,
-        report.threshold_percent
+        report.threshold_percent,
+        report
+            .icount_threshold_percent
+            .map_or(String::new(), |t| format!("; instructions: threshold {t}%"))
     );
     out
+}
+
+fn format_figure(unit: &str, value: f64) -> String {
+    match unit {
+        "ns" => crate::report::format_ns(value),
+        _ => format!("{value:.0} instr"),
+    }
 }

@@ -18,6 +18,7 @@ pub mod arrays;
 pub mod compare;
 pub mod contention;
 pub mod depth;
+pub mod icount;
 pub mod machine;
 pub mod output;
 pub mod report;

@@ -347,3 +347,41 @@ fn a_benchmark_in_only_one_side_is_bad_input() {
         "is in the latest run but not in baseline 'same'",
     );
 }
+
+fn write_icounts(sb: &Sandbox, name: &str, per_iter: f64) {
+    let entries = serde_json::json!([
+        {"id": "stack_vs_heap/stack_array/0000064", "iterations": 1000, "instructions": 37023, "instructions_per_iter": 37.023},
+        {"id": "stack_vs_heap/heap_box/system/0000064", "iterations": 1000, "instructions": 186023, "instructions_per_iter": per_iter},
+    ]);
+    let file = serde_json::json!({"schema": 1, "kind": name, "machine": {}, "entries": entries});
+    std::fs::write(
+        sb.suite().join(format!("{name}.json")),
+        serde_json::to_vec(&file).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn instruction_counts_are_gated_in_the_same_table() {
+    let sb = Sandbox::new("icount");
+    sb.save_current_as("same");
+    write_icounts(&sb, "icount-same", 186.023);
+    write_icounts(&sb, "icount", 186.023);
+    let (code, stdout, _) = sb.run(&["compare", "same"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("instructions (callgrind)") && stdout.contains("wall-clock mean"),
+        "{stdout}"
+    );
+    // +2% instructions: caught by the instruction gate, invisible to a 10% wall-clock threshold.
+    write_icounts(&sb, "icount", 186.023 * 1.02);
+    let (code, stdout, _) = sb.run(&["compare", "same"]);
+    assert_eq!(code, 1, "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("heap_box/system/0000064") && l.contains("instructions"))
+        .unwrap();
+    assert!(row.contains("+2.0%") && row.contains("regressed"), "{row}");
+    std::fs::remove_file(sb.suite().join("icount.json")).unwrap();
+    assert_bad_input(sb.run(&["compare", "same"]), "icount.json: missing");
+}

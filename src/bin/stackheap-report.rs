@@ -2,10 +2,14 @@
 //! <baseline>` gives the regression verdict. Exit codes: 0 fine, 1 regression, 2 bad input.
 
 use clap::{Parser, Subcommand};
-use stackheap::compare::{DEFAULT_THRESHOLD_PERCENT, compare, format_table};
+use stackheap::compare::{
+    DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icounts,
+    format_table, with_icounts,
+};
+use stackheap::icount::IcountEntry;
 use stackheap::output::{results_dir, write_atomically};
 use stackheap::report::{Environment, render, write};
-use stackheap::results::{Results, criterion_home};
+use stackheap::results::{Results, criterion_home, load_suite_file};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +44,10 @@ enum Command {
         /// intervals counts as regressed or improved
         #[arg(long, default_value_t = DEFAULT_THRESHOLD_PERCENT)]
         threshold: f64,
+        /// Change of instructions per iteration, in percent, beyond which an instruction count counts
+        /// as regressed (used when icount-<baseline>.json exists, from `stackheap-icount measure --save`)
+        #[arg(long, default_value_t = DEFAULT_ICOUNT_THRESHOLD_PERCENT)]
+        icount_threshold: f64,
         /// Print the table as Markdown
         #[arg(long)]
         markdown: bool,
@@ -86,11 +94,17 @@ fn run(
             threshold,
             markdown,
             filter,
+            icount_threshold,
         } => {
-            if !(threshold.is_finite() && threshold >= 0.0) {
-                return Err(format!(
-                    "--threshold {threshold}: expected a percentage of 0 or more"
-                ));
+            for (flag, value) in [
+                ("--threshold", threshold),
+                ("--icount-threshold", icount_threshold),
+            ] {
+                if !(value.is_finite() && value >= 0.0) {
+                    return Err(format!(
+                        "{flag} {value}: expected a percentage of 0 or more"
+                    ));
+                }
             }
             let filter = filter
                 .map(|f| {
@@ -98,8 +112,27 @@ fn run(
                         .map_err(|e| format!("--filter '{f}' is not a regular expression: {e}"))
                 })
                 .transpose()?;
-            let report = compare(criterion, &baseline, threshold, filter.as_ref())
+            let mut report = compare(criterion, &baseline, threshold, filter.as_ref())
                 .map_err(|e| e.to_string())?;
+            let base_name = format!("icount-{baseline}");
+            if let Some(base) =
+                load_suite_file::<IcountEntry>(suite, &base_name).map_err(|e| e.to_string())?
+            {
+                let current = load_suite_file::<IcountEntry>(suite, "icount")
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| {
+                        format!(
+                            "{}: missing: expected current instruction counts to compare with {base_name}.json (run stackheap-icount measure)",
+                            suite.join("icount.json").display()
+                        )
+                    })?;
+                let selected = |e: &IcountEntry| filter.as_ref().is_none_or(|f| f.is_match(&e.id));
+                let base: Vec<_> = base.entries.into_iter().filter(selected).collect();
+                let current: Vec<_> = current.entries.into_iter().filter(selected).collect();
+                let rows = compare_icounts(&base, &current, icount_threshold, &baseline)
+                    .map_err(|e| e.to_string())?;
+                report = with_icounts(report, rows, icount_threshold);
+            }
             print!("{}", format_table(&report, markdown));
             let path = suite.join("compare.json");
             let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;

@@ -1,0 +1,114 @@
+//! Instruction counts of the single-threaded workloads under callgrind, and the file CI compares.
+//! `stackheap-icount measure [--save NAME]` writes target/stackheap/icount.json (and, with --save,
+//! icount-NAME.json); `stackheap-icount run ID N` is what callgrind runs.
+
+use clap::{Parser, Subcommand};
+use stackheap::icount::{count, icount_measured_region, iterations, resolve, workload_ids};
+use stackheap::output::{results_dir, write_results};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "stackheap-icount",
+    about = "Instruction counts of stackheap's single-threaded workloads (callgrind)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Count every workload under callgrind and write target/stackheap/icount.json
+    Measure {
+        /// Also save the counts as baseline NAME (target/stackheap/icount-NAME.json)
+        #[arg(long)]
+        save: Option<String>,
+        /// Only workloads whose id matches this regular expression
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Run workload ID N times (what callgrind is pointed at)
+    Run { id: String, iterations: u64 },
+    /// List the workload ids
+    List,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { id, iterations } => match resolve(&id) {
+            Some(workload) => {
+                std::hint::black_box(icount_measured_region(workload, iterations));
+                ExitCode::SUCCESS
+            }
+            None => fail(&format!(
+                "unknown workload '{id}': expected one of `stackheap-icount list`"
+            )),
+        },
+        Command::List => {
+            workload_ids().iter().for_each(|id| println!("{id}"));
+            ExitCode::SUCCESS
+        }
+        Command::Measure { save, filter } => measure(save, filter),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+fn measure(save: Option<String>, filter: Option<String>) -> ExitCode {
+    let filter = match filter
+        .map(|f| regex::Regex::new(&f).map_err(|e| format!("--filter '{f}': {e}")))
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(e) => return fail(&e),
+    };
+    if let Some(name) = &save
+        && (name.is_empty() || name.contains('/'))
+    {
+        return fail(&format!(
+            "--save '{name}': expected a baseline name without '/'"
+        ));
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return fail(&format!("cannot find this binary: {e}")),
+    };
+    let scratch = results_dir().join("callgrind");
+    if let Err(e) = std::fs::create_dir_all(&scratch) {
+        return fail(&format!("{}: {e}", scratch.display()));
+    }
+    let mut entries = Vec::new();
+    for id in workload_ids()
+        .into_iter()
+        .filter(|id| filter.as_ref().is_none_or(|f| f.is_match(id)))
+    {
+        match count(&exe, &id, iterations(&id), &scratch) {
+            Ok(entry) => {
+                println!(
+                    "{:<45} {:>14.1} instructions/iteration",
+                    entry.id, entry.instructions_per_iter
+                );
+                entries.push(entry);
+            }
+            Err(e) => return fail(&e),
+        }
+    }
+    let _ = std::fs::remove_dir(&scratch);
+    let mut names = vec!["icount".to_owned()];
+    names.extend(save.map(|n| format!("icount-{n}")));
+    for name in names {
+        match write_results(&name, &entries) {
+            Ok(path) => println!("wrote {}", path.display()),
+            Err(e) => {
+                return fail(&format!(
+                    "could not write target/stackheap/{name}.json: {e}"
+                ));
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
