@@ -431,7 +431,7 @@ const MEMORY_CHILD_ENV: &str = "STACKHEAP_MEMORY_CHILD";
 pub const MEMORY_ROUNDS: u64 = 20;
 
 /// One row of `target/stackheap/memory.json`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemoryEntry {
     pub workload: String,
     pub allocator: String,

@@ -228,7 +228,7 @@ pub fn heap_loop_for(frame: usize, cap: u64) -> Option<(u64, u64)> {
 }
 
 /// Which thread a probe recurses in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeKind {
     /// `std::thread::Builder`, with `stack_size` when a size is given, else Rust's default (2 MiB) with
@@ -330,7 +330,7 @@ impl ChildCommand {
 }
 
 /// One row of `target/stackheap/depth.json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct DepthEntry {
     pub kind: ProbeKind,
     pub requested_stack_bytes: Option<u64>,

@@ -3,6 +3,7 @@
 //! `customSmallerIsBetter` array, and Bencher's metric format). Every finding is computed from the
 //! data and left out when the data is missing.
 
+use crate::depth::ProbeKind;
 use crate::results::{Bench, Results};
 use plotters::prelude::*;
 use serde::Serialize;
@@ -151,6 +152,18 @@ impl Axis {
     }
 }
 
+/// The points that can be drawn on these axes (finite, and positive on a log axis), in chart
+/// coordinates.
+fn plotted(x: Axis, y: Axis, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let drawable =
+        |axis: Axis, v: f64| v.is_finite() && (matches!(axis, Axis::Linear(_)) || v > 0.0);
+    points
+        .iter()
+        .filter(|&&(a, b)| drawable(x, a) && drawable(y, b))
+        .map(|&(a, b)| (x.map(a), y.map(b)))
+        .collect()
+}
+
 /// Draws a chart as an SVG string (plotters' SVG backend). `None` when no series has points.
 fn line_chart(
     title: &str,
@@ -162,14 +175,7 @@ fn line_chart(
 ) -> Option<String> {
     let points: Vec<(f64, f64)> = series
         .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(|(a, b)| {
-            a.is_finite()
-                && b.is_finite()
-                && (!matches!(x, Axis::Log10(_)) || *a > 0.0)
-                && (!matches!(y, Axis::Log10(_)) || *b > 0.0)
-        })
-        .map(|&(a, b)| (x.map(a), y.map(b)))
+        .flat_map(|s| plotted(x, y, &s.points))
         .collect();
     if points.is_empty() {
         return None;
@@ -207,17 +213,7 @@ fn line_chart(
             .draw()
             .ok()?;
         for s in series {
-            let pts: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .filter(|(a, b)| {
-                    a.is_finite()
-                        && b.is_finite()
-                        && (!matches!(x, Axis::Log10(_)) || *a > 0.0)
-                        && (!matches!(y, Axis::Log10(_)) || *b > 0.0)
-                })
-                .map(|&(a, b)| (x.map(a), y.map(b)))
-                .collect();
+            let pts = plotted(x, y, &s.points);
             if pts.is_empty() {
                 continue;
             }
@@ -556,7 +552,7 @@ fn depth_section(results: &Results) -> Option<Section> {
     let rows: Vec<_> = depth
         .entries
         .iter()
-        .filter(|e| e.kind == "std_thread" && e.requested_stack_bytes.is_some())
+        .filter(|e| e.kind == ProbeKind::StdThread && e.requested_stack_bytes.is_some())
         .collect();
     let mut frames: Vec<u64> = rows.iter().map(|e| e.frame_bytes).collect();
     frames.sort_unstable();
@@ -622,7 +618,7 @@ fn depth_section(results: &Results) -> Option<Section> {
     for e in &depth.entries {
         let opt = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
         table.push(vec![
-            e.kind.clone(),
+            e.kind.to_string(),
             e.requested_stack_bytes
                 .map_or("default".into(), |b| format_bytes(b as f64)),
             e.granted_stack_bytes
@@ -877,7 +873,7 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
             .entries
             .iter()
             .filter(|e| {
-                e.kind == "std_thread"
+                e.kind == ProbeKind::StdThread
                     && e.requested_stack_bytes == Some(2 << 20)
                     && e.outcome == "overflow"
             })
@@ -917,7 +913,7 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
         let heap = depth
             .entries
             .iter()
-            .filter(|e| e.kind == "heap_loop" && e.frame_bytes == 0)
+            .filter(|e| e.kind == ProbeKind::HeapLoop && e.frame_bytes == 0)
             .find_map(|e| e.measured_depth);
         let stack = two_mib
             .iter()

@@ -238,28 +238,10 @@ pub struct SuiteFile<E> {
     pub entries: Vec<E>,
 }
 
-/// A row of `depth.json`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DepthRow {
-    pub kind: String,
-    pub requested_stack_bytes: Option<u64>,
-    pub granted_stack_bytes: Option<u64>,
-    pub frame_bytes: u64,
-    pub bytes_per_level: Option<u64>,
-    pub measured_depth: Option<u64>,
-    pub predicted_depth: Option<u64>,
-    pub outcome: String,
-}
-
-/// A row of `memory.json`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MemoryRow {
-    pub workload: String,
-    pub allocator: String,
-    pub threads: usize,
-    pub oversubscribed: bool,
-    pub peak_rss_bytes: u64,
-}
+/// A row of `memory.json`: the type the contention bench writes.
+pub use crate::contention::MemoryEntry as MemoryRow;
+/// A row of `depth.json`: the type the depth bench writes.
+pub use crate::depth::DepthEntry as DepthRow;
 
 /// A row of `first_touch.json`.
 #[derive(Debug, Clone, Deserialize)]
