@@ -3,7 +3,7 @@
 //! `customSmallerIsBetter` array, and Bencher's metric format). Every finding is computed from the
 //! data and left out when the data is missing.
 
-use crate::depth::ProbeKind;
+use crate::depth::{DepthEntry, ProbeKind};
 use crate::results::{Bench, Results};
 use plotters::prelude::*;
 use serde::Serialize;
@@ -572,26 +572,24 @@ fn depth_section(results: &Results) -> Option<Section> {
             .filter(|e| e.frame_bytes == f && e.outcome == "overflow")
             .collect();
         let color = palette[i % palette.len()];
-        series.push(Series {
-            name: format!("{} frame: measured", format_bytes(f as f64)),
-            color,
-            points: of_frame
-                .iter()
-                .filter_map(|e| Some((e.granted_stack_bytes? as f64, e.measured_depth? as f64)))
-                .collect(),
-            dashed: false,
-            line: false,
-        });
-        series.push(Series {
-            name: format!("{} frame: predicted", format_bytes(f as f64)),
-            color,
-            points: of_frame
-                .iter()
-                .filter_map(|e| Some((e.granted_stack_bytes? as f64, e.predicted_depth? as f64)))
-                .collect(),
-            dashed: true,
-            line: true,
-        });
+        // Measured depths as dots, the prediction as a dashed line of the same colour.
+        type Depth = fn(&DepthEntry) -> Option<u64>;
+        let figures: [(&str, Depth, bool); 2] = [
+            ("measured", |e| e.measured_depth, false),
+            ("predicted", |e| e.predicted_depth, true),
+        ];
+        for (what, depth, as_line) in figures {
+            series.push(Series {
+                name: format!("{} frame: {what}", format_bytes(f as f64)),
+                color,
+                points: of_frame
+                    .iter()
+                    .filter_map(|e| Some((e.granted_stack_bytes? as f64, depth(e)? as f64)))
+                    .collect(),
+                dashed: as_line,
+                line: as_line,
+            });
+        }
     }
     let chart = line_chart(
         "Recursion depth until overflow by stack size (std::thread, log-log)",
