@@ -15,13 +15,17 @@ fn fail(msg: &str) -> ! {
     std::process::exit(2)
 }
 
-fn measure_memory(threads: &[usize], cores: usize) -> Vec<MemoryEntry> {
+fn measure_memory(
+    threads: &[usize],
+    allocators: &[AllocatorKind],
+    cores: usize,
+) -> Vec<MemoryEntry> {
     let exe = std::env::current_exe()
         .unwrap_or_else(|e| fail(&format!("cannot find this bench binary: {e}")));
     let idle = peak_rss_of_child(&exe, &[], None).unwrap_or_else(|e| fail(&e));
     let mut entries = Vec::new();
     for workload in Workload::ALL {
-        for kind in AllocatorKind::ALL {
+        for &kind in allocators {
             for &t in threads {
                 let peak = peak_rss_of_child(&exe, &[], Some((workload, kind, t)))
                     .unwrap_or_else(|e| fail(&e));
@@ -94,12 +98,13 @@ fn main() {
         );
     }
 
+    let allocators = stackheap::allocators::selected_allocators();
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     for workload in Workload::ALL {
         let mut group = c.benchmark_group(format!("contention/{}", workload.name()));
         for &t in &threads {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
-            for kind in AllocatorKind::ALL {
+            for &kind in &allocators {
                 group.bench_function(BenchmarkId::new(kind.name(), format!("t{t}")), |b| {
                     b.iter_custom(|rounds| run_named(kind, workload, t, rounds).0)
                 });
@@ -110,7 +115,7 @@ fn main() {
     c.final_summary();
 
     if mode == BenchMode::Bench && filter.selects("contention/memory") {
-        let entries = measure_memory(&threads, cores);
+        let entries = measure_memory(&threads, &allocators, cores);
         match write_results("memory", &entries) {
             Ok(path) => println!("wrote {}", path.display()),
             Err(e) => fail(&format!(

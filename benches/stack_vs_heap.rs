@@ -23,6 +23,9 @@ fn stack_and_heap<const N: usize>(group: &mut Group) {
 }
 
 fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
+    if !selected::<A>() {
+        return;
+    }
     let name = A::KIND.name();
     group.bench_function(
         BenchmarkId::new(format!("heap_box/{name}"), size_label(N)),
@@ -46,7 +49,19 @@ struct FaultEntry {
     minor_faults_per_iter: f64,
 }
 
+/// Whether `STACKHEAP_ALLOCATORS` (all three when unset) selects `A`.
+fn selected<A: NamedAllocator>() -> bool {
+    static SELECTED: std::sync::OnceLock<Vec<stackheap::allocators::AllocatorKind>> =
+        std::sync::OnceLock::new();
+    SELECTED
+        .get_or_init(stackheap::allocators::selected_allocators)
+        .contains(&A::KIND)
+}
+
 fn first_touch<A: NamedAllocator>(group: &mut Group, len: usize, faults: &mut Vec<FaultEntry>) {
+    if !selected::<A>() {
+        return;
+    }
     let page = page_size();
     let alloc = A::KIND.name();
     let mut fresh = FaultMeter::default();
@@ -120,6 +135,8 @@ fn box_new_large<const N: usize>(group: &mut Group) {
 
 fn main() {
     let mode = BenchMode::current();
+    // A bad STACKHEAP_ALLOCATORS stops the run before anything is measured.
+    selected::<System>();
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     // Debug builds (cargo test) spend their time in unoptimised fill loops; the guard is meaningful only
     // in the optimised build that is measured.

@@ -87,6 +87,29 @@ impl std::str::FromStr for AllocatorKind {
     }
 }
 
+/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or all three.
+pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
+    let Some(value) = value else {
+        return Ok(AllocatorKind::ALL.to_vec());
+    };
+    value
+        .split(',')
+        .map(|name| {
+            name.trim()
+                .parse()
+                .map_err(|e: UnknownAllocator| format!("STACKHEAP_ALLOCATORS: {e}"))
+        })
+        .collect()
+}
+
+/// [`allocators_from`] the environment; a bad name is one line on stderr and exit code 2.
+pub fn selected_allocators() -> Vec<AllocatorKind> {
+    allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref()).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
+    })
+}
+
 /// An allocator type the suite measures, with its name and one shared instance.
 pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
     /// Which allocator this is.
@@ -345,6 +368,19 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown allocator 'tcmalloc': expected one of system, jemalloc, mimalloc"
+        );
+    }
+
+    #[test]
+    fn allocator_selection_names_the_variable_on_a_bad_name() {
+        assert_eq!(allocators_from(None).unwrap().len(), 3);
+        assert_eq!(
+            allocators_from(Some("mimalloc, system")),
+            Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])
+        );
+        assert_eq!(
+            allocators_from(Some("system,tcmalloc")),
+            Err("STACKHEAP_ALLOCATORS: unknown allocator 'tcmalloc': expected one of system, jemalloc, mimalloc".into())
         );
     }
 
