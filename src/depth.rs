@@ -642,17 +642,9 @@ pub fn run_heap_loop(stack: usize, frame: usize, cap: u64) -> DepthEntry {
     }
 }
 
-/// A configuration error in `STACKHEAP_STACK_SIZES` / `STACKHEAP_FRAME_SIZES`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+/// A configuration error in `STACKHEAP_STACK_SIZES` / `STACKHEAP_FRAME_SIZES`: one line naming the
+/// variable and what was expected.
+pub use crate::results::InputError as ConfigError;
 
 /// Parses a size such as `65536`, `64K`, `64KiB`, `8M` or `1G` (binary units).
 pub fn parse_size(text: &str) -> Option<usize> {
