@@ -6,6 +6,8 @@
 //!   larson, a stack-only control and a rayon job, through each allocator, across thread counts.
 //! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
 //!   a child process, against `usable stack / bytes per level`.
+//! - [`icount`]: instruction counts of the single-threaded workloads under callgrind, for CI gates
+//!   that machine noise cannot fool.
 //! - [`results`], [`report`], [`compare`]: reading results back, rendering reports (HTML, Markdown,
 //!   JSON for CI tools) and the regression verdict against a saved baseline.
 //!

@@ -19,10 +19,10 @@ use std::process::ExitCode;
     about = "Reports and regression verdicts from stackheap results"
 )]
 struct Cli {
-    /// Criterion's results directory [default: $CRITERION_HOME, else <target>/criterion]
+    /// Criterion's results directory [default: $CRITERION_HOME, else TARGET/criterion]
     #[arg(long, global = true)]
     criterion_dir: Option<PathBuf>,
-    /// The suite's own results directory [default: <target>/stackheap]
+    /// The suite's own results directory [default: TARGET/stackheap]
     #[arg(long, global = true)]
     results_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -33,7 +33,7 @@ struct Cli {
 enum Command {
     /// Write index.html, report.md, results.json, benchmark-action.json and bencher.json
     Report {
-        /// Where to write [default: <target>/stackheap/report]
+        /// Where to write [default: TARGET/stackheap/report]
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -45,7 +45,7 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_THRESHOLD_PERCENT)]
         threshold: f64,
         /// Change of instructions per iteration, in percent, beyond which an instruction count counts
-        /// as regressed (used when icount-<baseline>.json exists, from `stackheap-icount measure --save`)
+        /// as regressed (used when icount-BASELINE.json exists, from `stackheap-icount measure --save`)
         #[arg(long, default_value_t = DEFAULT_ICOUNT_THRESHOLD_PERCENT)]
         icount_threshold: f64,
         /// Print the table as Markdown
