@@ -45,32 +45,10 @@ fn measure_memory(
         "\npeak resident memory, fresh process per run ({MEMORY_ROUNDS} rounds; idle process: {:.1} MiB)",
         idle as f64 / 1048576.0
     );
-    println!(
-        "{:<18} {:>8} {:>10} {:>10} {:>10}",
-        "workload", "threads", "system", "jemalloc", "mimalloc"
+    print!(
+        "{}",
+        stackheap::report::markdown_table(&stackheap::report::memory_table(&entries))
     );
-    for workload in Workload::ALL {
-        for &t in threads {
-            let mib = |kind: AllocatorKind| {
-                entries
-                    .iter()
-                    .find(|e| {
-                        e.workload == workload.name()
-                            && e.allocator == kind.name()
-                            && e.threads == t
-                    })
-                    .map_or(0.0, |e| e.peak_rss_bytes as f64 / 1048576.0)
-            };
-            println!(
-                "{:<18} {:>8} {:>8.1} MiB {:>6.1} MiB {:>6.1} MiB",
-                workload.name(),
-                format!("t{t}"),
-                mib(AllocatorKind::System),
-                mib(AllocatorKind::Jemalloc),
-                mib(AllocatorKind::Mimalloc)
-            );
-        }
-    }
     entries
 }
 

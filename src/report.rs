@@ -3,8 +3,10 @@
 //! `customSmallerIsBetter` array, and Bencher's metric format). Every finding is computed from the
 //! data and left out when the data is missing.
 
+use crate::allocators::AllocatorKind;
+use crate::contention::Workload;
 use crate::depth::{DepthEntry, ProbeKind};
-use crate::results::{Bench, Results};
+use crate::results::{Bench, MemoryRow, Results};
 use plotters::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -120,13 +122,20 @@ impl Environment {
     }
 }
 
+/// How a series is drawn: dots only, or dots joined by a solid or a dashed line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Dots,
+    Line,
+    Dashed,
+}
+
 /// A series of a line chart.
 struct Series {
     name: String,
     color: RGBColor,
     points: Vec<(f64, f64)>,
-    dashed: bool,
-    line: bool,
+    style: Style,
 }
 
 /// Axis scale and how its tick labels read.
@@ -219,23 +228,22 @@ fn line_chart(
             }
             let color = s.color;
             let style = ShapeStyle::from(&color).stroke_width(2);
-            if s.line && s.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style))
-                    .ok()?
-                    .label(s.name.clone())
-                    .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 18, ly)], color));
-            } else if s.line {
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), style))
-                    .ok()?
+            let line = match s.style {
+                Style::Dots => None,
+                Style::Line => Some(chart.draw_series(LineSeries::new(pts.clone(), style))),
+                Style::Dashed => {
+                    Some(chart.draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style)))
+                }
+            };
+            if let Some(line) = line {
+                line.ok()?
                     .label(s.name.clone())
                     .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 18, ly)], color));
             }
             let dots = chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .ok()?;
-            if !s.line {
+            if s.style == Style::Dots {
                 dots.label(s.name.clone())
                     .legend(move |(lx, ly)| Circle::new((lx + 9, ly), 3, color.filled()));
             }
@@ -306,23 +314,20 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         name: "stack_array".into(),
         color: allocator_color("stack"),
         points: series_for("stack_array", None),
-        dashed: false,
-        line: true,
+        style: Style::Line,
     }];
     for alloc in ALLOCATORS {
         series.push(Series {
             name: format!("heap_box {}", allocator_label(alloc)),
             color: allocator_color(alloc),
             points: series_for("heap_box", Some(alloc)),
-            dashed: false,
-            line: true,
+            style: Style::Line,
         });
         series.push(Series {
             name: format!("heap_reused {}", allocator_label(alloc)),
             color: allocator_color(alloc),
             points: series_for("heap_reused", Some(alloc)),
-            dashed: true,
-            line: true,
+            style: Style::Dashed,
         });
     }
     let chart = line_chart(
@@ -476,8 +481,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
                         ops_per_second(results, workload, a, t).map(|v| (t as f64, v / 1e6))
                     })
                     .collect(),
-                dashed: false,
-                line: true,
+                style: Style::Line,
             })
             .collect();
         if workload != "rayon_collect" {
@@ -488,8 +492,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
                     .iter()
                     .filter_map(|&t| stack_control_ops(results, t).map(|v| (t as f64, v / 1e6)))
                     .collect(),
-                dashed: true,
-                line: true,
+                style: Style::Dashed,
             });
         }
         let chart = line_chart(
@@ -574,11 +577,11 @@ fn depth_section(results: &Results) -> Option<Section> {
         let color = palette[i % palette.len()];
         // Measured depths as dots, the prediction as a dashed line of the same colour.
         type Depth = fn(&DepthEntry) -> Option<u64>;
-        let figures: [(&str, Depth, bool); 2] = [
-            ("measured", |e| e.measured_depth, false),
-            ("predicted", |e| e.predicted_depth, true),
+        let figures: [(&str, Depth, Style); 2] = [
+            ("measured", |e| e.measured_depth, Style::Dots),
+            ("predicted", |e| e.predicted_depth, Style::Dashed),
         ];
-        for (what, depth, as_line) in figures {
+        for (what, depth, style) in figures {
             series.push(Series {
                 name: format!("{} frame: {what}", format_bytes(f as f64)),
                 color,
@@ -586,8 +589,7 @@ fn depth_section(results: &Results) -> Option<Section> {
                     .iter()
                     .filter_map(|e| Some((e.granted_stack_bytes? as f64, depth(e)? as f64)))
                     .collect(),
-                dashed: as_line,
-                line: as_line,
+                style,
             });
         }
     }
@@ -636,56 +638,89 @@ fn depth_section(results: &Results) -> Option<Section> {
     })
 }
 
-fn memory_section(results: &Results) -> Option<Section> {
-    let memory = results.memory.as_ref()?;
-    let workloads: Vec<String> = memory.entries.iter().fold(Vec::new(), |mut acc, e| {
-        if !acc.contains(&e.workload) {
-            acc.push(e.workload.clone());
-        }
-        acc
-    });
-    // One thread count for the chart: the largest that is not oversubscribed.
-    let t_chart = memory
-        .entries
+/// The entry of `memory` for one workload, allocator and thread count.
+fn memory_entry<'a>(
+    memory: &'a [MemoryRow],
+    workload: &str,
+    allocator: &str,
+    threads: usize,
+) -> Option<&'a MemoryRow> {
+    memory
+        .iter()
+        .find(|e| e.workload == workload && e.allocator == allocator && e.threads == threads)
+}
+
+/// The largest thread count of `memory` that is not oversubscribed.
+fn memory_threads_within_cores(memory: &[MemoryRow]) -> Option<usize> {
+    memory
         .iter()
         .filter(|e| !e.oversubscribed)
         .map(|e| e.threads)
-        .max()?;
+        .max()
+}
+
+/// Peak memory as a table: one row per workload and thread count (in the suite's workload order),
+/// one column per allocator present.
+pub fn memory_table(memory: &[MemoryRow]) -> Vec<Vec<String>> {
+    let allocators: Vec<&str> = AllocatorKind::ALL
+        .iter()
+        .map(|k| k.name())
+        .filter(|a| memory.iter().any(|e| e.allocator == *a))
+        .collect();
+    let mut header = vec!["workload".to_string(), "threads".into()];
+    header.extend(allocators.iter().map(|a| allocator_label(a).to_string()));
+    let mut keys: Vec<(usize, &str, usize)> = memory
+        .iter()
+        .map(|e| (workload_rank(&e.workload), e.workload.as_str(), e.threads))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut table = vec![header];
+    for (_, workload, threads) in keys {
+        let mut row = vec![workload.to_string(), format!("t{threads}")];
+        row.extend(allocators.iter().map(|a| {
+            memory_entry(memory, workload, a, threads).map_or("-".into(), |e| mib(e.peak_rss_bytes))
+        }));
+        table.push(row);
+    }
+    table
+}
+
+/// Position of a workload in the suite's order (unknown names last).
+fn workload_rank(name: &str) -> usize {
+    Workload::ALL
+        .iter()
+        .position(|w| w.name() == name)
+        .unwrap_or(Workload::ALL.len())
+}
+
+fn memory_section(results: &Results) -> Option<Section> {
+    let memory = &results.memory.as_ref()?.entries;
+    // One thread count for the chart: the largest that is not oversubscribed.
+    let t_chart = memory_threads_within_cores(memory)?;
+    // Each workload sits at x = its position in the suite's order + 1, which is what the ticks name.
     let series: Vec<Series> = ALLOCATORS
         .iter()
         .map(|a| Series {
             name: allocator_label(a).into(),
             color: allocator_color(a),
-            points: workloads
+            points: Workload::ALL
                 .iter()
                 .enumerate()
                 .filter_map(|(i, w)| {
-                    memory
-                        .entries
-                        .iter()
-                        .find(|e| &e.workload == w && e.allocator == *a && e.threads == t_chart)
+                    memory_entry(memory, w.name(), a, t_chart)
                         .map(|e| (i as f64 + 1.0, e.peak_rss_bytes as f64 / 1048576.0))
                 })
                 .collect(),
-            dashed: false,
-            line: false,
+            style: Style::Dots,
         })
         .collect();
     fn workload_tick(v: f64) -> String {
-        let names = [
-            "",
-            "local_churn",
-            "cross_thread_free",
-            "larson",
-            "stack_control",
-            "rayon_collect",
-        ];
-        if (v - v.round()).abs() < 0.01 {
-            names
-                .get(v.round() as usize)
-                .copied()
-                .unwrap_or("")
-                .to_string()
+        let index = v.round() as usize;
+        if (v - v.round()).abs() < 0.01 && index >= 1 {
+            Workload::ALL
+                .get(index - 1)
+                .map_or(String::new(), |w| w.name().to_string())
         } else {
             String::new()
         }
@@ -698,32 +733,13 @@ fn memory_section(results: &Results) -> Option<Section> {
         Axis::Linear(|v| format!("{v:.0}")),
         &series,
     );
-    let mut table = vec![vec!["workload".to_string(), "threads".into()]];
-    table[0].extend(ALLOCATORS.iter().map(|a| allocator_label(a).to_string()));
-    let mut keys: Vec<(String, usize)> = memory
-        .entries
-        .iter()
-        .map(|e| (e.workload.clone(), e.threads))
-        .collect();
-    keys.dedup();
-    for (w, t) in keys {
-        let mut row = vec![w.clone(), format!("t{t}")];
-        for a in ALLOCATORS {
-            row.push(
-                memory
-                    .entries
-                    .iter()
-                    .find(|e| e.workload == w && e.threads == t && e.allocator == a)
-                    .map_or("-".into(), |e| mib(e.peak_rss_bytes)),
-            );
-        }
-        table.push(row);
-    }
     Some(Section {
         title: "Peak memory".into(),
         chart,
-        table,
-        notes: vec!["Peak RSS (VmHWM) of a fresh child process that ran only that workload; the workload order on the chart follows the table.".into()],
+        table: memory_table(memory),
+        notes: vec![
+            "Peak RSS (VmHWM) of a fresh child process that ran only that workload.".into(),
+        ],
     })
 }
 
@@ -924,30 +940,21 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
             ));
         }
     }
-    if let Some(memory) = &results.memory {
-        let t = memory
-            .entries
+    if let Some(memory) = &results.memory
+        && let Some(t) = memory_threads_within_cores(&memory.entries)
+    {
+        let row: Vec<String> = ALLOCATORS
             .iter()
-            .filter(|e| !e.oversubscribed)
-            .map(|e| e.threads)
-            .max();
-        if let Some(t) = t {
-            let row: Vec<String> = ALLOCATORS
-                .iter()
-                .filter_map(|a| {
-                    memory
-                        .entries
-                        .iter()
-                        .find(|e| e.workload == "larson" && e.allocator == *a && e.threads == t)
-                        .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
-                })
-                .collect();
-            if !row.is_empty() {
-                out.push(format!(
-                    "Peak memory of larson at {t} threads: {}.",
-                    row.join(", ")
-                ));
-            }
+            .filter_map(|a| {
+                memory_entry(&memory.entries, "larson", a, t)
+                    .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
+            })
+            .collect();
+        if !row.is_empty() {
+            out.push(format!(
+                "Peak memory of larson at {t} threads: {}.",
+                row.join(", ")
+            ));
         }
     }
     out
@@ -980,7 +987,8 @@ pub struct Rendered {
     pub files: Vec<(&'static str, Vec<u8>)>,
 }
 
-fn markdown_table(rows: &[Vec<String>]) -> String {
+/// A table as Markdown; the first row is the header.
+pub fn markdown_table(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
         out += &format!("| {} |\n", row.join(" | "));

@@ -393,3 +393,30 @@ fn instruction_counts_are_gated_in_the_same_table() {
     std::fs::remove_file(sb.suite().join("icount.json")).unwrap();
     assert_bad_input(sb.run(&["compare", "same"]), "icount.json: missing");
 }
+
+#[test]
+fn the_memory_table_has_one_row_per_workload_and_thread_count() {
+    let sb = Sandbox::new("memory");
+    assert_eq!(sb.run(&["report"]).0, 0);
+    let md = std::fs::read_to_string(sb.suite().join("report/report.md")).unwrap();
+    let section = md
+        .split("## Peak memory")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| {
+            let threads = l.split(" | ").nth(1).unwrap_or("");
+            threads.len() > 1 && threads.starts_with('t') && threads[1..].parse::<u32>().is_ok()
+        })
+        .collect();
+    let mut unique = rows.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(rows.len(), unique.len(), "duplicate rows: {rows:?}");
+    assert_eq!(rows.len(), 5 * 3, "5 workloads x 3 thread counts");
+    assert!(rows[0].starts_with("| local_churn | t1 |"), "{rows:?}");
+}
