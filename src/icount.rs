@@ -7,7 +7,7 @@
 //! (`--collect-atstart=no --toggle-collect=*icount_measured_region*`), so process start-up, allocator
 //! initialisation and argument parsing are not counted.
 
-use crate::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
+use crate::allocators::{AllocatorKind, Jemalloc, MiMalloc, NamedAllocator, System};
 use crate::arrays::{heap_box, size_label, stack_array};
 use crate::depth::recurse_to;
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ pub fn workload_ids() -> Vec<String> {
     let mut ids = Vec::new();
     for size in SIZES {
         ids.push(format!("stack_vs_heap/stack_array/{}", size_label(size)));
-        for alloc in ["system", "jemalloc", "mimalloc"] {
+        for alloc in AllocatorKind::ALL {
             ids.push(format!(
                 "stack_vs_heap/heap_box/{alloc}/{}",
                 size_label(size)

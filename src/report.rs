@@ -4,6 +4,7 @@
 //! data and left out when the data is missing.
 
 use crate::allocators::AllocatorKind;
+use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::{DepthEntry, ProbeKind};
 use crate::results::{Bench, MemoryRow, Results};
@@ -49,7 +50,12 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-const ALLOCATORS: [&str; 3] = ["system", "jemalloc", "mimalloc"];
+/// The allocators' stable names, in the registry's order.
+const ALLOCATORS: [&str; 3] = [
+    AllocatorKind::ALL[0].name(),
+    AllocatorKind::ALL[1].name(),
+    AllocatorKind::ALL[2].name(),
+];
 
 fn allocator_label(name: &str) -> &str {
     match name {
@@ -268,12 +274,8 @@ struct Section {
     notes: Vec<String>,
 }
 
-fn find<'a>(results: &'a Results, id: &str) -> Option<&'a Bench> {
-    results.bench(id)
-}
-
 fn mean(results: &Results, id: &str) -> Option<f64> {
-    find(results, id).map(|b| b.mean.point_estimate)
+    results.bench(id).map(|b| b.mean.point_estimate)
 }
 
 /// Sizes present for the `stack_vs_heap` group, sorted.
@@ -289,8 +291,9 @@ fn sizes(results: &Results) -> Vec<u64> {
     sizes
 }
 
+/// A size as it appears in benchmark ids (the benches' own label).
 fn size_id(size: u64) -> String {
-    format!("{size:07}")
+    size_label(size as usize)
 }
 
 fn stack_vs_heap_section(results: &Results) -> Option<Section> {
@@ -413,14 +416,7 @@ fn contention_workloads(results: &Results) -> Vec<String> {
             workloads.push(b.variant.clone());
         }
     }
-    let order = [
-        "local_churn",
-        "cross_thread_free",
-        "larson",
-        "stack_control",
-        "rayon_collect",
-    ];
-    workloads.sort_by_key(|w| order.iter().position(|o| o == w).unwrap_or(order.len()));
+    workloads.sort_by_key(|w| workload_rank(w));
     workloads
 }
 
@@ -438,12 +434,10 @@ fn contention_threads(results: &Results) -> Vec<usize> {
 
 /// Operations per second of `contention/<workload>/<alloc>/t<threads>`.
 fn ops_per_second(results: &Results, workload: &str, alloc: &str, threads: usize) -> Option<f64> {
-    find(
-        results,
-        &format!("contention/{workload}/{alloc}/t{threads}"),
-    )?
-    .per_second()
-    .map(|(v, _)| v)
+    results
+        .bench(&format!("contention/{workload}/{alloc}/t{threads}"))?
+        .per_second()
+        .map(|(v, _)| v)
 }
 
 /// `stack_control` does not allocate: its line is the best of its runs under each allocator.
@@ -846,15 +840,12 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
         if ops.len() < 2 {
             continue;
         }
-        let (best, best_ops) = ops
-            .iter()
-            .copied()
-            .fold(("", 0.0), |acc, x| if x.1 > acc.1 { x } else { acc });
-        let (worst, worst_ops) =
-            ops.iter().copied().fold(
-                ("", f64::INFINITY),
-                |acc, x| if x.1 < acc.1 { x } else { acc },
-            );
+        let by_ops = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
+        let (Some(&(best, best_ops)), Some(&(worst, worst_ops))) =
+            (ops.iter().max_by(by_ops), ops.iter().min_by(by_ops))
+        else {
+            continue;
+        };
         out.push(format!(
             "With {workload} at {t} threads, {} does {:.1}x the operations of {} ({:.1} vs {:.1} million/s).",
             allocator_label(best),
@@ -863,15 +854,14 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
             best_ops / 1e6,
             worst_ops / 1e6
         ));
-        if t > 1 {
+        if workload == "local_churn" && t > 1 {
             for a in ALLOCATORS {
                 if let (Some(one), Some(many), Some(c1), Some(cn)) = (
                     ops_per_second(results, workload, a, 1),
                     ops_per_second(results, workload, a, t),
                     stack_control_ops(results, 1),
                     stack_control_ops(results, t),
-                ) && workload == "local_churn"
-                {
+                ) {
                     out.push(format!(
                         "local_churn with {} scales {:.2}x from 1 to {t} threads (stack_control, with no heap: {:.2}x).",
                         allocator_label(a),

@@ -105,18 +105,19 @@ pub struct Bench {
     pub throughput: Option<Throughput>,
     pub mean: Estimate,
     pub median: Estimate,
-    /// The directory holding `benchmark.json` and `estimates.json`.
-    pub dir: PathBuf,
 }
 
-const ALLOCATOR_NAMES: [&str; 4] = ["system", "jemalloc", "mimalloc", "mmap"];
+/// An id part naming what the memory came from: one of the allocators, or `mmap` (the kernel).
+fn is_allocator_name(part: &str) -> bool {
+    part == "mmap" || part.parse::<crate::allocators::AllocatorKind>().is_ok()
+}
 
 impl Bench {
-    fn new(meta: BenchmarkJson, estimates: Estimates, dir: PathBuf) -> Bench {
+    fn new(meta: BenchmarkJson, estimates: Estimates) -> Bench {
         let parts: Vec<&str> = meta.full_id.split('/').collect();
         let allocator = parts
             .iter()
-            .find(|p| ALLOCATOR_NAMES.contains(p))
+            .find(|p| is_allocator_name(p))
             .map(|p| p.to_string());
         let threads = parts
             .iter()
@@ -138,7 +139,6 @@ impl Bench {
             throughput: meta.throughput,
             mean: estimates.mean,
             median: estimates.median,
-            dir,
         }
     }
 
@@ -186,7 +186,7 @@ pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> 
             &dir.join("estimates.json"),
             "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
         )?;
-        benches.push(Bench::new(meta, estimates, dir));
+        benches.push(Bench::new(meta, estimates));
     }
     benches.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(benches)
