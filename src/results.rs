@@ -149,19 +149,25 @@ impl Bench {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, expected: &str) -> Result<T, InputError> {
+/// What to add when a Criterion file does not parse.
+const CRITERION_HINT: &str =
+    "; was it written by another Criterion version? stackheap reads Criterion 0.8";
+
+/// Reads `path` as a `T`; on failure one line naming the path, what was `expected`, the parser's
+/// complaint and `hint`.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    expected: &str,
+    hint: &str,
+) -> Result<T, InputError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         input_error(format!(
             "{}: cannot read ({e}): expected {expected}",
             path.display()
         ))
     })?;
-    serde_json::from_str(&text).map_err(|e| {
-        input_error(format!(
-            "{}: not {expected} ({e}); was it written by another Criterion version? stackheap reads Criterion 0.8",
-            path.display()
-        ))
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| input_error(format!("{}: not {expected} ({e}){hint}", path.display())))
 }
 
 /// Every benchmark under `home` that has a `<which>/` result (`new` for the latest run, or a baseline
@@ -173,18 +179,17 @@ pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> 
             home.display()
         )));
     }
-    let mut dirs = Vec::new();
-    find_result_dirs(home, which, &mut dirs)
-        .map_err(|e| input_error(format!("{}: cannot list ({e})", home.display())))?;
     let mut benches = Vec::new();
-    for dir in dirs {
+    for dir in result_dirs(home).into_iter().filter(|d| d.ends_with(which)) {
         let meta: BenchmarkJson = read_json(
             &dir.join("benchmark.json"),
             "a Criterion benchmark.json (group_id, function_id, value_str, throughput, full_id, directory_name, title)",
+            CRITERION_HINT,
         )?;
         let estimates: Estimates = read_json(
             &dir.join("estimates.json"),
             "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
+            CRITERION_HINT,
         )?;
         benches.push(Bench::new(meta, estimates));
     }
@@ -192,41 +197,37 @@ pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> 
     Ok(benches)
 }
 
-/// Names of the baselines found under `home` (every result directory name but `change`).
+/// Names of the runs and baselines found under `home` (`new`, `base`, saved names, ...).
 pub fn baseline_names(home: &Path) -> Vec<String> {
-    let mut names = std::collections::BTreeSet::new();
+    let names: std::collections::BTreeSet<String> = result_dirs(home)
+        .iter()
+        .filter_map(|d| Some(d.file_name()?.to_string_lossy().into_owned()))
+        .collect();
+    names.into_iter().collect()
+}
+
+/// Every directory under `home` that holds one benchmark's result (a `benchmark.json` or an
+/// `estimates.json`: a result missing one of them is then reported by path), outside Criterion's
+/// `report/`. Unreadable directories are skipped.
+fn result_dirs(home: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
     let mut stack = vec![home.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.join("benchmark.json").is_file() {
-                names.insert(entry.file_name().to_string_lossy().into_owned());
-            } else if path.is_dir() {
+        for path in entries.flatten().map(|e| e.path()) {
+            if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
+                continue;
+            }
+            if path.join("benchmark.json").exists() || path.join("estimates.json").exists() {
+                found.push(path);
+            } else {
                 stack.push(path);
             }
         }
     }
-    names.into_iter().collect()
-}
-
-fn find_result_dirs(dir: &Path, which: &str, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
-            continue;
-        }
-        if path.file_name().is_some_and(|n| n == which) {
-            if path.join("benchmark.json").exists() || path.join("estimates.json").exists() {
-                found.push(path);
-            }
-        } else {
-            find_result_dirs(&path, which, found)?;
-        }
-    }
-    Ok(())
+    found
 }
 
 /// The envelope of every `target/stackheap/*.json` file.
@@ -263,13 +264,8 @@ pub fn load_suite_file<E: serde::de::DeserializeOwned>(
     let file: SuiteFile<E> = read_json(
         &path,
         &format!("a stackheap {name} file (schema, kind, machine, entries)"),
-    )
-    .map_err(|e| {
-        InputError(e.0.replace(
-            "; was it written by another Criterion version? stackheap reads Criterion 0.8",
-            "",
-        ))
-    })?;
+        "",
+    )?;
     if file.schema != crate::output::SCHEMA || file.kind != name {
         return Err(input_error(format!(
             "{}: schema {} kind '{}', expected schema {} kind '{name}'",
