@@ -3,7 +3,7 @@
 //! Criterion itself never fails a run, so this is what a CI job exits on.
 
 use crate::icount::IcountEntry;
-use crate::results::{Bench, InputError, baseline_names, load_benches};
+use crate::results::{Bench, InputError, baseline_names, load_benches, load_suite_file};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,6 +66,42 @@ pub struct CompareReport {
 impl CompareReport {
     pub fn any_regression(&self) -> bool {
         self.regressed > 0
+    }
+
+    /// Sets the three totals from the rows.
+    fn recount(&mut self) {
+        let count = |v: Verdict| self.comparisons.iter().filter(|c| c.verdict == v).count();
+        (self.regressed, self.improved, self.unchanged) = (
+            count(Verdict::Regressed),
+            count(Verdict::Improved),
+            count(Verdict::Unchanged),
+        );
+    }
+}
+
+/// Pairs each baseline entry with the current entry of the same id, in baseline order. An entry on
+/// one side only is bad input, described by `only_in_baseline` / `only_in_current`.
+fn pair_by_id<'a, T>(
+    base: &'a [T],
+    current: &'a [T],
+    id: impl Fn(&T) -> &str,
+    only_in_baseline: impl Fn(&str) -> String,
+    only_in_current: impl Fn(&str) -> String,
+) -> Result<Vec<(&'a T, &'a T)>, InputError> {
+    let current_by_id: BTreeMap<&str, &T> = current.iter().map(|c| (id(c), c)).collect();
+    let pairs = base
+        .iter()
+        .map(|b| {
+            current_by_id
+                .get(id(b))
+                .map(|c| (b, *c))
+                .ok_or_else(|| InputError(only_in_baseline(id(b))))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let base_ids: std::collections::BTreeSet<&str> = base.iter().map(&id).collect();
+    match current_by_id.keys().find(|c| !base_ids.contains(*c)) {
+        Some(only) => Err(InputError(only_in_current(only))),
+        None => Ok(pairs),
     }
 }
 
@@ -141,33 +177,28 @@ pub fn compare(
         .into_iter()
         .filter(selected)
         .collect();
-    let current: BTreeMap<&str, &Bench> = current.iter().map(|b| (b.id.as_str(), b)).collect();
-    let base_ids: BTreeMap<&str, &Bench> = base.iter().map(|b| (b.id.as_str(), b)).collect();
-    if let Some(only) = base_ids.keys().find(|id| !current.contains_key(*id)) {
-        return Err(InputError(format!(
-            "benchmark '{only}' is in baseline '{baseline}' but not in the latest run: expected both (run it, or compare with a filter-free baseline)"
-        )));
-    }
-    if let Some(only) = current.keys().find(|id| !base_ids.contains_key(*id)) {
-        return Err(InputError(format!(
-            "benchmark '{only}' is in the latest run but not in baseline '{baseline}': expected both (save the baseline from the same benchmarks, or select with --filter)"
-        )));
-    }
-    let comparisons: Vec<Comparison> = base_ids
-        .iter()
-        .map(|(id, b)| compare_one(b, current[id], threshold_percent))
-        .collect();
-    let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
-    Ok(CompareReport {
+    let comparisons: Vec<Comparison> = pair_by_id(
+        &base,
+        &current,
+        |b| b.id.as_str(),
+        |only| format!("benchmark '{only}' is in baseline '{baseline}' but not in the latest run: expected both (run it, or compare with a filter-free baseline)"),
+        |only| format!("benchmark '{only}' is in the latest run but not in baseline '{baseline}': expected both (save the baseline from the same benchmarks, or select with --filter)"),
+    )?
+    .into_iter()
+    .map(|(b, c)| compare_one(b, c, threshold_percent))
+    .collect();
+    let mut report = CompareReport {
         schema: crate::output::SCHEMA,
         baseline: baseline.to_owned(),
         threshold_percent,
         icount_threshold_percent: None,
-        regressed: count(Verdict::Regressed),
-        improved: count(Verdict::Improved),
-        unchanged: count(Verdict::Unchanged),
+        regressed: 0,
+        improved: 0,
+        unchanged: 0,
         comparisons,
-    })
+    };
+    report.recount();
+    Ok(report)
 }
 
 /// Compares instruction counts: exact figures, so the threshold alone decides. Every baseline entry
@@ -178,28 +209,31 @@ pub fn compare_icounts(
     threshold_percent: f64,
     baseline: &str,
 ) -> Result<Vec<Comparison>, InputError> {
-    let find = |set: &[IcountEntry], id: &str| set.iter().find(|e| e.id == id).cloned();
-    if let Some(e) = current.iter().find(|e| find(base, &e.id).is_none()) {
-        return Err(InputError(format!(
-            "instruction count '{}' is in the latest icount.json but not in icount-{baseline}.json: expected both (measure both with the same filter)",
-            e.id
-        )));
-    }
-    base.iter()
-        .map(|b| {
-            let c = find(current, &b.id).ok_or_else(|| {
-                InputError(format!(
-                    "instruction count '{}' is in icount-{baseline}.json but not in the latest icount.json: expected both",
-                    b.id
-                ))
-            })?;
+    let pairs = pair_by_id(
+        base,
+        current,
+        |e| e.id.as_str(),
+        |only| {
+            format!(
+                "instruction count '{only}' is in icount-{baseline}.json but not in the latest icount.json: expected both"
+            )
+        },
+        |only| {
+            format!(
+                "instruction count '{only}' is in the latest icount.json but not in icount-{baseline}.json: expected both (measure both with the same filter)"
+            )
+        },
+    )?;
+    Ok(pairs
+        .into_iter()
+        .map(|(b, c)| {
             let change = (c.instructions_per_iter / b.instructions_per_iter - 1.0) * 100.0;
             let verdict = match change {
                 x if x > threshold_percent => Verdict::Regressed,
                 x if x < -threshold_percent => Verdict::Improved,
                 _ => Verdict::Unchanged,
             };
-            Ok(Comparison {
+            Comparison {
                 id: b.id.clone(),
                 unit: "instructions",
                 baseline: b.instructions_per_iter,
@@ -210,9 +244,34 @@ pub fn compare_icounts(
                 intervals_overlap: None,
                 verdict,
                 decided_by: "instructions (callgrind)",
-            })
+            }
         })
-        .collect()
+        .collect())
+}
+
+/// Compares `icount.json` with `icount-<baseline>.json` in `suite`, restricted to `filter`: `None`
+/// when no instruction counts were saved for that baseline; bad input when they were but the
+/// current counts are missing or differ in which workloads they hold.
+pub fn compare_icount_files(
+    suite: &Path,
+    baseline: &str,
+    threshold_percent: f64,
+    filter: Option<&regex::Regex>,
+) -> Result<Option<Vec<Comparison>>, InputError> {
+    let base_name = format!("icount-{baseline}");
+    let Some(base) = load_suite_file::<IcountEntry>(suite, &base_name)? else {
+        return Ok(None);
+    };
+    let current = load_suite_file::<IcountEntry>(suite, "icount")?.ok_or_else(|| {
+        InputError(format!(
+            "{}: missing: expected current instruction counts to compare with {base_name}.json (run stackheap-icount measure)",
+            suite.join("icount.json").display()
+        ))
+    })?;
+    let selected = |e: &IcountEntry| filter.is_none_or(|f| f.is_match(&e.id));
+    let base: Vec<_> = base.entries.into_iter().filter(selected).collect();
+    let current: Vec<_> = current.entries.into_iter().filter(selected).collect();
+    compare_icounts(&base, &current, threshold_percent, baseline).map(Some)
 }
 
 /// Adds instruction-count rows to a wall-clock report and recounts the verdicts.
@@ -223,12 +282,7 @@ pub fn with_icounts(
 ) -> CompareReport {
     report.comparisons.extend(rows);
     report.icount_threshold_percent = Some(icount_threshold);
-    let count = |v: Verdict| report.comparisons.iter().filter(|c| c.verdict == v).count();
-    (report.regressed, report.improved, report.unchanged) = (
-        count(Verdict::Regressed),
-        count(Verdict::Improved),
-        count(Verdict::Unchanged),
-    );
+    report.recount();
     report
 }
 

@@ -3,13 +3,12 @@
 
 use clap::{Parser, Subcommand};
 use stackheap::compare::{
-    DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icounts,
+    DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icount_files,
     format_table, with_icounts,
 };
-use stackheap::icount::IcountEntry;
 use stackheap::output::{results_dir, write_atomically};
 use stackheap::report::{Environment, render, write};
-use stackheap::results::{Results, criterion_home, load_suite_file};
+use stackheap::results::{Results, criterion_home};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -114,23 +113,10 @@ fn run(
                 .transpose()?;
             let mut report = compare(criterion, &baseline, threshold, filter.as_ref())
                 .map_err(|e| e.to_string())?;
-            let base_name = format!("icount-{baseline}");
-            if let Some(base) =
-                load_suite_file::<IcountEntry>(suite, &base_name).map_err(|e| e.to_string())?
-            {
-                let current = load_suite_file::<IcountEntry>(suite, "icount")
+            if let Some(rows) =
+                compare_icount_files(suite, &baseline, icount_threshold, filter.as_ref())
                     .map_err(|e| e.to_string())?
-                    .ok_or_else(|| {
-                        format!(
-                            "{}: missing: expected current instruction counts to compare with {base_name}.json (run stackheap-icount measure)",
-                            suite.join("icount.json").display()
-                        )
-                    })?;
-                let selected = |e: &IcountEntry| filter.as_ref().is_none_or(|f| f.is_match(&e.id));
-                let base: Vec<_> = base.entries.into_iter().filter(selected).collect();
-                let current: Vec<_> = current.entries.into_iter().filter(selected).collect();
-                let rows = compare_icounts(&base, &current, icount_threshold, &baseline)
-                    .map_err(|e| e.to_string())?;
+            {
                 report = with_icounts(report, rows, icount_threshold);
             }
             print!("{}", format_table(&report, markdown));
