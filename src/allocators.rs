@@ -17,7 +17,9 @@ pub use std::alloc::System;
 pub use tikv_jemallocator::Jemalloc;
 
 /// The stable name of each allocator, used in benchmark ids, result files and on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AllocatorKind {
     /// glibc's malloc, reached through `std::alloc::System`.
@@ -50,6 +52,24 @@ impl AllocatorKind {
                 let v = MiMalloc.version();
                 format!("mimalloc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
             }
+        }
+    }
+}
+
+/// Work that needs an allocator as a concrete type (workloads are generic over it), started from an
+/// [`AllocatorKind`] known only at run time: [`AllocatorKind::visit`] hands it the named allocator.
+pub trait AllocatorVisitor {
+    type Output;
+    fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output;
+}
+
+impl AllocatorKind {
+    /// Calls `visitor` with the allocator this kind names.
+    pub fn visit<V: AllocatorVisitor>(self, visitor: V) -> V::Output {
+        match self {
+            Self::System => visitor.visit(System::get()),
+            Self::Jemalloc => visitor.visit(Jemalloc::get()),
+            Self::Mimalloc => visitor.visit(MiMalloc::get()),
         }
     }
 }
