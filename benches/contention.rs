@@ -1,14 +1,19 @@
 //! Shared-heap contention: multi-threaded allocate/free workloads through glibc malloc, jemalloc and
-//! mimalloc, side by side, across thread counts; plus the peak memory of each in a fresh process.
+//! mimalloc, side by side, across thread counts; plus the peak memory of each in a fresh process and
+//! the latency percentiles of single operations.
+//! Run: `cargo bench --bench contention` (`STACKHEAP_THREADS=1,2` to choose thread counts).
 //! Ids: `contention/<workload>/<allocator>/t<threads>` (throughput: allocator operations);
-//! `stack_control` has the allocator part too (it runs the same code for each, with no allocation).
-//! The memory runs are selected by the filter `contention/memory`.
+//! `stack_control` has the allocator part too (it runs the same code for each, with no allocation);
+//! `producer_consumer*/t<P>` runs P producers and P consumers (2P threads).
+//! The memory runs are selected by the filter `contention/memory`, the latency runs by
+//! `contention/latency`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use stackheap::allocators::AllocatorKind;
 use stackheap::contention::*;
 use stackheap::machine::available_cores;
 use stackheap::output::{BenchFilter, BenchMode, write_results};
+use stackheap::report::{latency_table, markdown_table, memory_table};
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
@@ -33,7 +38,7 @@ fn measure_memory(
                     workload: workload.name().into(),
                     allocator: kind.name().into(),
                     threads: t,
-                    oversubscribed: t > cores,
+                    oversubscribed: workload.os_threads(t) > cores,
                     rounds: MEMORY_ROUNDS,
                     peak_rss_bytes: peak,
                     above_idle_bytes: peak.saturating_sub(idle),
@@ -45,11 +50,27 @@ fn measure_memory(
         "\npeak resident memory, fresh process per run ({MEMORY_ROUNDS} rounds; idle process: {:.1} MiB)",
         idle as f64 / 1048576.0
     );
-    print!(
-        "{}",
-        stackheap::report::markdown_table(&stackheap::report::memory_table(&entries))
-    );
+    print!("{}", markdown_table(&memory_table(&entries)));
     entries
+}
+
+/// The runs with more threads at once than cores, as `t4` (every workload) or
+/// `producer_consumer t2 (4 threads)` (workloads that run more threads than their count).
+fn oversubscribed_runs(threads: &[usize], cores: usize) -> Vec<String> {
+    let mut runs: Vec<String> = threads
+        .iter()
+        .filter(|&&t| t > cores)
+        .map(|t| format!("t{t}"))
+        .collect();
+    for workload in Workload::ALL {
+        for &t in threads.iter().filter(|&&t| t <= cores) {
+            let os = workload.os_threads(t);
+            if os > cores {
+                runs.push(format!("{} t{t} ({os} threads)", workload.name()));
+            }
+        }
+    }
+    runs
 }
 
 fn main() {
@@ -63,11 +84,7 @@ fn main() {
         // `cargo test`: one single-threaded and one oversubscribed run of each, once.
         threads = vec![1, cores + 1];
     }
-    let oversubscribed: Vec<String> = threads
-        .iter()
-        .filter(|&&t| t > cores)
-        .map(|t| format!("t{t}"))
-        .collect();
+    let oversubscribed = oversubscribed_runs(&threads, cores);
     if !oversubscribed.is_empty() && mode != BenchMode::List {
         eprintln!(
             "note: {} cores available: {} oversubscribed (more threads than cores): read those as time-sharing, not parallel scaling",
@@ -84,7 +101,11 @@ fn main() {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
             for &kind in &allocators {
                 group.bench_function(BenchmarkId::new(kind.name(), format!("t{t}")), |b| {
-                    b.iter_custom(|rounds| run_named(kind, workload, t, rounds).0)
+                    b.iter_custom(|rounds| {
+                        run_named(kind, workload, t, rounds)
+                            .unwrap_or_else(|e| fail(&e.to_string()))
+                            .0
+                    })
                 });
             }
         }
@@ -98,6 +119,18 @@ fn main() {
             Ok(path) => println!("wrote {}", path.display()),
             Err(e) => fail(&format!(
                 "could not write target/stackheap/memory.json: {e}"
+            )),
+        }
+    }
+    if mode == BenchMode::Bench && filter.selects("contention/latency") {
+        let entries = stackheap::latency::measure_all(&threads, &allocators, cores)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        println!("\nlatency of single allocator operations (sampled; ns)");
+        print!("{}", markdown_table(&latency_table(&entries)));
+        match write_results("latency", &entries) {
+            Ok(path) => println!("wrote {}", path.display()),
+            Err(e) => fail(&format!(
+                "could not write target/stackheap/latency.json: {e}"
             )),
         }
     }

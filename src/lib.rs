@@ -3,7 +3,10 @@
 //! - [`arrays`]: stack-local arrays against heap blocks from glibc malloc, jemalloc and mimalloc, by
 //!   size; first-touch page faults; the hidden stack copy of `Box::new([0; N])`.
 //! - [`contention`]: threads with their own stacks sharing one heap: local churn, cross-thread frees,
-//!   larson, a stack-only control and a rayon job, through each allocator, across thread counts.
+//!   producer/consumer pipelines, larson, generations of short-lived threads, a stack-only control
+//!   and a rayon job, through each allocator, across thread counts.
+//! - [`latency`]: percentiles of single allocation and free operations, sampled inside those
+//!   workloads.
 //! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
 //!   a child process, against `usable stack / bytes per level`.
 //! - [`icount`]: instruction counts of the single-threaded workloads under callgrind, for CI gates
@@ -21,6 +24,7 @@ pub mod compare;
 pub mod contention;
 pub mod depth;
 pub mod icount;
+pub mod latency;
 pub mod machine;
 pub mod output;
 pub mod report;
