@@ -7,7 +7,8 @@ use crate::allocators::AllocatorKind;
 use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::{DepthEntry, ProbeKind};
-use crate::results::{Bench, MemoryRow, Results};
+use crate::latency::Op;
+use crate::results::{Bench, LatencyRow, MemoryRow, Results};
 use plotters::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -242,9 +243,19 @@ fn line_chart(
                 }
             };
             if let Some(line) = line {
-                line.ok()?
-                    .label(s.name.clone())
-                    .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 18, ly)], color));
+                let line = line.ok()?.label(s.name.clone());
+                // The legend shows the line as drawn: solid, or two dashes.
+                if s.style == Style::Dashed {
+                    line.legend(move |(lx, ly)| {
+                        EmptyElement::at((lx, ly))
+                            + PathElement::new(vec![(0, 0), (7, 0)], style)
+                            + PathElement::new(vec![(11, 0), (18, 0)], style)
+                    });
+                } else {
+                    line.legend(move |(lx, ly)| {
+                        PathElement::new(vec![(lx, ly), (lx + 18, ly)], style)
+                    });
+                }
             }
             let dots = chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
@@ -448,22 +459,42 @@ fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// A thread count as a table shows it: `t2`, `t2 (4 threads)`, `t4 (oversubscribed)`.
+fn thread_label(threads: usize, os_threads: usize, oversubscribed: bool) -> String {
+    match (os_threads != threads, oversubscribed) {
+        (false, false) => format!("t{threads}"),
+        (false, true) => format!("t{threads} (oversubscribed)"),
+        (true, false) => format!("t{threads} ({os_threads} threads)"),
+        (true, true) => format!("t{threads} ({os_threads} threads, oversubscribed)"),
+    }
+}
+
+/// What a reader must know to read a workload's numbers, where its id does not say it.
+fn workload_note(workload: Workload) -> Option<&'static str> {
+    match workload {
+        Workload::ProducerConsumer | Workload::ProducerConsumerMixed => Some(
+            "t<P> is P producer threads that only allocate and P consumer threads that only free (2P threads in all); objects travel in batches of 256 over a bounded channel.",
+        ),
+        Workload::ThreadChurn => Some(
+            "Each round is a generation of short-lived threads; the time includes spawning and joining them. Half of each thread's objects are freed by the next generation, after their allocating thread has exited.",
+        ),
+        _ => None,
+    }
+}
+
 fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
     let threads = contention_threads(results);
     let cores = env.cores();
-    let oversubscribed = |t: usize| cores.is_some_and(|c| t > c);
-    let thread_label = |t: usize| {
-        if oversubscribed(t) {
-            format!("t{t} (oversubscribed)")
-        } else {
-            format!("t{t}")
-        }
-    };
     let mut sections = Vec::new();
     for workload in contention_workloads(results)
         .iter()
         .filter(|w| *w != "stack_control")
     {
+        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+        let oversubscribed = |t: usize| cores.is_some_and(|c| os_threads(t) > c);
+        let thread_label = |t: usize| thread_label(t, os_threads(t), oversubscribed(t));
+        let stack_control_line =
+            Workload::from_name(workload).is_some_and(Workload::has_stack_control_line);
         let mut series: Vec<Series> = ALLOCATORS
             .iter()
             .map(|a| Series {
@@ -478,7 +509,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
                 style: Style::Line,
             })
             .collect();
-        if workload != "rayon_collect" {
+        if stack_control_line {
             series.push(Series {
                 name: "stack_control (no heap)".into(),
                 color: allocator_color("stack"),
@@ -509,7 +540,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
                 .iter()
                 .map(|a| format!("{} Mops/s", allocator_label(a))),
         );
-        if workload != "rayon_collect" {
+        if stack_control_line {
             table[0].push("stack_control Mops/s".into());
         }
         for &t in &threads {
@@ -520,14 +551,20 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
                         .map_or("-".into(), |v| format!("{:.1}", v / 1e6)),
                 );
             }
-            if workload != "rayon_collect" {
+            if stack_control_line {
                 row.push(
                     stack_control_ops(results, t).map_or("-".into(), |v| format!("{:.1}", v / 1e6)),
                 );
             }
             table.push(row);
         }
-        let mut notes = vec!["Operations are allocations plus frees; stack_control does the same per-operation work on a stack buffer, with no heap: the ideal scaling line.".to_string()];
+        let mut notes = vec!["Operations are allocations plus frees.".to_string()];
+        if stack_control_line {
+            notes.push("stack_control does the same per-operation work on a stack buffer, with no heap: the ideal scaling line.".into());
+        }
+        if let Some(about) = Workload::from_name(workload).and_then(workload_note) {
+            notes.push(about.into());
+        }
         if threads.iter().any(|&t| oversubscribed(t)) {
             notes.push(format!(
                 "Runs with more threads than the {} cores are oversubscribed: they show time-sharing, not parallel scaling.",
@@ -737,6 +774,197 @@ fn memory_section(results: &Results) -> Option<Section> {
     })
 }
 
+/// The percentiles a latency table and chart show, in order.
+const PERCENTILE_LABELS: [&str; 4] = ["p50", "p99", "p99.9", "max"];
+
+/// The values of [`PERCENTILE_LABELS`] for one entry, in ns.
+fn latency_percentiles(e: &LatencyRow) -> [f64; 4] {
+    [e.p50_ns, e.p99_ns, e.p999_ns, e.max_ns]
+}
+
+/// The entry of `latency` for one cell and operation.
+fn latency_entry(
+    latency: &[LatencyRow],
+    workload: Workload,
+    threads: usize,
+    allocator: AllocatorKind,
+    op: Op,
+) -> Option<&LatencyRow> {
+    latency.iter().find(|e| {
+        e.workload == workload && e.threads == threads && e.allocator == allocator && e.op == op
+    })
+}
+
+/// Latency as a table: one row per workload, thread count and allocator; for allocation and for free,
+/// p50, p99, p99.9 and max in ns.
+pub fn latency_table(latency: &[LatencyRow]) -> Vec<Vec<String>> {
+    let mut header = vec!["workload".to_string(), "threads".into(), "allocator".into()];
+    for op in Op::ALL {
+        header.extend(PERCENTILE_LABELS.map(|p| format!("{} {p} ns", op.name())));
+    }
+    header.push("samples (alloc/free)".into());
+    let mut keys: Vec<(usize, Workload, usize, AllocatorKind)> = latency
+        .iter()
+        .map(|e| {
+            (
+                workload_rank(e.workload.name()),
+                e.workload,
+                e.threads,
+                e.allocator,
+            )
+        })
+        .collect();
+    keys.sort_unstable_by_key(|&(rank, _, threads, allocator)| (rank, threads, allocator));
+    keys.dedup();
+    let mut table = vec![header];
+    for (_, workload, threads, allocator) in keys {
+        let entries = Op::ALL.map(|op| latency_entry(latency, workload, threads, allocator, op));
+        let Some(any) = entries.iter().flatten().next() else {
+            continue;
+        };
+        let mut row = vec![
+            workload.name().to_string(),
+            thread_label(threads, any.os_threads, any.oversubscribed),
+            allocator_label(allocator.name()).to_string(),
+        ];
+        for entry in entries {
+            row.extend(match entry {
+                Some(e) => latency_percentiles(e).map(|v| format!("{v:.0}")),
+                None => ["-"; 4].map(String::from),
+            });
+        }
+        row.push(
+            entries
+                .map(|e| e.map_or("-".into(), |e| e.samples.to_string()))
+                .join("/"),
+        );
+        table.push(row);
+    }
+    table
+}
+
+/// The thread count a latency chart or finding shows for `workload`: the largest whose threads all fit
+/// the cores.
+fn latency_threads(latency: &[LatencyRow], workload: Workload) -> Option<usize> {
+    latency
+        .iter()
+        .filter(|e| e.workload == workload && !e.oversubscribed)
+        .map(|e| e.threads)
+        .max()
+}
+
+/// The workloads present in `latency`, in the suite's order.
+fn latency_workloads(latency: &[LatencyRow]) -> Vec<Workload> {
+    Workload::ALL
+        .into_iter()
+        .filter(|w| latency.iter().any(|e| e.workload == *w))
+        .collect()
+}
+
+fn latency_section(results: &Results) -> Option<Section> {
+    let latency = &results.latency.as_ref()?.entries;
+    let first = latency.first()?;
+    let mut charts = Vec::new();
+    for workload in latency_workloads(latency) {
+        let Some(t) = latency_threads(latency, workload) else {
+            continue;
+        };
+        let mut series = Vec::new();
+        for allocator in AllocatorKind::ALL {
+            for op in Op::ALL {
+                let Some(e) = latency_entry(latency, workload, t, allocator, op) else {
+                    continue;
+                };
+                series.push(Series {
+                    name: format!("{} {}", allocator_label(allocator.name()), op.name()),
+                    color: allocator_color(allocator.name()),
+                    points: latency_percentiles(e)
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| (i as f64 + 1.0, v))
+                        .collect(),
+                    style: match op {
+                        Op::Alloc => Style::Line,
+                        Op::Free => Style::Dashed,
+                    },
+                });
+            }
+        }
+        fn percentile_tick(v: f64) -> String {
+            let index = v.round() as usize;
+            if (v - v.round()).abs() < 0.01 && (1..=PERCENTILE_LABELS.len()).contains(&index) {
+                PERCENTILE_LABELS[index - 1].to_string()
+            } else {
+                String::new()
+            }
+        }
+        charts.extend(line_chart(
+            &format!(
+                "{}: latency of one operation at {}",
+                workload.name(),
+                thread_label(t, workload.os_threads(t), false)
+            ),
+            "percentile",
+            "ns (log scale)",
+            Axis::Linear(percentile_tick),
+            Axis::Log10(format_ns),
+            &series,
+        ));
+    }
+    Some(Section {
+        title: "Latency of single allocator operations".into(),
+        chart: (!charts.is_empty()).then(|| charts.join("\n")),
+        table: latency_table(latency),
+        notes: vec![
+            format!(
+                "One operation in {} was timed, at random, with {}; two back-to-back clock reads cost {:.0} ns, which every sample includes (not subtracted).",
+                first.sampled_one_in, first.clock, first.timer_overhead_ns
+            ),
+            "A sample covers the allocator call alone: its fast path, refills, locks, system calls and page faults on its own metadata, and any preemption by the OS (which dominates the max of oversubscribed runs). It excludes the workload's first write to the block, where a fault on fresh memory lands.".into(),
+            "Each run follows an untimed warm-up run of the same workload; allocators are interleaved within each workload and thread count.".into(),
+        ],
+    })
+}
+
+/// For each latency workload, at its largest thread count within the cores, the p99 of an allocation
+/// and of a free for each allocator.
+fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    for workload in latency_workloads(latency) {
+        let Some(t) = latency_threads(latency, workload) else {
+            continue;
+        };
+        for op in Op::ALL {
+            let figures: Vec<String> = AllocatorKind::ALL
+                .into_iter()
+                .filter_map(|a| {
+                    let e = latency_entry(latency, workload, t, a, op)?;
+                    Some(format!(
+                        "{} {} (p50 {}, max {})",
+                        allocator_label(a.name()),
+                        format_ns(e.p99_ns),
+                        format_ns(e.p50_ns),
+                        format_ns(e.max_ns)
+                    ))
+                })
+                .collect();
+            if !figures.is_empty() {
+                out.push(format!(
+                    "p99 of one {} in {} at {}: {}.",
+                    match op {
+                        Op::Alloc => "allocation",
+                        Op::Free => "free",
+                    },
+                    workload.name(),
+                    thread_label(t, workload.os_threads(t), false),
+                    figures.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Plain sentences computed from the data; a sentence whose numbers are missing is left out.
 pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
     let mut out = Vec::new();
@@ -827,12 +1055,20 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
     }
     let threads = contention_threads(results);
     let cores = env.cores().unwrap_or(usize::MAX);
-    let top = threads.iter().copied().filter(|&t| t <= cores).max();
     for workload in contention_workloads(results)
         .iter()
         .filter(|w| *w != "stack_control")
     {
-        let Some(t) = top else { break };
+        // The largest thread count whose threads all fit the cores.
+        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+        let Some(t) = threads
+            .iter()
+            .copied()
+            .filter(|&t| os_threads(t) <= cores)
+            .max()
+        else {
+            continue;
+        };
         let ops: Vec<(&str, f64)> = ALLOCATORS
             .iter()
             .filter_map(|a| ops_per_second(results, workload, a, t).map(|v| (*a, v)))
@@ -933,19 +1169,24 @@ pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
     if let Some(memory) = &results.memory
         && let Some(t) = memory_threads_within_cores(&memory.entries)
     {
-        let row: Vec<String> = ALLOCATORS
-            .iter()
-            .filter_map(|a| {
-                memory_entry(&memory.entries, "larson", a, t)
-                    .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
-            })
-            .collect();
-        if !row.is_empty() {
-            out.push(format!(
-                "Peak memory of larson at {t} threads: {}.",
-                row.join(", ")
-            ));
+        for workload in ["larson", "producer_consumer", "thread_churn"] {
+            let row: Vec<String> = ALLOCATORS
+                .iter()
+                .filter_map(|a| {
+                    memory_entry(&memory.entries, workload, a, t)
+                        .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
+                })
+                .collect();
+            if !row.is_empty() {
+                out.push(format!(
+                    "Peak memory of {workload} at t{t}: {}.",
+                    row.join(", ")
+                ));
+            }
         }
+    }
+    if let Some(latency) = &results.latency {
+        out.extend(latency_findings(&latency.entries));
     }
     out
 }
@@ -1010,6 +1251,7 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
     sections.extend(contention_sections(results, env));
     sections.extend(depth_section(results));
     sections.extend(memory_section(results));
+    sections.extend(latency_section(results));
     let findings = findings(results, env);
     let env_rows: Vec<Vec<String>> = {
         let mut rows = vec![vec!["what".to_string(), "value".into()]];

@@ -243,6 +243,8 @@ pub struct SuiteFile<E> {
 pub use crate::contention::MemoryEntry as MemoryRow;
 /// A row of `depth.json`: the type the depth bench writes.
 pub use crate::depth::DepthEntry as DepthRow;
+/// A row of `latency.json`: the type the contention bench writes.
+pub use crate::latency::LatencyEntry as LatencyRow;
 
 /// A row of `first_touch.json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -285,6 +287,7 @@ pub struct Results {
     pub depth: Option<SuiteFile<DepthRow>>,
     pub memory: Option<SuiteFile<MemoryRow>>,
     pub faults: Option<SuiteFile<FaultRow>>,
+    pub latency: Option<SuiteFile<LatencyRow>>,
 }
 
 impl Results {
@@ -302,6 +305,15 @@ impl Results {
             depth: load_suite_file(suite, "depth")?,
             memory: load_suite_file(suite, "memory")?,
             faults: load_suite_file(suite, "first_touch")?,
+            latency: load_suite_file(suite, "latency")?
+                .map(|file: SuiteFile<LatencyRow>| {
+                    crate::latency::check_entries(&file.entries)
+                        .map(|()| file)
+                        .map_err(|e| {
+                            input_error(format!("{}: {e}", suite.join("latency.json").display()))
+                        })
+                })
+                .transpose()?,
         })
     }
 
@@ -316,6 +328,7 @@ impl Results {
             .map(|f| &f.machine)
             .or(self.memory.as_ref().map(|f| &f.machine))
             .or(self.faults.as_ref().map(|f| &f.machine))
+            .or(self.latency.as_ref().map(|f| &f.machine))
     }
 
     /// Minor faults per iteration, by benchmark id.

@@ -417,6 +417,61 @@ fn the_memory_table_has_one_row_per_workload_and_thread_count() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(rows.len(), unique.len(), "duplicate rows: {rows:?}");
-    assert_eq!(rows.len(), 5 * 3, "5 workloads x 3 thread counts");
+    assert_eq!(rows.len(), 8 * 3, "8 workloads x 3 thread counts");
     assert!(rows[0].starts_with("| local_churn | t1 |"), "{rows:?}");
+}
+
+#[test]
+fn latency_has_a_chart_per_workload_a_table_and_findings() {
+    let sb = Sandbox::new("latency");
+    let (code, _, stderr) = sb.run(&["report"]);
+    assert_eq!(code, 0, "{stderr}");
+    let html = std::fs::read_to_string(sb.suite().join("report/index.html")).unwrap();
+    assert!(html.contains("Latency of single allocator operations"));
+    for workload in ["local_churn", "producer_consumer", "thread_churn"] {
+        assert!(
+            html.contains(&format!("{workload}: latency of one operation")),
+            "no latency chart for {workload}"
+        );
+    }
+    let md = std::fs::read_to_string(sb.suite().join("report/report.md")).unwrap();
+    assert!(
+        md.contains("| producer_consumer | t1 (2 threads) | glibc |"),
+        "{md}"
+    );
+    assert!(md.contains("| producer_consumer | t2 (4 threads, oversubscribed) | mimalloc |"));
+    assert!(md.contains("alloc p99.9 ns"));
+    assert!(md.contains("p99 of one allocation in local_churn at t2: glibc"));
+    // The producer/consumer finding uses the largest count whose threads fit the 2 cores: t1.
+    assert!(md.contains("p99 of one free in producer_consumer at t1 (2 threads)"));
+}
+
+/// Rewrites the first entry of the fixture's latency.json with `edit`.
+fn edit_first_latency_entry(sb: &Sandbox, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = sb.suite().join("latency.json");
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut file["entries"][0]);
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+}
+
+#[test]
+fn a_latency_file_with_impossible_values_or_unknown_names_is_named() {
+    let sb = Sandbox::new("latency-bad");
+    edit_first_latency_entry(&sb, |e| e["p99_ns"] = (-5.0).into());
+    assert_bad_input(
+        sb.run(&["report"]),
+        "latency.json: entry local_churn system t1 alloc: percentiles must be finite and non-negative",
+    );
+    let sb = Sandbox::new("latency-op");
+    edit_first_latency_entry(&sb, |e| e["op"] = "realloc".into());
+    assert_bad_input(sb.run(&["report"]), "latency.json");
+    let sb = Sandbox::new("latency-dup");
+    let path = sb.suite().join("latency.json");
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let first = file["entries"][0].clone();
+    file["entries"].as_array_mut().unwrap().push(first);
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+    assert_bad_input(sb.run(&["report"]), "appears twice");
 }
