@@ -348,7 +348,7 @@ pub fn format_table(report: &CompareReport, markdown: bool) -> String {
 
 fn format_figure(unit: &str, value: f64) -> String {
     match unit {
-        "ns" => crate::report::format_ns(value),
+        "ns" => crate::units::format_ns(value),
         _ => format!("{value:.0} instr"),
     }
 }

@@ -20,15 +20,18 @@
 
 pub mod allocators;
 pub mod arrays;
+pub mod chart;
 pub mod compare;
 pub mod contention;
 pub mod depth;
+pub mod findings;
 pub mod icount;
 pub mod latency;
 pub mod machine;
 pub mod output;
 pub mod report;
 pub mod results;
+pub mod units;
 
 use std::time::Duration;
 

@@ -142,6 +142,40 @@ impl Bench {
         }
     }
 
+    /// A benchmark with the given mean, a confidence interval of +-`half_width` ns and, for
+    /// throughput benchmarks, the elements per iteration: hand-made input for the analysis's tests.
+    #[cfg(test)]
+    pub fn synthetic(id: &str, mean_ns: f64, half_width: f64, elements: Option<u64>) -> Bench {
+        let estimate = Estimate {
+            confidence_interval: ConfidenceInterval {
+                confidence_level: 0.95,
+                lower_bound: mean_ns - half_width,
+                upper_bound: mean_ns + half_width,
+            },
+            point_estimate: mean_ns,
+            standard_error: half_width / 2.0,
+        };
+        let parts: Vec<&str> = id.split('/').collect();
+        Bench::new(
+            BenchmarkJson {
+                group_id: parts[..parts.len() - 1].join("/"),
+                function_id: None,
+                value_str: parts.last().map(|p| p.to_string()),
+                throughput: elements.map(Throughput::Elements),
+                full_id: id.into(),
+                directory_name: id.into(),
+                title: id.into(),
+            },
+            Estimates {
+                mean: estimate,
+                median: estimate,
+                median_abs_dev: estimate,
+                slope: None,
+                std_dev: estimate,
+            },
+        )
+    }
+
     /// Throughput per second at the mean time, with its unit (`elements/s`, `bytes/s`).
     pub fn per_second(&self) -> Option<(f64, &'static str)> {
         let (amount, unit) = self.throughput?.per_iteration();

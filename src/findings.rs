@@ -1,0 +1,1417 @@
+//! What the results say, computed from the data with the uncertainty it has: the three answers a
+//! reader comes for, the folklore claims with a verdict each, and findings in sentences. The report
+//! renders what this module computes; nothing here draws or formats a page.
+//!
+//! Comparisons follow one rule: a ratio of two times is "decided" only when its whole interval clears
+//! [`NOISE_MARGIN`]; otherwise the two are "within noise". The interval is the conservative ratio of
+//! Criterion's confidence intervals (slower low / faster high .. slower high / faster low).
+
+use crate::allocators::AllocatorKind;
+use crate::arrays::size_label;
+use crate::contention::Workload;
+use crate::depth::ProbeKind;
+use crate::latency::Op;
+use crate::results::{Bench, LatencyRow, MemoryRow, Results};
+use crate::units::{ALLOCATORS, allocator_label, format_bytes, format_ns, mib, thread_label};
+
+/// How far apart two figures must be, as a fraction, before the suite calls one faster. Identical
+/// runs in separate processes on the 2-vCPU development machine differ by about this much on a typical
+/// row (3% median, 10% at the 90th percentile for the contention rows, 20% median for stack_vs_heap
+/// rows in earlier measurements); Criterion's own interval does not see that, so it cannot decide alone.
+pub const NOISE_MARGIN: f64 = 0.20;
+
+/// A figure with its interval (Criterion's mean and its bootstrap confidence interval), in ns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timed {
+    pub point: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Timed {
+    pub fn of(bench: &Bench) -> Timed {
+        Timed {
+            point: bench.mean.point_estimate,
+            low: bench.mean.confidence_interval.lower_bound,
+            high: bench.mean.confidence_interval.upper_bound,
+        }
+    }
+}
+
+/// `slower / faster` of two times, with a conservative interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Ratio {
+    pub fn of(numerator: Timed, denominator: Timed) -> Ratio {
+        Ratio {
+            ratio: numerator.point / denominator.point,
+            low: numerator.low / denominator.high,
+            high: numerator.high / denominator.low,
+        }
+    }
+
+    /// The whole interval lies above `1 + NOISE_MARGIN`: the numerator is decidedly slower.
+    pub fn decidedly_above(&self) -> bool {
+        self.low > 1.0 + NOISE_MARGIN
+    }
+
+    /// The whole interval lies below `1 / (1 + NOISE_MARGIN)`: the numerator is decidedly faster.
+    pub fn decidedly_below(&self) -> bool {
+        self.high < 1.0 / (1.0 + NOISE_MARGIN)
+    }
+
+    pub fn decided(&self) -> bool {
+        self.decidedly_above() || self.decidedly_below()
+    }
+
+    /// `1.35x [1.22, 1.49]`.
+    pub fn text(&self) -> String {
+        format!("{:.2}x [{:.2}, {:.2}]", self.ratio, self.low, self.high)
+    }
+}
+
+/// "within noise (+-20%)": what a comparison that is not decided says.
+pub fn within_noise() -> String {
+    format!("within noise (±{:.0}%)", NOISE_MARGIN * 100.0)
+}
+
+/// What the data says about a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Holds,
+    HoldsInPart,
+    DoesNotHold,
+    NotMeasured,
+}
+
+impl Verdict {
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::HoldsInPart => "holds in part",
+            Verdict::DoesNotHold => "does not hold here",
+            Verdict::NotMeasured => "not measured in this run",
+        }
+    }
+}
+
+/// A folklore claim, what the suite measured for it, and the verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub quote: &'static str,
+    pub verdict: Verdict,
+    /// The numbers and how they decide the verdict; for `NotMeasured`, what would measure it.
+    pub evidence: String,
+}
+
+/// One of the three questions, answered from the data: a sentence or two and a small table, or, when
+/// the part was not run, what to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub question: &'static str,
+    /// The report section that holds the details.
+    pub anchor: &'static str,
+    pub text: String,
+    /// Header row first; empty when the part was not measured.
+    pub table: Vec<Vec<String>>,
+}
+
+/// The id of a stack_vs_heap benchmark.
+fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
+    match allocator {
+        Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(size)),
+        None => format!("stack_vs_heap/{variant}/{}", size_id(size)),
+    }
+}
+
+fn timed(results: &Results, id: &str) -> Option<Timed> {
+    results.bench(id).map(Timed::of)
+}
+
+/// heap_box / stack_array at `size` for `allocator`.
+fn heap_over_stack(results: &Results, allocator: &str, size: u64) -> Option<Ratio> {
+    Some(Ratio::of(
+        timed(results, &svh_id("heap_box", Some(allocator), size))?,
+        timed(results, &svh_id("stack_array", None, size))?,
+    ))
+}
+
+/// The smallest size from which on (at that size and every larger one) a heap block from `allocator`
+/// is not decidedly slower than the stack array.
+pub fn heap_crossover(results: &Results, allocator: &str) -> Option<u64> {
+    let ratios: Vec<(u64, Ratio)> = sizes(results)
+        .into_iter()
+        .filter_map(|s| Some((s, heap_over_stack(results, allocator, s)?)))
+        .collect();
+    let last_slower = ratios.iter().rposition(|(_, r)| r.decidedly_above());
+    match last_slower {
+        None => ratios.first().map(|(s, _)| *s),
+        Some(i) => ratios.get(i + 1).map(|(s, _)| *s),
+    }
+}
+
+/// Allocators with their time, fastest first.
+type Ranking = Vec<(&'static str, Timed)>;
+
+/// The workload's time per round for each allocator at `threads`, fastest first.
+fn ranked(results: &Results, workload: &str, threads: usize) -> Ranking {
+    let mut times: Vec<(&'static str, Timed)> = ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            let id = format!("contention/{workload}/{a}/t{threads}");
+            Some((*a, timed(results, &id)?))
+        })
+        .collect();
+    times.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
+    times
+}
+
+/// The largest thread count measured for `workload` whose threads all fit `cores`.
+fn fitting_threads(results: &Results, workload: &str, cores: Option<usize>) -> Option<usize> {
+    let os = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+    contention_threads(results)
+        .into_iter()
+        .filter(|&t| cores.is_none_or(|c| os(t) <= c))
+        .filter(|&t| !ranked(results, workload, t).is_empty())
+        .max()
+}
+
+/// A ranking in words, fastest first: `mimalloc ≈ jemalloc; glibc 1.90x [1.80, 2.00]`, where `≈` joins
+/// allocators within noise of the fastest and the others carry their time ratio to it.
+fn ranking_text(ranking: &[(&'static str, Timed)]) -> String {
+    let Some(&(_, best_time)) = ranking.first() else {
+        return String::new();
+    };
+    let (tied, slower): (Vec<_>, Vec<_>) = ranking
+        .iter()
+        .partition(|(_, t)| !Ratio::of(*t, best_time).decidedly_above());
+    let mut text = tied
+        .iter()
+        .map(|(a, _)| allocator_label(a))
+        .collect::<Vec<_>>()
+        .join(" ≈ ");
+    for (a, t) in slower {
+        text += &format!(
+            "; {} {}",
+            allocator_label(a),
+            Ratio::of(t, best_time).text()
+        );
+    }
+    text
+}
+
+/// The allocators tied with the fastest (not decidedly slower than it).
+fn tied_best(ranking: &[(&'static str, Timed)]) -> Vec<&'static str> {
+    let Some(&(_, best)) = ranking.first() else {
+        return Vec::new();
+    };
+    ranking
+        .iter()
+        .filter(|(_, t)| !Ratio::of(*t, best).decidedly_above())
+        .map(|(a, _)| *a)
+        .collect()
+}
+
+/// Sizes the answer's small table shows (those of them measured), else every measured size.
+const ANSWER_SIZES: [u64; 6] = [8, 64, 1024, 4096, 65536, 1 << 20];
+
+fn answer_stack(results: &Results) -> Answer {
+    let mut answer = Answer {
+        question: "Should this be on the stack?",
+        anchor: "stack-vs-heap",
+        text: String::new(),
+        table: Vec::new(),
+    };
+    let measured = sizes(results);
+    let allocators: Vec<&str> = ALLOCATORS
+        .into_iter()
+        .filter(|a| {
+            measured
+                .iter()
+                .any(|&s| heap_over_stack(results, a, s).is_some())
+        })
+        .collect();
+    if allocators.is_empty() {
+        answer.text = "Not measured in this run: run `scripts/run stack_vs_heap` (or `cargo bench --bench stack_vs_heap`).".into();
+        return answer;
+    }
+    let mut sentences = Vec::new();
+    if let Some(&small) = measured.iter().find(|&&s| s == 64).or(measured.first()) {
+        let costs: Vec<String> = allocators
+            .iter()
+            .filter_map(|a| {
+                let r = heap_over_stack(results, a, small)?;
+                let verdict = if r.decided() {
+                    r.text()
+                } else {
+                    within_noise()
+                };
+                Some(format!("{} {verdict}", allocator_label(a)))
+            })
+            .collect();
+        sentences.push(format!(
+            "A {} heap block (allocate, fill, read, free) costs, relative to a stack array of the same size: {}.",
+            format_bytes(small as f64),
+            costs.join(", ")
+        ));
+    }
+    let crossovers: Vec<String> = allocators
+        .iter()
+        .map(|a| match heap_crossover(results, a) {
+            Some(s) => format!("{} {}", allocator_label(a), format_bytes(s as f64)),
+            None => format!("{} none measured", allocator_label(a)),
+        })
+        .collect();
+    sentences.push(format!(
+        "From these sizes up, a heap block costs no more than the stack array ({}): {}. Below them the allocation is a real cost; above them, filling the memory dominates.",
+        within_noise(),
+        crossovers.join(", ")
+    ));
+    answer.text = sentences.join(" ");
+    let shown: Vec<u64> = {
+        let picked: Vec<u64> = measured
+            .iter()
+            .copied()
+            .filter(|s| ANSWER_SIZES.contains(s))
+            .collect();
+        if picked.is_empty() { measured } else { picked }
+    };
+    let mut header = vec!["size".to_string(), "stack_array".into()];
+    header.extend(
+        allocators
+            .iter()
+            .map(|a| format!("heap_box {} (x stack)", allocator_label(a))),
+    );
+    answer.table.push(header);
+    for s in shown {
+        let mut row = vec![
+            format_bytes(s as f64),
+            mean(results, &svh_id("stack_array", None, s)).map_or("-".into(), format_ns),
+        ];
+        row.extend(allocators.iter().map(|a| {
+            match (
+                mean(results, &svh_id("heap_box", Some(a), s)),
+                heap_over_stack(results, a, s),
+            ) {
+                (Some(t), Some(r)) if r.decided() => format!("{} ({:.2}x)", format_ns(t), r.ratio),
+                (Some(t), Some(_)) => format!("{} (≈ stack)", format_ns(t)),
+                _ => "-".into(),
+            }
+        }));
+        answer.table.push(row);
+    }
+    answer
+}
+
+fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
+    let mut answer = Answer {
+        question: "Which allocator should my threaded code use?",
+        anchor: "contention",
+        text: String::new(),
+        table: Vec::new(),
+    };
+    let rows: Vec<(String, usize, Ranking)> = contention_workloads(results)
+        .into_iter()
+        .filter(|w| w != "stack_control")
+        .filter_map(|w| {
+            let t = fitting_threads(results, &w, cores)?;
+            let ranking = ranked(results, &w, t);
+            (ranking.len() >= 2).then_some((w, t, ranking))
+        })
+        .collect();
+    if rows.is_empty() {
+        answer.text = "Not measured in this run: run `scripts/run contention` (or `cargo bench --bench contention`).".into();
+        return answer;
+    }
+    let best_or_tied = |a: &str| {
+        rows.iter()
+            .filter(|(_, _, r)| tied_best(r).contains(&a))
+            .count()
+    };
+    let mut counts: Vec<(&str, usize)> = ALLOCATORS
+        .iter()
+        .map(|a| (*a, best_or_tied(a)))
+        .filter(|(a, _)| rows.iter().any(|(_, _, r)| r.iter().any(|(x, _)| x == a)))
+        .collect();
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    answer.text = format!(
+        "Fastest or tied with the fastest (within ±{:.0}%), per workload at the most threads that fit the cores: {}, of {} workloads. The table ranks each workload; the pattern of your own code decides.",
+        NOISE_MARGIN * 100.0,
+        counts
+            .iter()
+            .map(|(a, n)| format!("{} in {n}", allocator_label(a)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        rows.len()
+    );
+    answer.table.push(vec![
+        "workload".into(),
+        "threads".into(),
+        "fastest first (≈ within noise; Nx: time ratio to the fastest)".into(),
+    ]);
+    for (w, t, ranking) in rows {
+        let os = Workload::from_name(&w).map_or(t, |x| x.os_threads(t));
+        answer
+            .table
+            .push(vec![w, thread_label(t, os, false), ranking_text(&ranking)]);
+    }
+    answer
+}
+
+/// Overflow probes of spawned threads with a requested stack size.
+fn stack_probes(results: &Results) -> Vec<&crate::results::DepthRow> {
+    results.depth.as_ref().map_or(Vec::new(), |d| {
+        d.entries
+            .iter()
+            .filter(|e| {
+                e.kind == ProbeKind::StdThread
+                    && e.requested_stack_bytes.is_some()
+                    && e.is_overflow()
+            })
+            .collect()
+    })
+}
+
+fn answer_depth(results: &Results) -> Answer {
+    let mut answer = Answer {
+        question: "How deep can my recursion go?",
+        anchor: "depth",
+        text: String::new(),
+        table: Vec::new(),
+    };
+    let probes = stack_probes(results);
+    if probes.is_empty() {
+        answer.text = "Not measured in this run: run `scripts/run stack_depth` (or `cargo bench --bench stack_depth`).".into();
+        return answer;
+    }
+    let mut stacks: Vec<u64> = probes
+        .iter()
+        .filter_map(|e| e.requested_stack_bytes)
+        .collect();
+    stacks.sort_unstable();
+    stacks.dedup();
+    let mut frames: Vec<u64> = probes.iter().map(|e| e.frame_bytes).collect();
+    frames.sort_unstable();
+    frames.dedup();
+    let probe = |stack: u64, frame: u64| {
+        probes
+            .iter()
+            .find(|e| e.requested_stack_bytes == Some(stack) && e.frame_bytes == frame)
+    };
+    // Rust's default for spawned threads, else the largest measured.
+    let shown_stack = if stacks.contains(&(2 << 20)) {
+        2 << 20
+    } else {
+        *stacks.last().expect("at least one probe")
+    };
+    let mut sentences = Vec::new();
+    if let Some(e) = frames.first().and_then(|&f| probe(shown_stack, f))
+        && let (Some(d), Some(per), Some(naive)) =
+            (e.measured_depth, e.bytes_per_level, e.naive_depth)
+    {
+        sentences.push(format!(
+            "A spawned thread with a {} stack holds {d} levels of the smallest frame measured ({per} B per level). The rule of thumb stack size / bytes per level says {naive}: it misses {} that glibc takes from the top of the stack (TLS, the thread control block) and the frames below the first level.",
+            format_bytes(shown_stack as f64),
+            format_bytes(naive.saturating_sub(d) as f64 * per as f64)
+        ));
+    }
+    let worst = probes
+        .iter()
+        .filter_map(|e| e.difference_percent)
+        .map(f64::abs)
+        .fold(0.0, f64::max);
+    sentences.push(format!(
+        "Depth scales with the stack size you request; usable stack / bytes per level, from the thread's real stack bounds, predicted all {} probes within {worst:.2}%.",
+        probes.len()
+    ));
+    answer.text = sentences.join(" ");
+    let shown_stacks: Vec<u64> = stacks
+        .iter()
+        .copied()
+        .filter(|&s| s == 256 << 10 || s == 2 << 20 || s == 8 << 20)
+        .collect();
+    let shown_stacks = if shown_stacks.is_empty() {
+        stacks
+    } else {
+        shown_stacks
+    };
+    let mut header = vec!["frame (bytes per level)".to_string()];
+    header.extend(
+        shown_stacks
+            .iter()
+            .map(|&s| format!("{} stack", format_bytes(s as f64))),
+    );
+    answer.table.push(header);
+    for &f in &frames {
+        let per = probes
+            .iter()
+            .find_map(|e| e.bytes_per_level.filter(|_| e.frame_bytes == f));
+        let mut row = vec![format!(
+            "{} ({})",
+            format_bytes(f as f64),
+            per.map_or("-".into(), |p| format!("{p} B"))
+        )];
+        row.extend(shown_stacks.iter().map(|&s| {
+            probe(s, f)
+                .and_then(|e| e.measured_depth)
+                .map_or("-".into(), |d| format!("{d} levels"))
+        }));
+        answer.table.push(row);
+    }
+    answer
+}
+
+/// The three answers, in the order the report shows them.
+pub fn answers(results: &Results, cores: Option<usize>) -> [Answer; 3] {
+    [
+        answer_stack(results),
+        answer_allocator(results, cores),
+        answer_depth(results),
+    ]
+}
+
+fn claim(quote: &'static str, verdict: Verdict, evidence: String) -> Claim {
+    Claim {
+        quote,
+        verdict,
+        evidence,
+    }
+}
+
+fn not_measured(quote: &'static str, what_would: &str) -> Claim {
+    claim(quote, Verdict::NotMeasured, what_would.to_string())
+}
+
+fn claim_managed(results: &Results) -> Claim {
+    const Q: &str = "Stack memory is managed by the CPU; heap memory by the programmer.";
+    let ratios: Vec<(&str, Ratio)> = ALLOCATORS
+        .iter()
+        .filter_map(|a| Some((*a, heap_over_stack(results, a, 64)?)))
+        .collect();
+    let Some(stack) = mean(results, &svh_id("stack_array", None, 64)) else {
+        return not_measured(
+            Q,
+            "needs stack_array and heap_box at 64 B (cargo bench --bench stack_vs_heap).",
+        );
+    };
+    if ratios.is_empty() {
+        return not_measured(
+            Q,
+            "needs heap_box at 64 B (cargo bench --bench stack_vs_heap).",
+        );
+    }
+    let costlier = ratios.iter().filter(|(_, r)| r.decidedly_above()).count();
+    let list: Vec<String> = ratios
+        .iter()
+        .map(|(a, r)| format!("{} {}", allocator_label(a), r.text()))
+        .collect();
+    claim(
+        Q,
+        if costlier > 0 {
+            Verdict::HoldsInPart
+        } else {
+            Verdict::DoesNotHold
+        },
+        format!(
+            "Neither is managed by the CPU: a stack array is a stack-pointer adjustment the compiler emits (stack_array 64 B: {} including the fill), a heap block a call into the allocator. heap_box / stack_array at 64 B: {}; decidedly costlier for {costlier} of {} allocators. In Rust neither is freed by hand: both are released when their owner goes out of scope.",
+            format_ns(stack),
+            list.join(", "),
+            ratios.len()
+        ),
+    )
+}
+
+fn claim_freed() -> Claim {
+    not_measured(
+        "Stack memory is freed automatically when the function returns; heap memory persists until freed.",
+        "No benchmark measures it. The suite's tests check the Rust side with counting allocators (cargo test): every stack workload allocates nothing and every heap workload frees exactly what it allocated, when its owner is dropped. A run-time check would compare resident memory before and after a scope.",
+    )
+}
+
+fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
+    const Q: &str = "Each thread has its own stack; all threads share one heap.";
+    let Some(t) = fitting_threads(results, "local_churn", cores).filter(|&t| t > 1) else {
+        return not_measured(
+            Q,
+            "needs local_churn and stack_control at 1 and 2+ threads (cargo bench --bench contention).",
+        );
+    };
+    let scaling = |id_of: &dyn Fn(usize) -> String| -> Option<f64> {
+        Some(timed(results, &id_of(1))?.point / timed(results, &id_of(t))?.point * t as f64)
+    };
+    let Some(stack_scaling) = ALLOCATORS
+        .iter()
+        .filter_map(|a| scaling(&|n| format!("contention/stack_control/{a}/t{n}")))
+        .reduce(f64::max)
+    else {
+        return not_measured(
+            Q,
+            "needs stack_control at 1 and 2+ threads (cargo bench --bench contention).",
+        );
+    };
+    let heap: Vec<(&str, f64)> = ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            Some((
+                *a,
+                scaling(&|n| format!("contention/local_churn/{a}/t{n}"))?,
+            ))
+        })
+        .collect();
+    let behind: Vec<&str> = heap
+        .iter()
+        .filter(|(_, s)| *s < stack_scaling / (1.0 + NOISE_MARGIN))
+        .map(|(a, _)| allocator_label(a))
+        .collect();
+    let list: Vec<String> = heap
+        .iter()
+        .map(|(a, s)| format!("{} {s:.2}x", allocator_label(a)))
+        .collect();
+    let evidence = format!(
+        "From 1 to {t} threads, stack_control (no heap) scales {stack_scaling:.2}x; local_churn (each thread churns its own blocks in the shared heap) scales {}.",
+        list.join(", ")
+    );
+    if behind.is_empty() {
+        claim(
+            Q,
+            Verdict::HoldsInPart,
+            format!(
+                "{evidence} The heap is shared, but per-thread caches hide the sharing for thread-local work: every allocator scales within noise of the stack. It shows when memory crosses threads (producer_consumer, cross_thread_free)."
+            ),
+        )
+    } else {
+        claim(
+            Q,
+            Verdict::Holds,
+            format!(
+                "{evidence} The shared heap holds back {} beyond the noise.",
+                behind.join(", ")
+            ),
+        )
+    }
+}
+
+fn claim_static(results: &Results) -> Claim {
+    const Q: &str = "The stack is static per thread; the heap grows.";
+    let probes = stack_probes(results);
+    let at = |stack: u64| {
+        probes
+            .iter()
+            .filter(|e| e.requested_stack_bytes == Some(stack))
+            .min_by_key(|e| e.frame_bytes)
+            .and_then(|e| e.measured_depth)
+    };
+    let heap = results.depth.as_ref().and_then(|d| {
+        d.entries
+            .iter()
+            .filter(|e| e.kind == ProbeKind::HeapLoop)
+            .find_map(|e| e.measured_depth)
+    });
+    match (at(1 << 20), at(2 << 20), heap) {
+        (Some(one), Some(two), Some(h)) => claim(
+            Q,
+            Verdict::Holds,
+            format!(
+                "A thread's stack is fixed when it is created: recursion overflowed at {one} levels with 1 MiB and {two} with 2 MiB ({:.2}x for 2x the size). The same recursion kept on the heap went {h} levels deep in the same 2 MiB thread and stopped only at its cap. Heap growth page by page is not measured yet.",
+                two as f64 / one as f64
+            ),
+        ),
+        _ => not_measured(
+            Q,
+            "needs the 1 MiB and 2 MiB overflow probes and the heap loop (cargo bench --bench stack_depth).",
+        ),
+    }
+}
+
+fn claim_overflow(results: &Results) -> Claim {
+    const Q: &str =
+        "Endless recursion or a big local array (char test[1000000]) overflows the stack.";
+    let Some(depth) = &results.depth else {
+        return not_measured(
+            Q,
+            "needs the overflow probes (cargo bench --bench stack_depth).",
+        );
+    };
+    let stack_probes: Vec<_> = depth
+        .entries
+        .iter()
+        .filter(|e| e.kind != ProbeKind::HeapLoop)
+        .collect();
+    let overflowed = stack_probes.iter().filter(|e| e.is_overflow()).count();
+    if stack_probes.is_empty() {
+        return not_measured(
+            Q,
+            "needs the overflow probes (cargo bench --bench stack_depth).",
+        );
+    }
+    let largest_frame = stack_probes
+        .iter()
+        .map(|e| e.frame_bytes)
+        .max()
+        .unwrap_or(0);
+    claim(
+        Q,
+        if overflowed == stack_probes.len() {
+            Verdict::HoldsInPart
+        } else {
+            Verdict::DoesNotHold
+        },
+        format!(
+            "Unbounded recursion overflowed the stack in {overflowed} of {} probes (frames up to {} per level; Rust aborts the process with \"has overflowed its stack\"). A single 1,000,000-byte local array is not probed in this run, so that half is not measured.",
+            stack_probes.len(),
+            format_bytes(largest_frame as f64)
+        ),
+    )
+}
+
+fn claim_page_faults(results: &Results) -> Claim {
+    const Q: &str = "Heap access can be very expensive because of page faults.";
+    let faults = results.faults_by_id();
+    let size = 1u64 << 20;
+    let fresh_id = svh_id("first_touch_fresh", Some("mmap"), size);
+    let (Some(fresh), Some(&fresh_faults)) =
+        (timed(results, &fresh_id), faults.get(fresh_id.as_str()))
+    else {
+        return not_measured(
+            Q,
+            "needs first_touch_fresh/mmap at 1 MiB and its fault counts (cargo bench --bench stack_vs_heap).",
+        );
+    };
+    let retouch = ALLOCATORS
+        .iter()
+        .filter_map(|a| timed(results, &svh_id("first_touch_pretouched", Some(a), size)))
+        .min_by(|a, b| a.point.total_cmp(&b.point));
+    let recycled: Vec<String> = ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            let id = svh_id("first_touch_fresh", Some(a), size);
+            faults
+                .get(id.as_str())
+                .map(|f| format!("{} {f:.2}", allocator_label(a)))
+        })
+        .collect();
+    let per_fault = fresh.point / fresh_faults.max(1.0);
+    let mut evidence = format!(
+        "Touching 1 MiB of pages fresh from the kernel costs {} ({fresh_faults:.0} minor faults, {} each)",
+        format_ns(fresh.point),
+        format_ns(per_fault)
+    );
+    let expensive = match retouch {
+        Some(r) => {
+            let ratio = Ratio::of(fresh, r);
+            evidence += &format!(
+                ", {} touching the same amount of memory already mapped ({}).",
+                ratio.text(),
+                format_ns(r.point)
+            );
+            ratio.decidedly_above()
+        }
+        None => {
+            evidence += ".";
+            fresh_faults >= 1.0
+        }
+    };
+    if !recycled.is_empty() {
+        evidence += &format!(
+            " But the allocators recycle freed memory: faults per iteration of a fresh 1 MiB block: {}; only memory new to the process pays.",
+            recycled.join(", ")
+        );
+    }
+    claim(
+        Q,
+        if expensive {
+            Verdict::HoldsInPart
+        } else {
+            Verdict::DoesNotHold
+        },
+        evidence,
+    )
+}
+
+fn claim_cache(results: &Results) -> Claim {
+    const Q: &str = "The stack frame of the running thread is in the processor cache, which is faster than RAM.";
+    let hot: Vec<(u64, &str, Ratio)> = sizes(results)
+        .into_iter()
+        .filter(|&s| s <= 16 << 10)
+        .flat_map(|s| {
+            ALLOCATORS.iter().filter_map(move |a| {
+                Some((
+                    s,
+                    *a,
+                    Ratio::of(
+                        timed(results, &svh_id("heap_reused", Some(a), s))?,
+                        timed(results, &svh_id("stack_array", None, s))?,
+                    ),
+                ))
+            })
+        })
+        .collect();
+    if hot.is_empty() {
+        return not_measured(
+            Q,
+            "needs stack_array and heap_reused up to 16 KiB (cargo bench --bench stack_vs_heap); a locality benchmark (contiguous vs scattered data beyond the cache) would test the rest.",
+        );
+    }
+    let stack_faster = hot.iter().filter(|(_, _, r)| r.decidedly_above()).count();
+    let heap_faster = hot.iter().filter(|(_, _, r)| r.decidedly_below()).count();
+    let tied = hot.len() - stack_faster - heap_faster;
+    let verdict = if stack_faster > hot.len() / 2 {
+        Verdict::Holds
+    } else {
+        Verdict::HoldsInPart
+    };
+    claim(
+        Q,
+        verdict,
+        format!(
+            "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {stack_faster}, heap decidedly faster in {heap_faster}, {tied} {}. The stack is usually in cache because it is reused, not because it is the stack. Cold and scattered data (where RAM speed shows) is not measured yet.",
+            hot.len(),
+            within_noise()
+        ),
+    )
+}
+
+fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
+    const Q: &str =
+        "Some heaps are fast for small objects, others efficient in multithreaded programs.";
+    let small: Vec<(&'static str, Timed)> = {
+        let mut v: Vec<_> = ALLOCATORS
+            .iter()
+            .filter_map(|a| Some((*a, timed(results, &svh_id("heap_box", Some(a), 64))?)))
+            .collect();
+        v.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
+        v
+    };
+    let threaded: Vec<Vec<&'static str>> = contention_workloads(results)
+        .into_iter()
+        .filter(|w| w != "stack_control")
+        .filter_map(|w| {
+            let t = fitting_threads(results, &w, cores).filter(|&t| t > 1)?;
+            let r = ranked(results, &w, t);
+            (r.len() >= 2).then(|| tied_best(&r))
+        })
+        .collect();
+    if small.len() < 2 || threaded.is_empty() {
+        return not_measured(
+            Q,
+            "needs heap_box at 64 B and the contention workloads at 2+ threads for two or more allocators (scripts/run).",
+        );
+    }
+    let small_best = tied_best(&small);
+    let wins = |a: &str| threaded.iter().filter(|b| b.contains(&a)).count();
+    let threaded_best: Vec<&str> = ALLOCATORS
+        .iter()
+        .copied()
+        .filter(|a| wins(a) * 2 > threaded.len())
+        .collect();
+    let names = |v: &[&str]| {
+        v.iter()
+            .map(|a| allocator_label(a))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let evidence = format!(
+        "Fastest (or tied, ±{:.0}%) for one 64 B object on one thread: {}. Fastest or tied in most multi-threaded workloads: {} ({} workloads).",
+        NOISE_MARGIN * 100.0,
+        names(&small_best),
+        if threaded_best.is_empty() {
+            "no allocator".into()
+        } else {
+            names(&threaded_best)
+        },
+        threaded.len()
+    );
+    let verdict =
+        if small_best.len() == 1 && threaded_best.len() == 1 && small_best[0] != threaded_best[0] {
+            Verdict::Holds
+        } else if small_best.iter().any(|a| threaded_best.contains(a)) {
+            Verdict::DoesNotHold
+        } else {
+            Verdict::HoldsInPart
+        };
+    claim(Q, verdict, evidence)
+}
+
+/// Every folklore claim the project started from, with what this run says about it.
+pub fn claims(results: &Results, cores: Option<usize>) -> Vec<Claim> {
+    vec![
+        claim_managed(results),
+        claim_freed(),
+        claim_threads(results, cores),
+        claim_static(results),
+        claim_overflow(results),
+        claim_page_faults(results),
+        claim_cache(results),
+        claim_heaps_differ(results, cores),
+    ]
+}
+
+pub fn mean(results: &Results, id: &str) -> Option<f64> {
+    results.bench(id).map(|b| b.mean.point_estimate)
+}
+
+/// Sizes present for the `stack_vs_heap` group, sorted.
+pub fn sizes(results: &Results) -> Vec<u64> {
+    let mut sizes: Vec<u64> = results
+        .benches
+        .iter()
+        .filter(|b| b.group == "stack_vs_heap" && b.variant == "stack_array")
+        .filter_map(|b| b.size_bytes)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+/// A size as it appears in benchmark ids (the benches' own label).
+pub fn size_id(size: u64) -> String {
+    size_label(size as usize)
+}
+
+pub fn contention_workloads(results: &Results) -> Vec<String> {
+    let mut workloads: Vec<String> = Vec::new();
+    for b in results.benches.iter().filter(|b| b.group == "contention") {
+        if !workloads.contains(&b.variant) {
+            workloads.push(b.variant.clone());
+        }
+    }
+    workloads.sort_by_key(|w| workload_rank(w));
+    workloads
+}
+
+pub fn contention_threads(results: &Results) -> Vec<usize> {
+    let mut threads: Vec<usize> = results
+        .benches
+        .iter()
+        .filter(|b| b.group == "contention")
+        .filter_map(|b| b.threads)
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    threads
+}
+
+/// Operations per second of `contention/<workload>/<alloc>/t<threads>`.
+pub fn ops_per_second(
+    results: &Results,
+    workload: &str,
+    alloc: &str,
+    threads: usize,
+) -> Option<f64> {
+    results
+        .bench(&format!("contention/{workload}/{alloc}/t{threads}"))?
+        .per_second()
+        .map(|(v, _)| v)
+}
+
+/// `stack_control` does not allocate: its line is the best of its runs under each allocator.
+pub fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
+    ALLOCATORS
+        .iter()
+        .filter_map(|a| ops_per_second(results, "stack_control", a, threads))
+        .reduce(f64::max)
+}
+
+/// The entry of `memory` for one workload, allocator and thread count.
+pub fn memory_entry<'a>(
+    memory: &'a [MemoryRow],
+    workload: &str,
+    allocator: &str,
+    threads: usize,
+) -> Option<&'a MemoryRow> {
+    memory
+        .iter()
+        .find(|e| e.workload == workload && e.allocator == allocator && e.threads == threads)
+}
+
+/// The largest thread count of `memory` that is not oversubscribed.
+pub fn memory_threads_within_cores(memory: &[MemoryRow]) -> Option<usize> {
+    memory
+        .iter()
+        .filter(|e| !e.oversubscribed)
+        .map(|e| e.threads)
+        .max()
+}
+
+/// Position of a workload in the suite's order (unknown names last).
+pub fn workload_rank(name: &str) -> usize {
+    Workload::ALL
+        .iter()
+        .position(|w| w.name() == name)
+        .unwrap_or(Workload::ALL.len())
+}
+
+/// The percentiles a latency table and chart show, in order.
+pub const PERCENTILE_LABELS: [&str; 4] = ["p50", "p99", "p99.9", "max"];
+
+/// The values of [`PERCENTILE_LABELS`] for one entry, in ns.
+pub fn latency_percentiles(e: &LatencyRow) -> [f64; 4] {
+    [e.p50_ns, e.p99_ns, e.p999_ns, e.max_ns]
+}
+
+/// The entry of `latency` for one cell and operation.
+pub fn latency_entry(
+    latency: &[LatencyRow],
+    workload: Workload,
+    threads: usize,
+    allocator: AllocatorKind,
+    op: Op,
+) -> Option<&LatencyRow> {
+    latency.iter().find(|e| {
+        e.workload == workload && e.threads == threads && e.allocator == allocator && e.op == op
+    })
+}
+
+/// The thread count a latency chart or finding shows for `workload`: the largest whose threads all fit
+/// the cores.
+pub fn latency_threads(latency: &[LatencyRow], workload: Workload) -> Option<usize> {
+    latency
+        .iter()
+        .filter(|e| e.workload == workload && !e.oversubscribed)
+        .map(|e| e.threads)
+        .max()
+}
+
+/// The workloads present in `latency`, in the suite's order.
+pub fn latency_workloads(latency: &[LatencyRow]) -> Vec<Workload> {
+    Workload::ALL
+        .into_iter()
+        .filter(|w| latency.iter().any(|e| e.workload == *w))
+        .collect()
+}
+
+/// For each latency workload, at its largest thread count within the cores, the p99 of an allocation
+/// and of a free for each allocator.
+pub fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    for workload in latency_workloads(latency) {
+        let Some(t) = latency_threads(latency, workload) else {
+            continue;
+        };
+        for op in Op::ALL {
+            let figures: Vec<String> = AllocatorKind::ALL
+                .into_iter()
+                .filter_map(|a| {
+                    let e = latency_entry(latency, workload, t, a, op)?;
+                    Some(format!(
+                        "{} {} (p50 {}, max {})",
+                        allocator_label(a.name()),
+                        format_ns(e.p99_ns),
+                        format_ns(e.p50_ns),
+                        format_ns(e.max_ns)
+                    ))
+                })
+                .collect();
+            if !figures.is_empty() {
+                out.push(format!(
+                    "p99 of one {} in {} at {}: {}.",
+                    match op {
+                        Op::Alloc => "allocation",
+                        Op::Free => "free",
+                    },
+                    workload.name(),
+                    thread_label(t, workload.os_threads(t), false),
+                    figures.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Plain sentences computed from the data; a sentence whose numbers are missing is left out.
+pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
+    let mut out = Vec::new();
+    let size = 64u64;
+    if let Some(stack) = mean(
+        results,
+        &format!("stack_vs_heap/stack_array/{}", size_id(size)),
+    ) {
+        for a in ALLOCATORS {
+            if let Some(heap) = mean(
+                results,
+                &format!("stack_vs_heap/heap_box/{a}/{}", size_id(size)),
+            ) {
+                let alloc_only = mean(
+                    results,
+                    &format!("stack_vs_heap/heap_reused/{a}/{}", size_id(size)),
+                )
+                .map(|r| {
+                    format!(
+                        ", of which {} is the allocation and free",
+                        format_ns((heap - r).max(0.0))
+                    )
+                })
+                .unwrap_or_default();
+                out.push(format!(
+                    "A {size} B heap allocation with {} costs {} here (allocate, fill, read, free), {:.1}x a stack array of the same size ({}){alloc_only}.",
+                    allocator_label(a),
+                    format_ns(heap),
+                    heap / stack,
+                    format_ns(stack)
+                ));
+            }
+        }
+    }
+    // Where the heap stops mattering: the smallest size at which heap_box is within 10% of the stack.
+    let sizes = sizes(results);
+    for a in ALLOCATORS {
+        let close = sizes.iter().find(|&&s| {
+            match (
+                mean(
+                    results,
+                    &format!("stack_vs_heap/stack_array/{}", size_id(s)),
+                ),
+                mean(
+                    results,
+                    &format!("stack_vs_heap/heap_box/{a}/{}", size_id(s)),
+                ),
+            ) {
+                (Some(st), Some(h)) => h <= st * 1.1,
+                _ => false,
+            }
+        });
+        if let Some(&s) = close {
+            out.push(format!(
+                "From {} up, a heap block from {} costs no more than 1.1x the stack array: filling the memory, not allocating it, dominates.",
+                format_bytes(s as f64),
+                allocator_label(a)
+            ));
+        }
+    }
+    let faults = results.faults_by_id();
+    let mmap_id = "stack_vs_heap/first_touch_fresh/mmap/1048576";
+    if let (Some(t), Some(f)) = (mean(results, mmap_id), faults.get(mmap_id)) {
+        let sys_id = "stack_vs_heap/first_touch_fresh/system/1048576";
+        let recycled = match (mean(results, sys_id), faults.get(sys_id)) {
+            (Some(st), Some(sf)) => format!(
+                "; a fresh 1 MiB block from glibc costs {} with {sf:.2} faults per iteration, because freed memory is recycled",
+                format_ns(st)
+            ),
+            _ => String::new(),
+        };
+        out.push(format!(
+            "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault){recycled}.",
+            format_ns(t),
+            format_ns(t / f.max(1.0))
+        ));
+    }
+    if let (Some(array), Some(zeroed)) = (
+        mean(results, "stack_vs_heap/box_new_large_array/system/1048576"),
+        mean(results, "stack_vs_heap/box_new_large_zeroed/system/1048576"),
+    ) {
+        out.push(format!(
+            "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",
+            format_ns(array),
+            format_ns(zeroed),
+            array / zeroed
+        ));
+    }
+    let threads = contention_threads(results);
+    let cores = cores.unwrap_or(usize::MAX);
+    for workload in contention_workloads(results)
+        .iter()
+        .filter(|w| *w != "stack_control")
+    {
+        // The largest thread count whose threads all fit the cores.
+        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+        let Some(t) = threads
+            .iter()
+            .copied()
+            .filter(|&t| os_threads(t) <= cores)
+            .max()
+        else {
+            continue;
+        };
+        let ops: Vec<(&str, f64)> = ALLOCATORS
+            .iter()
+            .filter_map(|a| ops_per_second(results, workload, a, t).map(|v| (*a, v)))
+            .collect();
+        if ops.len() < 2 {
+            continue;
+        }
+        let by_ops = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
+        let (Some(&(best, best_ops)), Some(&(worst, worst_ops))) =
+            (ops.iter().max_by(by_ops), ops.iter().min_by(by_ops))
+        else {
+            continue;
+        };
+        out.push(format!(
+            "With {workload} at {t} threads, {} does {:.1}x the operations of {} ({:.1} vs {:.1} million/s).",
+            allocator_label(best),
+            best_ops / worst_ops,
+            allocator_label(worst),
+            best_ops / 1e6,
+            worst_ops / 1e6
+        ));
+        if workload == "local_churn" && t > 1 {
+            for a in ALLOCATORS {
+                if let (Some(one), Some(many), Some(c1), Some(cn)) = (
+                    ops_per_second(results, workload, a, 1),
+                    ops_per_second(results, workload, a, t),
+                    stack_control_ops(results, 1),
+                    stack_control_ops(results, t),
+                ) {
+                    out.push(format!(
+                        "local_churn with {} scales {:.2}x from 1 to {t} threads (stack_control, with no heap: {:.2}x).",
+                        allocator_label(a),
+                        many / one,
+                        cn / c1
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(depth) = &results.depth {
+        let two_mib: Vec<_> = depth
+            .entries
+            .iter()
+            .filter(|e| {
+                e.kind == ProbeKind::StdThread
+                    && e.requested_stack_bytes == Some(2 << 20)
+                    && e.outcome == "overflow"
+            })
+            .collect();
+        for e in two_mib
+            .iter()
+            .filter(|e| e.frame_bytes == 0 || e.frame_bytes == 4096)
+        {
+            if let (Some(d), Some(per), Some(g)) =
+                (e.measured_depth, e.bytes_per_level, e.granted_stack_bytes)
+            {
+                out.push(format!(
+                    "A 2 MiB thread stack holds {d} levels with a {} local array ({per} B per level); size / level would say {}, the difference being TLS, the thread control block and start-up frames.",
+                    format_bytes(e.frame_bytes as f64),
+                    g / per
+                ));
+            }
+        }
+        let within: Vec<f64> = depth
+            .entries
+            .iter()
+            .filter_map(|e| {
+                Some(
+                    ((e.measured_depth? as f64) - e.predicted_depth? as f64).abs()
+                        / e.predicted_depth? as f64
+                        * 100.0,
+                )
+            })
+            .collect();
+        if !within.is_empty() {
+            out.push(format!(
+                "Across {} overflow probes, measured depth is within {:.2}% of the depth predicted from the real stack bounds.",
+                within.len(),
+                within.iter().copied().fold(0.0, f64::max)
+            ));
+        }
+        let heap = depth
+            .entries
+            .iter()
+            .filter(|e| e.kind == ProbeKind::HeapLoop && e.frame_bytes == 0)
+            .find_map(|e| e.measured_depth);
+        let stack = two_mib
+            .iter()
+            .find(|e| e.frame_bytes == 0)
+            .and_then(|e| e.measured_depth);
+        if let (Some(h), Some(s)) = (heap, stack) {
+            out.push(format!(
+                "The same recursion as a loop over a heap Vec went {h} levels deep in a thread with a 2 MiB stack, {:.0}x the stack's {s} (it stopped at its cap, not at a limit).",
+                h as f64 / s as f64
+            ));
+        }
+    }
+    if let Some(memory) = &results.memory
+        && let Some(t) = memory_threads_within_cores(&memory.entries)
+    {
+        for workload in ["larson", "producer_consumer", "thread_churn"] {
+            let row: Vec<String> = ALLOCATORS
+                .iter()
+                .filter_map(|a| {
+                    memory_entry(&memory.entries, workload, a, t)
+                        .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
+                })
+                .collect();
+            if !row.is_empty() {
+                out.push(format!(
+                    "Peak memory of {workload} at t{t}: {}.",
+                    row.join(", ")
+                ));
+            }
+        }
+    }
+    if let Some(latency) = &results.latency {
+        out.extend(latency_findings(&latency.entries));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Results made of `(id, mean ns)` pairs, each with a +-1% interval; contention ids get their
+    /// throughput so that they read as operations.
+    fn results(benches: &[(&str, f64)]) -> Results {
+        Results {
+            benches: benches
+                .iter()
+                .map(|&(id, ns)| {
+                    let elements = id.starts_with("contention/").then_some(1000);
+                    Bench::synthetic(id, ns, ns * 0.01, elements)
+                })
+                .collect(),
+            ..Results::default()
+        }
+    }
+
+    fn timed(point: f64, half: f64) -> Timed {
+        Timed {
+            point,
+            low: point - half,
+            high: point + half,
+        }
+    }
+
+    #[test]
+    fn a_ratio_is_decided_only_when_its_whole_interval_clears_the_margin() {
+        let r = Ratio::of(timed(150.0, 5.0), timed(100.0, 5.0));
+        assert!((r.low - 145.0 / 105.0).abs() < 1e-9 && (r.high - 155.0 / 95.0).abs() < 1e-9);
+        assert!(r.decidedly_above() && r.decided());
+        // 1.3x with a wide interval reaching below 1.2: undecided.
+        let wide = Ratio::of(timed(130.0, 15.0), timed(100.0, 5.0));
+        assert!(!wide.decided(), "{wide:?}");
+        // Heavy outliers widen the interval; they cannot decide on their own.
+        let noisy = Ratio::of(timed(200.0, 120.0), timed(100.0, 2.0));
+        assert!(!noisy.decided());
+        assert!(Ratio::of(timed(50.0, 1.0), timed(100.0, 1.0)).decidedly_below());
+        assert_eq!(r.text(), "1.50x [1.38, 1.63]");
+    }
+
+    #[test]
+    fn the_crossover_is_the_size_from_which_the_heap_is_never_decidedly_slower() {
+        let r = results(&[
+            ("stack_vs_heap/stack_array/0000008", 4.0),
+            ("stack_vs_heap/heap_box/system/0000008", 30.0),
+            ("stack_vs_heap/stack_array/0000064", 7.0),
+            ("stack_vs_heap/heap_box/system/0000064", 31.0),
+            ("stack_vs_heap/stack_array/0001024", 44.0),
+            // A tie at 1 KiB, then decidedly slower again at 2 KiB: the crossover is after it.
+            ("stack_vs_heap/heap_box/system/0001024", 48.0),
+            ("stack_vs_heap/stack_array/0002048", 90.0),
+            ("stack_vs_heap/heap_box/system/0002048", 150.0),
+            ("stack_vs_heap/stack_array/0004096", 355.0),
+            ("stack_vs_heap/heap_box/system/0004096", 350.0),
+            ("stack_vs_heap/stack_array/0065536", 4340.0),
+            ("stack_vs_heap/heap_box/system/0065536", 3460.0),
+        ]);
+        assert_eq!(heap_crossover(&r, "system"), Some(4096));
+        assert_eq!(heap_crossover(&r, "jemalloc"), None);
+        let answer = &answers(&r, Some(2))[0];
+        assert!(
+            answer.text.contains("(within noise (±20%)): glibc 4 KiB."),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.text.contains("glibc 4.43x [4.34, 4.52]"),
+            "{}",
+            answer.text
+        );
+        assert_eq!(answer.table[0][2], "heap_box glibc (x stack)");
+        assert_eq!(
+            answer.table.len(),
+            1 + 5,
+            "8 B, 64 B, 1 KiB, 4 KiB, 64 KiB; not 2 KiB"
+        );
+        assert!(
+            answer
+                .table
+                .iter()
+                .any(|row| row[2] == "350.0 ns (≈ stack)")
+        );
+    }
+
+    #[test]
+    fn allocators_within_the_margin_are_tied_and_a_real_difference_is_decided() {
+        let r = results(&[
+            ("contention/local_churn/system/t2", 100.0),
+            ("contention/local_churn/jemalloc/t2", 60.0),
+            ("contention/local_churn/mimalloc/t2", 62.0),
+            ("contention/local_churn/system/t4", 10.0),
+        ]);
+        let ranking = ranked(&r, "local_churn", 2);
+        assert_eq!(tied_best(&ranking), ["jemalloc", "mimalloc"]);
+        let text = ranking_text(&ranking);
+        assert!(
+            text.starts_with("jemalloc ≈ mimalloc; glibc 1.67x ["),
+            "{text}"
+        );
+        let answer = &answers(&r, Some(2))[1];
+        assert!(
+            answer
+                .text
+                .contains("jemalloc in 1, mimalloc in 1, glibc in 0"),
+            "{}",
+            answer.text
+        );
+        // t4 does not fit 2 cores: the answer ranks at t2.
+        assert_eq!(
+            answer.table[1][..2],
+            ["local_churn".to_string(), "t2".into()]
+        );
+    }
+
+    #[test]
+    fn a_missing_part_says_what_to_run_and_claims_say_not_measured() {
+        let r = results(&[("contention/local_churn/system/t2", 100.0)]);
+        let [stack, allocator, depth] = answers(&r, Some(2));
+        assert!(
+            stack
+                .text
+                .starts_with("Not measured in this run: run `scripts/run stack_vs_heap`")
+        );
+        assert!(
+            allocator.text.starts_with("Not measured"),
+            "one allocator is no ranking"
+        );
+        assert!(depth.text.contains("cargo bench --bench stack_depth"));
+        assert!(stack.table.is_empty() && depth.table.is_empty());
+        let claims = claims(&r, Some(2));
+        assert_eq!(claims.len(), 8);
+        assert!(
+            claims.iter().all(|c| c.verdict == Verdict::NotMeasured),
+            "{claims:?}"
+        );
+        assert!(claims.iter().all(|c| !c.evidence.is_empty()));
+    }
+
+    #[test]
+    fn different_winners_for_small_objects_and_threads_make_the_heaps_claim_hold() {
+        let mut benches = vec![
+            ("stack_vs_heap/heap_box/system/0000064", 31.0),
+            ("stack_vs_heap/heap_box/jemalloc/0000064", 15.0),
+            ("stack_vs_heap/heap_box/mimalloc/0000064", 21.0),
+        ];
+        for w in ["local_churn", "larson", "producer_consumer"] {
+            benches.extend(
+                [
+                    (format!("contention/{w}/system/t2"), 100.0),
+                    (format!("contention/{w}/jemalloc/t2"), 90.0),
+                    (format!("contention/{w}/mimalloc/t2"), 50.0),
+                ]
+                .iter()
+                .map(|(id, ns)| (&*id.clone().leak(), *ns)),
+            );
+        }
+        let r = results(&benches);
+        let claim = claim_heaps_differ(&r, Some(4));
+        assert_eq!(claim.verdict, Verdict::Holds, "{}", claim.evidence);
+        assert!(claim.evidence.contains("one thread: jemalloc"));
+        assert!(claim.evidence.contains("workloads: mimalloc (3 workloads)"));
+    }
+}
