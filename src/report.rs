@@ -4,65 +4,24 @@
 //! data and left out when the data is missing.
 
 use crate::allocators::AllocatorKind;
-use crate::arrays::size_label;
+use crate::chart::{Axis, BarGroup, Marker, Series, Style, bar_chart, line_chart};
 use crate::contention::Workload;
 use crate::depth::{DepthEntry, ProbeKind};
+use crate::findings::*;
 use crate::latency::Op;
 use crate::results::{Bench, LatencyRow, MemoryRow, Results};
-use plotters::prelude::*;
+use crate::units::*;
+use plotters::style::RGBColor;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// A time for people: `37.8 ns`, `1.20 µs`, `3.41 ms`.
-pub fn format_ns(ns: f64) -> String {
-    match ns {
-        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
-        n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
-        n => format!("{n:.1} ns"),
-    }
-}
-
-fn format_bytes(bytes: f64) -> String {
-    match bytes {
-        b if b >= 1048576.0 => format!("{} MiB", trim(b / 1048576.0)),
-        b if b >= 1024.0 => format!("{} KiB", trim(b / 1024.0)),
-        b => format!("{} B", trim(b)),
-    }
-}
-
-fn trim(v: f64) -> String {
-    if (v - v.round()).abs() < 0.05 {
-        format!("{}", v.round())
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / 1048576.0)
-}
-
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// The allocators' stable names, in the registry's order.
-const ALLOCATORS: [&str; 3] = [
-    AllocatorKind::ALL[0].name(),
-    AllocatorKind::ALL[1].name(),
-    AllocatorKind::ALL[2].name(),
-];
-
-fn allocator_label(name: &str) -> &str {
-    match name {
-        "system" => "glibc",
-        other => other,
-    }
 }
 
 fn allocator_color(name: &str) -> RGBColor {
@@ -129,182 +88,46 @@ impl Environment {
     }
 }
 
-/// How a series is drawn: dots only, or dots joined by a solid or a dashed line.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Dots,
-    Line,
-    Dashed,
-}
-
-/// A series of a line chart.
-struct Series {
-    name: String,
-    color: RGBColor,
-    points: Vec<(f64, f64)>,
-    style: Style,
-}
-
-/// Axis scale and how its tick labels read.
-#[derive(Clone, Copy)]
-enum Axis {
-    Linear(fn(f64) -> String),
-    Log10(fn(f64) -> String),
-}
-
-impl Axis {
-    fn map(self, v: f64) -> f64 {
-        match self {
-            Axis::Linear(_) => v,
-            Axis::Log10(_) => v.log10(),
-        }
-    }
-
-    fn label(self, v: f64) -> String {
-        match self {
-            Axis::Linear(f) => f(v),
-            Axis::Log10(f) => f(10f64.powf(v)),
-        }
+/// The marker that tells an allocator's series apart besides its colour.
+fn allocator_marker(name: &str) -> Marker {
+    match name {
+        "system" => Marker::Circle,
+        "jemalloc" => Marker::Triangle,
+        "mimalloc" => Marker::Square,
+        _ => Marker::Diamond,
     }
 }
 
-/// The points that can be drawn on these axes (finite, and positive on a log axis), in chart
-/// coordinates.
-fn plotted(x: Axis, y: Axis, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let drawable =
-        |axis: Axis, v: f64| v.is_finite() && (matches!(axis, Axis::Linear(_)) || v > 0.0);
-    points
-        .iter()
-        .filter(|&&(a, b)| drawable(x, a) && drawable(y, b))
-        .map(|&(a, b)| (x.map(a), y.map(b)))
-        .collect()
+/// A series of one allocator (or `stack`), coloured and marked as every chart marks it.
+fn allocator_series(name: &str, label: String, style: Style, points: Vec<(f64, f64)>) -> Series {
+    Series {
+        name: label,
+        color: allocator_color(name),
+        marker: allocator_marker(name),
+        style,
+        points,
+        intervals: Vec::new(),
+    }
 }
 
-/// Draws a chart as an SVG string (plotters' SVG backend). `None` when no series has points.
-fn line_chart(
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    x: Axis,
-    y: Axis,
-    series: &[Series],
-) -> Option<String> {
-    let points: Vec<(f64, f64)> = series
-        .iter()
-        .flat_map(|s| plotted(x, y, &s.points))
-        .collect();
-    if points.is_empty() {
-        return None;
-    }
-    let range = |vals: Vec<f64>, from_zero: bool| {
-        let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let lo = if from_zero { lo.min(0.0) } else { lo };
-        let pad = ((hi - lo) * 0.08).max(0.05);
-        (lo - if from_zero && lo == 0.0 { 0.0 } else { pad })..(hi + pad)
-    };
-    let xr = range(points.iter().map(|p| p.0).collect(), false);
-    let yr = range(
-        points.iter().map(|p| p.1).collect(),
-        matches!(y, Axis::Linear(_)),
-    );
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, 420)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(78)
-            .build_cartesian_2d(xr, yr)
-            .ok()?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_label_formatter(&|v| x.label(*v))
-            .y_label_formatter(&|v| y.label(*v))
-            .light_line_style(RGBColor(238, 238, 238))
-            .draw()
-            .ok()?;
-        for s in series {
-            let pts = plotted(x, y, &s.points);
-            if pts.is_empty() {
-                continue;
-            }
-            let color = s.color;
-            let style = ShapeStyle::from(&color).stroke_width(2);
-            let line = match s.style {
-                Style::Dots => None,
-                Style::Line => Some(chart.draw_series(LineSeries::new(pts.clone(), style))),
-                Style::Dashed => {
-                    Some(chart.draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style)))
-                }
-            };
-            if let Some(line) = line {
-                let line = line.ok()?.label(s.name.clone());
-                // The legend shows the line as drawn: solid, or two dashes.
-                if s.style == Style::Dashed {
-                    line.legend(move |(lx, ly)| {
-                        EmptyElement::at((lx, ly))
-                            + PathElement::new(vec![(0, 0), (7, 0)], style)
-                            + PathElement::new(vec![(11, 0), (18, 0)], style)
-                    });
-                } else {
-                    line.legend(move |(lx, ly)| {
-                        PathElement::new(vec![(lx, ly), (lx + 18, ly)], style)
-                    });
-                }
-            }
-            let dots = chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .ok()?;
-            if s.style == Style::Dots {
-                dots.label(s.name.clone())
-                    .legend(move |(lx, ly)| Circle::new((lx + 9, ly), 3, color.filled()));
-            }
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .ok()?;
-        root.present().ok()?;
-    }
-    Some(svg)
+/// A table with its caption (what the numbers are, in which unit); long ones are shown collapsed.
+struct Table {
+    caption: String,
+    rows: Vec<Vec<String>>,
 }
 
-/// A section of the report: a heading, an optional chart, a table, and notes.
+/// Tables with more data rows than this are collapsed in the page (`<details>`).
+const COLLAPSE_ROWS: usize = 12;
+
+/// A section of the report: a heading with an anchor, charts, tables, and notes.
 struct Section {
     title: String,
-    chart: Option<String>,
-    table: Vec<Vec<String>>,
+    /// The id the table of contents links to (with `nav`, its text there); empty for no entry.
+    anchor: &'static str,
+    nav: &'static str,
+    charts: Vec<String>,
+    tables: Vec<Table>,
     notes: Vec<String>,
-}
-
-fn mean(results: &Results, id: &str) -> Option<f64> {
-    results.bench(id).map(|b| b.mean.point_estimate)
-}
-
-/// Sizes present for the `stack_vs_heap` group, sorted.
-fn sizes(results: &Results) -> Vec<u64> {
-    let mut sizes: Vec<u64> = results
-        .benches
-        .iter()
-        .filter(|b| b.group == "stack_vs_heap" && b.variant == "stack_array")
-        .filter_map(|b| b.size_bytes)
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    sizes
-}
-
-/// A size as it appears in benchmark ids (the benches' own label).
-fn size_id(size: u64) -> String {
-    size_label(size as usize)
 }
 
 fn stack_vs_heap_section(results: &Results) -> Option<Section> {
@@ -312,75 +135,105 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     if sizes.is_empty() {
         return None;
     }
+    let id = |variant: &str, alloc: Option<&str>, s: u64| match alloc {
+        Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(s)),
+        None => format!("stack_vs_heap/{variant}/{}", size_id(s)),
+    };
+    // Heap cost relative to the stack: heap_box / stack_array with its interval, one line per allocator.
+    let ratio_series: Vec<Series> = ALLOCATORS
+        .iter()
+        .map(|a| {
+            let ratios: Vec<(u64, Ratio)> = sizes
+                .iter()
+                .filter_map(|&s| {
+                    let heap = results.bench(&id("heap_box", Some(a), s))?;
+                    let stack = results.bench(&id("stack_array", None, s))?;
+                    Some((s, Ratio::of(Timed::of(heap), Timed::of(stack))))
+                })
+                .collect();
+            Series {
+                intervals: ratios.iter().map(|(_, r)| (r.low, r.high)).collect(),
+                ..allocator_series(
+                    a,
+                    format!("heap_box {} / stack_array", allocator_label(a)),
+                    Style::Line,
+                    ratios.iter().map(|(s, r)| (*s as f64, r.ratio)).collect(),
+                )
+            }
+        })
+        .collect();
+    let ratio_chart = line_chart(
+        "Heap cost relative to the stack, by size (allocate, fill, read, free)",
+        "size (bytes, powers of two)",
+        "heap_box time / stack_array time",
+        (
+            Axis::Log2(format_bytes),
+            Axis::Linear(|v| format!("{v:.1}")),
+        ),
+        &ratio_series,
+        Some((1.0, "1.0 = the stack's cost")),
+    );
     let series_for = |variant: &str, alloc: Option<&str>| -> Vec<(f64, f64)> {
         sizes
             .iter()
-            .filter_map(|&s| {
-                let id = match alloc {
-                    Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(s)),
-                    None => format!("stack_vs_heap/{variant}/{}", size_id(s)),
-                };
-                mean(results, &id).map(|ns| (s as f64, ns))
-            })
+            .filter_map(|&s| mean(results, &id(variant, alloc, s)).map(|ns| (s as f64, ns)))
             .collect()
     };
-    let mut series = vec![Series {
-        name: "stack_array".into(),
-        color: allocator_color("stack"),
-        points: series_for("stack_array", None),
-        style: Style::Line,
-    }];
-    for alloc in ALLOCATORS {
-        series.push(Series {
-            name: format!("heap_box {}", allocator_label(alloc)),
-            color: allocator_color(alloc),
-            points: series_for("heap_box", Some(alloc)),
-            style: Style::Line,
-        });
-        series.push(Series {
-            name: format!("heap_reused {}", allocator_label(alloc)),
-            color: allocator_color(alloc),
-            points: series_for("heap_reused", Some(alloc)),
-            style: Style::Dashed,
-        });
+    let mut series = vec![allocator_series(
+        "stack",
+        "stack_array".into(),
+        Style::Line,
+        series_for("stack_array", None),
+    )];
+    for a in ALLOCATORS {
+        series.push(allocator_series(
+            a,
+            format!("heap_box {} (solid)", allocator_label(a)),
+            Style::Line,
+            series_for("heap_box", Some(a)),
+        ));
+        series.push(allocator_series(
+            a,
+            format!("heap_reused {} (dashed)", allocator_label(a)),
+            Style::Dashed,
+            series_for("heap_reused", Some(a)),
+        ));
     }
-    let chart = line_chart(
+    let time_chart = line_chart(
         "Fill and read N bytes: stack array vs heap block (mean time, log-log)",
-        "size",
-        "time per iteration",
-        Axis::Log10(format_bytes),
-        Axis::Log10(format_ns),
+        "size (bytes, powers of two)",
+        "time per iteration (log)",
+        (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
         &series,
+        None,
     );
-    let mut table = vec![vec!["size".to_string(), "stack_array".into()]];
-    for alloc in ALLOCATORS {
-        table[0].push(format!("heap_box {}", allocator_label(alloc)));
-    }
-    for alloc in ALLOCATORS {
-        table[0].push(format!("heap_reused {}", allocator_label(alloc)));
+    let mut rows = vec![vec!["size".to_string(), "stack_array".into()]];
+    for variant in ["heap_box", "heap_reused"] {
+        for alloc in ALLOCATORS {
+            rows[0].push(format!("{variant} {}", allocator_label(alloc)));
+        }
     }
     for &s in &sizes {
         let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
-        let mut row = vec![
-            format_bytes(s as f64),
-            cell(format!("stack_vs_heap/stack_array/{}", size_id(s))),
-        ];
+        let mut row = vec![format_bytes(s as f64), cell(id("stack_array", None, s))];
         for variant in ["heap_box", "heap_reused"] {
             for alloc in ALLOCATORS {
-                row.push(cell(format!(
-                    "stack_vs_heap/{variant}/{alloc}/{}",
-                    size_id(s)
-                )));
+                row.push(cell(id(variant, Some(alloc), s)));
             }
         }
-        table.push(row);
+        rows.push(row);
     }
     Some(Section {
         title: "Stack vs heap".into(),
-        chart,
-        table,
+        anchor: "stack-vs-heap",
+        nav: "Stack vs heap",
+        charts: ratio_chart.into_iter().chain(time_chart).collect(),
+        tables: vec![Table {
+            caption: "Criterion mean time per iteration, one thread".into(),
+            rows,
+        }],
         notes: vec![
-            "heap_box allocates, fills, reads and frees every iteration; heap_reused fills and reads a block allocated once; their difference is the allocator's cost. Times are Criterion means, single thread.".into(),
+            "heap_box allocates, fills, reads and frees every iteration; heap_reused fills and reads a block allocated once. The bars on the ratio chart are the conservative interval of the ratio from Criterion's 95% intervals; between processes the figures move by more (see the noise margin).".into(),
         ],
     })
 }
@@ -398,14 +251,18 @@ fn first_touch_section(results: &Results) -> Option<Section> {
     if benches.is_empty() {
         return None;
     }
-    let mut table = vec![vec![
+    let mut rows = vec![vec![
         "benchmark".to_string(),
+        "memory from".into(),
+        "size".into(),
         "mean".into(),
         "minor faults / iteration".into(),
     ]];
     for b in benches {
-        table.push(vec![
-            b.id.clone(),
+        rows.push(vec![
+            b.variant.clone(),
+            b.allocator.as_deref().map_or("-", allocator_label).into(),
+            b.size_bytes.map_or("-".into(), |s| format_bytes(s as f64)),
             format_ns(b.mean.point_estimate),
             faults
                 .get(b.id.as_str())
@@ -414,59 +271,15 @@ fn first_touch_section(results: &Results) -> Option<Section> {
     }
     Some(Section {
         title: "First touch and large boxes".into(),
-        chart: None,
-        table,
+        anchor: "first-touch",
+        nav: "First touch",
+        charts: Vec::new(),
+        tables: vec![Table {
+            caption: "Criterion mean time per iteration; minor page faults per iteration (getrusage)".into(),
+            rows,
+        }],
         notes: vec!["first_touch_fresh/mmap maps fresh pages from the kernel every iteration; the allocators' fresh blocks are only fresh if the allocator does not recycle freed memory, which the fault count shows.".into()],
     })
-}
-
-fn contention_workloads(results: &Results) -> Vec<String> {
-    let mut workloads: Vec<String> = Vec::new();
-    for b in results.benches.iter().filter(|b| b.group == "contention") {
-        if !workloads.contains(&b.variant) {
-            workloads.push(b.variant.clone());
-        }
-    }
-    workloads.sort_by_key(|w| workload_rank(w));
-    workloads
-}
-
-fn contention_threads(results: &Results) -> Vec<usize> {
-    let mut threads: Vec<usize> = results
-        .benches
-        .iter()
-        .filter(|b| b.group == "contention")
-        .filter_map(|b| b.threads)
-        .collect();
-    threads.sort_unstable();
-    threads.dedup();
-    threads
-}
-
-/// Operations per second of `contention/<workload>/<alloc>/t<threads>`.
-fn ops_per_second(results: &Results, workload: &str, alloc: &str, threads: usize) -> Option<f64> {
-    results
-        .bench(&format!("contention/{workload}/{alloc}/t{threads}"))?
-        .per_second()
-        .map(|(v, _)| v)
-}
-
-/// `stack_control` does not allocate: its line is the best of its runs under each allocator.
-fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
-    ALLOCATORS
-        .iter()
-        .filter_map(|a| ops_per_second(results, "stack_control", a, threads))
-        .reduce(f64::max)
-}
-
-/// A thread count as a table shows it: `t2`, `t2 (4 threads)`, `t4 (oversubscribed)`.
-fn thread_label(threads: usize, os_threads: usize, oversubscribed: bool) -> String {
-    match (os_threads != threads, oversubscribed) {
-        (false, false) => format!("t{threads}"),
-        (false, true) => format!("t{threads} (oversubscribed)"),
-        (true, false) => format!("t{threads} ({os_threads} threads)"),
-        (true, true) => format!("t{threads} ({os_threads} threads, oversubscribed)"),
-    }
 }
 
 /// What a reader must know to read a workload's numbers, where its id does not say it.
@@ -486,77 +299,103 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
     let threads = contention_threads(results);
     let cores = env.cores();
     let mut sections = Vec::new();
-    for workload in contention_workloads(results)
+    for (i, workload) in contention_workloads(results)
         .iter()
         .filter(|w| *w != "stack_control")
+        .enumerate()
     {
         let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
         let oversubscribed = |t: usize| cores.is_some_and(|c| os_threads(t) > c);
         let thread_label = |t: usize| thread_label(t, os_threads(t), oversubscribed(t));
         let stack_control_line =
             Workload::from_name(workload).is_some_and(Workload::has_stack_control_line);
+        let mops = |a: &str, t: usize| ops_per_second(results, workload, a, t).map(|v| v / 1e6);
         let mut series: Vec<Series> = ALLOCATORS
             .iter()
-            .map(|a| Series {
-                name: allocator_label(a).into(),
-                color: allocator_color(a),
-                points: threads
-                    .iter()
-                    .filter_map(|&t| {
-                        ops_per_second(results, workload, a, t).map(|v| (t as f64, v / 1e6))
-                    })
-                    .collect(),
-                style: Style::Line,
+            .map(|a| {
+                allocator_series(
+                    a,
+                    allocator_label(a).into(),
+                    Style::Line,
+                    threads
+                        .iter()
+                        .filter_map(|&t| mops(a, t).map(|v| (t as f64, v)))
+                        .collect(),
+                )
             })
             .collect();
         if stack_control_line {
-            series.push(Series {
-                name: "stack_control (no heap)".into(),
-                color: allocator_color("stack"),
-                points: threads
+            series.push(allocator_series(
+                "stack",
+                "stack_control, no heap (dashed)".into(),
+                Style::Dashed,
+                threads
                     .iter()
                     .filter_map(|&t| stack_control_ops(results, t).map(|v| (t as f64, v / 1e6)))
                     .collect(),
+            ));
+        }
+        // The ideal: the fastest allocator at t1, times the threads that can run at once.
+        if let Some(best_t1) = ALLOCATORS
+            .iter()
+            .filter_map(|a| mops(a, 1))
+            .reduce(f64::max)
+        {
+            let parallel = |t: usize| cores.map_or(t, |c| t.min(c)) as f64;
+            series.push(Series {
+                name: "ideal: fastest t1 x threads that fit the cores (grey)".into(),
+                color: RGBColor(120, 120, 120),
+                marker: Marker::Diamond,
                 style: Style::Dashed,
+                points: threads
+                    .iter()
+                    .map(|&t| {
+                        (
+                            t as f64,
+                            best_t1 * parallel(os_threads(t)) / parallel(os_threads(1)),
+                        )
+                    })
+                    .collect(),
+                intervals: Vec::new(),
             });
         }
         let chart = line_chart(
             &format!("contention/{workload}: allocator operations per second by threads"),
             "threads",
             "million operations / s",
-            Axis::Linear(|v| {
-                if (v - v.round()).abs() < 0.01 {
-                    format!("{}", v.round())
-                } else {
-                    String::new()
-                }
-            }),
-            Axis::Linear(|v| format!("{v:.0}")),
+            (
+                Axis::Linear(|v| {
+                    if (v - v.round()).abs() < 0.01 {
+                        format!("{}", v.round())
+                    } else {
+                        String::new()
+                    }
+                }),
+                Axis::Linear(|v| format!("{v:.0}")),
+            ),
             &series,
+            None,
         );
-        let mut table = vec![vec!["threads".to_string()]];
-        table[0].extend(
+        let mut rows = vec![vec!["threads".to_string()]];
+        rows[0].extend(
             ALLOCATORS
                 .iter()
                 .map(|a| format!("{} Mops/s", allocator_label(a))),
         );
         if stack_control_line {
-            table[0].push("stack_control Mops/s".into());
+            rows[0].push("stack_control Mops/s".into());
         }
         for &t in &threads {
             let mut row = vec![thread_label(t)];
             for a in ALLOCATORS {
-                row.push(
-                    ops_per_second(results, workload, a, t)
-                        .map_or("-".into(), |v| format!("{:.1}", v / 1e6)),
-                );
+                row.push(mops(a, t).map_or("-".into(), |v| format!("{v:.1}")));
             }
             if stack_control_line {
                 row.push(
                     stack_control_ops(results, t).map_or("-".into(), |v| format!("{:.1}", v / 1e6)),
                 );
             }
-            table.push(row);
+            rows.push(row);
         }
         let mut notes = vec!["Operations are allocations plus frees.".to_string()];
         if stack_control_line {
@@ -573,8 +412,16 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
         }
         sections.push(Section {
             title: format!("Contention: {workload}"),
-            chart,
-            table,
+            // The first contention section is where the allocator answer links.
+            anchor: if i == 0 { "contention" } else { "" },
+            nav: "Contention",
+            charts: chart.into_iter().collect(),
+            tables: vec![Table {
+                caption:
+                    "million allocator operations (allocations + frees) per second, Criterion mean"
+                        .into(),
+                rows,
+            }],
             notes,
         });
     }
@@ -583,7 +430,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
 
 fn depth_section(results: &Results) -> Option<Section> {
     let depth = results.depth.as_ref()?;
-    let rows: Vec<_> = depth
+    let rows: Vec<&DepthEntry> = depth
         .entries
         .iter()
         .filter(|e| e.kind == ProbeKind::StdThread && e.requested_stack_bytes.is_some())
@@ -591,6 +438,41 @@ fn depth_section(results: &Results) -> Option<Section> {
     let mut frames: Vec<u64> = rows.iter().map(|e| e.frame_bytes).collect();
     frames.sort_unstable();
     frames.dedup();
+    let mut stacks: Vec<u64> = rows
+        .iter()
+        .filter_map(|e| e.requested_stack_bytes)
+        .collect();
+    stacks.sort_unstable();
+    stacks.dedup();
+    // The stack x frame matrix: measured depth and how far the prediction was off.
+    let mut matrix = vec![vec!["stack requested (granted)".to_string()]];
+    matrix[0].extend(frames.iter().map(|&f| {
+        let per = rows
+            .iter()
+            .find_map(|e| e.bytes_per_level.filter(|_| e.frame_bytes == f))
+            .map_or(String::new(), |p| format!(" ({p} B/level)"));
+        format!("frame {}{per}", format_bytes(f as f64))
+    }));
+    for &s in &stacks {
+        let granted = rows
+            .iter()
+            .find(|e| e.requested_stack_bytes == Some(s))
+            .and_then(|e| e.granted_stack_bytes)
+            .map_or(String::new(), |g| format!(" ({})", format_bytes(g as f64)));
+        let mut row = vec![format!("{}{granted}", format_bytes(s as f64))];
+        row.extend(frames.iter().map(|&f| {
+            rows.iter()
+                .find(|e| e.requested_stack_bytes == Some(s) && e.frame_bytes == f)
+                .map_or("-".into(), |e| {
+                    match (e.measured_depth, e.difference_percent) {
+                        (Some(d), Some(p)) => format!("{d} ({p:+.1}%)"),
+                        (Some(d), None) => d.to_string(),
+                        _ => e.outcome.clone(),
+                    }
+                })
+        }));
+        matrix.push(row);
+    }
     let palette = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -599,14 +481,19 @@ fn depth_section(results: &Results) -> Option<Section> {
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
     ];
+    let markers = [
+        Marker::Circle,
+        Marker::Triangle,
+        Marker::Square,
+        Marker::Diamond,
+    ];
     let mut series = Vec::new();
     for (i, &f) in frames.iter().enumerate() {
         let of_frame: Vec<_> = rows
             .iter()
-            .filter(|e| e.frame_bytes == f && e.outcome == "overflow")
+            .filter(|e| e.frame_bytes == f && e.is_overflow())
             .collect();
-        let color = palette[i % palette.len()];
-        // Measured depths as dots, the prediction as a dashed line of the same colour.
+        // Measured depths as markers, the prediction as a dashed line of the same colour.
         type Depth = fn(&DepthEntry) -> Option<u64>;
         let figures: [(&str, Depth, Style); 2] = [
             ("measured", |e| e.measured_depth, Style::Dots),
@@ -614,25 +501,32 @@ fn depth_section(results: &Results) -> Option<Section> {
         ];
         for (what, depth, style) in figures {
             series.push(Series {
-                name: format!("{} frame: {what}", format_bytes(f as f64)),
-                color,
+                // One legend entry per frame: markers are measured, the dashed line predicted.
+                name: if what == "measured" {
+                    format!("{} frame (dashes: predicted)", format_bytes(f as f64))
+                } else {
+                    String::new()
+                },
+                color: palette[i % palette.len()],
+                marker: markers[i % markers.len()],
+                style,
                 points: of_frame
                     .iter()
                     .filter_map(|e| Some((e.granted_stack_bytes? as f64, depth(e)? as f64)))
                     .collect(),
-                style,
+                intervals: Vec::new(),
             });
         }
     }
     let chart = line_chart(
         "Recursion depth until overflow by stack size (std::thread, log-log)",
-        "granted stack",
-        "levels",
-        Axis::Log10(format_bytes),
-        Axis::Log10(|v| format!("{v:.0}")),
+        "granted stack (bytes, powers of two)",
+        "levels (log)",
+        (Axis::Log2(format_bytes), Axis::Log10(|v| format!("{v:.0}"))),
         &series,
+        None,
     );
-    let mut table = vec![
+    let mut all = vec![
         [
             "kind",
             "requested",
@@ -648,7 +542,7 @@ fn depth_section(results: &Results) -> Option<Section> {
     ];
     for e in &depth.entries {
         let opt = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
-        table.push(vec![
+        all.push(vec![
             e.kind.to_string(),
             e.requested_stack_bytes
                 .map_or("default".into(), |b| format_bytes(b as f64)),
@@ -663,31 +557,21 @@ fn depth_section(results: &Results) -> Option<Section> {
     }
     Some(Section {
         title: "Stack depth".into(),
-        chart,
-        table,
+        anchor: "depth",
+        nav: "Stack depth",
+        charts: chart.into_iter().collect(),
+        tables: vec![
+            Table {
+                caption: "levels until overflow, std::thread with the requested stack; in brackets, measured minus predicted in percent".into(),
+                rows: matrix,
+            },
+            Table {
+                caption: "every probe (all kinds), levels".into(),
+                rows: all,
+            },
+        ],
         notes: vec!["Each stack probe overflowed a real thread in a child process; predicted = usable stack below the first level / bytes per level. heap_loop keeps the levels in a Vec on the heap and stops at a cap.".into()],
     })
-}
-
-/// The entry of `memory` for one workload, allocator and thread count.
-fn memory_entry<'a>(
-    memory: &'a [MemoryRow],
-    workload: &str,
-    allocator: &str,
-    threads: usize,
-) -> Option<&'a MemoryRow> {
-    memory
-        .iter()
-        .find(|e| e.workload == workload && e.allocator == allocator && e.threads == threads)
-}
-
-/// The largest thread count of `memory` that is not oversubscribed.
-fn memory_threads_within_cores(memory: &[MemoryRow]) -> Option<usize> {
-    memory
-        .iter()
-        .filter(|e| !e.oversubscribed)
-        .map(|e| e.threads)
-        .max()
 }
 
 /// Peak memory as a table: one row per workload and thread count (in the suite's workload order),
@@ -717,81 +601,52 @@ pub fn memory_table(memory: &[MemoryRow]) -> Vec<Vec<String>> {
     table
 }
 
-/// Position of a workload in the suite's order (unknown names last).
-fn workload_rank(name: &str) -> usize {
-    Workload::ALL
-        .iter()
-        .position(|w| w.name() == name)
-        .unwrap_or(Workload::ALL.len())
-}
-
 fn memory_section(results: &Results) -> Option<Section> {
     let memory = &results.memory.as_ref()?.entries;
     // One thread count for the chart: the largest that is not oversubscribed.
     let t_chart = memory_threads_within_cores(memory)?;
-    // Each workload sits at x = its position in the suite's order + 1, which is what the ticks name.
-    let series: Vec<Series> = ALLOCATORS
+    let series: Vec<(String, RGBColor, Marker)> = ALLOCATORS
         .iter()
-        .map(|a| Series {
-            name: allocator_label(a).into(),
-            color: allocator_color(a),
-            points: Workload::ALL
-                .iter()
-                .enumerate()
-                .filter_map(|(i, w)| {
-                    memory_entry(memory, w.name(), a, t_chart)
-                        .map(|e| (i as f64 + 1.0, e.peak_rss_bytes as f64 / 1048576.0))
-                })
-                .collect(),
-            style: Style::Dots,
+        .map(|a| {
+            (
+                allocator_label(a).to_string(),
+                allocator_color(a),
+                allocator_marker(a),
+            )
         })
         .collect();
-    fn workload_tick(v: f64) -> String {
-        let index = v.round() as usize;
-        if (v - v.round()).abs() < 0.01 && index >= 1 {
-            Workload::ALL
-                .get(index - 1)
-                .map_or(String::new(), |w| w.name().to_string())
-        } else {
-            String::new()
-        }
-    }
-    let chart = line_chart(
+    let groups: Vec<BarGroup> = Workload::ALL
+        .iter()
+        .filter(|w| memory.iter().any(|e| e.workload == w.name()))
+        .map(|w| BarGroup {
+            category: w.name().into(),
+            values: ALLOCATORS
+                .iter()
+                .map(|a| {
+                    memory_entry(memory, w.name(), a, t_chart)
+                        .map(|e| e.peak_rss_bytes as f64 / 1048576.0)
+                })
+                .collect(),
+        })
+        .collect();
+    let chart = bar_chart(
         &format!("Peak resident memory per workload at t{t_chart} (fresh process each)"),
-        "workload",
         "MiB",
-        Axis::Linear(workload_tick),
-        Axis::Linear(|v| format!("{v:.0}")),
         &series,
+        &groups,
     );
     Some(Section {
         title: "Peak memory".into(),
-        chart,
-        table: memory_table(memory),
+        anchor: "memory",
+        nav: "Peak memory",
+        charts: chart.into_iter().collect(),
+        tables: vec![Table {
+            caption: "peak resident memory (VmHWM) of a fresh process, MiB".into(),
+            rows: memory_table(memory),
+        }],
         notes: vec![
             "Peak RSS (VmHWM) of a fresh child process that ran only that workload.".into(),
         ],
-    })
-}
-
-/// The percentiles a latency table and chart show, in order.
-const PERCENTILE_LABELS: [&str; 4] = ["p50", "p99", "p99.9", "max"];
-
-/// The values of [`PERCENTILE_LABELS`] for one entry, in ns.
-fn latency_percentiles(e: &LatencyRow) -> [f64; 4] {
-    [e.p50_ns, e.p99_ns, e.p999_ns, e.max_ns]
-}
-
-/// The entry of `latency` for one cell and operation.
-fn latency_entry(
-    latency: &[LatencyRow],
-    workload: Workload,
-    threads: usize,
-    allocator: AllocatorKind,
-    op: Op,
-) -> Option<&LatencyRow> {
-    latency.iter().find(|e| {
-        e.workload == workload && e.threads == threads && e.allocator == allocator && e.op == op
     })
 }
 
@@ -843,24 +698,6 @@ pub fn latency_table(latency: &[LatencyRow]) -> Vec<Vec<String>> {
     table
 }
 
-/// The thread count a latency chart or finding shows for `workload`: the largest whose threads all fit
-/// the cores.
-fn latency_threads(latency: &[LatencyRow], workload: Workload) -> Option<usize> {
-    latency
-        .iter()
-        .filter(|e| e.workload == workload && !e.oversubscribed)
-        .map(|e| e.threads)
-        .max()
-}
-
-/// The workloads present in `latency`, in the suite's order.
-fn latency_workloads(latency: &[LatencyRow]) -> Vec<Workload> {
-    Workload::ALL
-        .into_iter()
-        .filter(|w| latency.iter().any(|e| e.workload == *w))
-        .collect()
-}
-
 fn latency_section(results: &Results) -> Option<Section> {
     let latency = &results.latency.as_ref()?.entries;
     let first = latency.first()?;
@@ -875,19 +712,24 @@ fn latency_section(results: &Results) -> Option<Section> {
                 let Some(e) = latency_entry(latency, workload, t, allocator, op) else {
                     continue;
                 };
-                series.push(Series {
-                    name: format!("{} {}", allocator_label(allocator.name()), op.name()),
-                    color: allocator_color(allocator.name()),
-                    points: latency_percentiles(e)
+                let (style, how) = match op {
+                    Op::Alloc => (Style::Line, "solid"),
+                    Op::Free => (Style::Dashed, "dashed"),
+                };
+                series.push(allocator_series(
+                    allocator.name(),
+                    format!(
+                        "{} {} ({how})",
+                        allocator_label(allocator.name()),
+                        op.name()
+                    ),
+                    style,
+                    latency_percentiles(e)
                         .iter()
                         .enumerate()
                         .map(|(i, &v)| (i as f64 + 1.0, v))
                         .collect(),
-                    style: match op {
-                        Op::Alloc => Style::Line,
-                        Op::Free => Style::Dashed,
-                    },
-                });
+                ));
             }
         }
         fn percentile_tick(v: f64) -> String {
@@ -906,15 +748,20 @@ fn latency_section(results: &Results) -> Option<Section> {
             ),
             "percentile",
             "ns (log scale)",
-            Axis::Linear(percentile_tick),
-            Axis::Log10(format_ns),
+            (Axis::Linear(percentile_tick), Axis::Log10(format_ns)),
             &series,
+            None,
         ));
     }
     Some(Section {
         title: "Latency of single allocator operations".into(),
-        chart: (!charts.is_empty()).then(|| charts.join("\n")),
-        table: latency_table(latency),
+        anchor: "latency",
+        nav: "Latency",
+        charts,
+        tables: vec![Table {
+            caption: "sampled latency of one allocation or free, ns".into(),
+            rows: latency_table(latency),
+        }],
         notes: vec![
             format!(
                 "One operation in {} was timed, at random, with {}; two back-to-back clock reads cost {:.0} ns, which every sample includes (not subtracted).",
@@ -924,271 +771,6 @@ fn latency_section(results: &Results) -> Option<Section> {
             "Each run follows an untimed warm-up run of the same workload; allocators are interleaved within each workload and thread count.".into(),
         ],
     })
-}
-
-/// For each latency workload, at its largest thread count within the cores, the p99 of an allocation
-/// and of a free for each allocator.
-fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
-    let mut out = Vec::new();
-    for workload in latency_workloads(latency) {
-        let Some(t) = latency_threads(latency, workload) else {
-            continue;
-        };
-        for op in Op::ALL {
-            let figures: Vec<String> = AllocatorKind::ALL
-                .into_iter()
-                .filter_map(|a| {
-                    let e = latency_entry(latency, workload, t, a, op)?;
-                    Some(format!(
-                        "{} {} (p50 {}, max {})",
-                        allocator_label(a.name()),
-                        format_ns(e.p99_ns),
-                        format_ns(e.p50_ns),
-                        format_ns(e.max_ns)
-                    ))
-                })
-                .collect();
-            if !figures.is_empty() {
-                out.push(format!(
-                    "p99 of one {} in {} at {}: {}.",
-                    match op {
-                        Op::Alloc => "allocation",
-                        Op::Free => "free",
-                    },
-                    workload.name(),
-                    thread_label(t, workload.os_threads(t), false),
-                    figures.join(", ")
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// Plain sentences computed from the data; a sentence whose numbers are missing is left out.
-pub fn findings(results: &Results, env: &Environment) -> Vec<String> {
-    let mut out = Vec::new();
-    let size = 64u64;
-    if let Some(stack) = mean(
-        results,
-        &format!("stack_vs_heap/stack_array/{}", size_id(size)),
-    ) {
-        for a in ALLOCATORS {
-            if let Some(heap) = mean(
-                results,
-                &format!("stack_vs_heap/heap_box/{a}/{}", size_id(size)),
-            ) {
-                let alloc_only = mean(
-                    results,
-                    &format!("stack_vs_heap/heap_reused/{a}/{}", size_id(size)),
-                )
-                .map(|r| {
-                    format!(
-                        ", of which {} is the allocation and free",
-                        format_ns((heap - r).max(0.0))
-                    )
-                })
-                .unwrap_or_default();
-                out.push(format!(
-                    "A {size} B heap allocation with {} costs {} here (allocate, fill, read, free), {:.1}x a stack array of the same size ({}){alloc_only}.",
-                    allocator_label(a),
-                    format_ns(heap),
-                    heap / stack,
-                    format_ns(stack)
-                ));
-            }
-        }
-    }
-    // Where the heap stops mattering: the smallest size at which heap_box is within 10% of the stack.
-    let sizes = sizes(results);
-    for a in ALLOCATORS {
-        let close = sizes.iter().find(|&&s| {
-            match (
-                mean(
-                    results,
-                    &format!("stack_vs_heap/stack_array/{}", size_id(s)),
-                ),
-                mean(
-                    results,
-                    &format!("stack_vs_heap/heap_box/{a}/{}", size_id(s)),
-                ),
-            ) {
-                (Some(st), Some(h)) => h <= st * 1.1,
-                _ => false,
-            }
-        });
-        if let Some(&s) = close {
-            out.push(format!(
-                "From {} up, a heap block from {} costs no more than 1.1x the stack array: filling the memory, not allocating it, dominates.",
-                format_bytes(s as f64),
-                allocator_label(a)
-            ));
-        }
-    }
-    let faults = results.faults_by_id();
-    let mmap_id = "stack_vs_heap/first_touch_fresh/mmap/1048576";
-    if let (Some(t), Some(f)) = (mean(results, mmap_id), faults.get(mmap_id)) {
-        let sys_id = "stack_vs_heap/first_touch_fresh/system/1048576";
-        let recycled = match (mean(results, sys_id), faults.get(sys_id)) {
-            (Some(st), Some(sf)) => format!(
-                "; a fresh 1 MiB block from glibc costs {} with {sf:.2} faults per iteration, because freed memory is recycled",
-                format_ns(st)
-            ),
-            _ => String::new(),
-        };
-        out.push(format!(
-            "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault){recycled}.",
-            format_ns(t),
-            format_ns(t / f.max(1.0))
-        ));
-    }
-    if let (Some(array), Some(zeroed)) = (
-        mean(results, "stack_vs_heap/box_new_large_array/system/1048576"),
-        mean(results, "stack_vs_heap/box_new_large_zeroed/system/1048576"),
-    ) {
-        out.push(format!(
-            "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",
-            format_ns(array),
-            format_ns(zeroed),
-            array / zeroed
-        ));
-    }
-    let threads = contention_threads(results);
-    let cores = env.cores().unwrap_or(usize::MAX);
-    for workload in contention_workloads(results)
-        .iter()
-        .filter(|w| *w != "stack_control")
-    {
-        // The largest thread count whose threads all fit the cores.
-        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
-        let Some(t) = threads
-            .iter()
-            .copied()
-            .filter(|&t| os_threads(t) <= cores)
-            .max()
-        else {
-            continue;
-        };
-        let ops: Vec<(&str, f64)> = ALLOCATORS
-            .iter()
-            .filter_map(|a| ops_per_second(results, workload, a, t).map(|v| (*a, v)))
-            .collect();
-        if ops.len() < 2 {
-            continue;
-        }
-        let by_ops = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
-        let (Some(&(best, best_ops)), Some(&(worst, worst_ops))) =
-            (ops.iter().max_by(by_ops), ops.iter().min_by(by_ops))
-        else {
-            continue;
-        };
-        out.push(format!(
-            "With {workload} at {t} threads, {} does {:.1}x the operations of {} ({:.1} vs {:.1} million/s).",
-            allocator_label(best),
-            best_ops / worst_ops,
-            allocator_label(worst),
-            best_ops / 1e6,
-            worst_ops / 1e6
-        ));
-        if workload == "local_churn" && t > 1 {
-            for a in ALLOCATORS {
-                if let (Some(one), Some(many), Some(c1), Some(cn)) = (
-                    ops_per_second(results, workload, a, 1),
-                    ops_per_second(results, workload, a, t),
-                    stack_control_ops(results, 1),
-                    stack_control_ops(results, t),
-                ) {
-                    out.push(format!(
-                        "local_churn with {} scales {:.2}x from 1 to {t} threads (stack_control, with no heap: {:.2}x).",
-                        allocator_label(a),
-                        many / one,
-                        cn / c1
-                    ));
-                }
-            }
-        }
-    }
-    if let Some(depth) = &results.depth {
-        let two_mib: Vec<_> = depth
-            .entries
-            .iter()
-            .filter(|e| {
-                e.kind == ProbeKind::StdThread
-                    && e.requested_stack_bytes == Some(2 << 20)
-                    && e.outcome == "overflow"
-            })
-            .collect();
-        for e in two_mib
-            .iter()
-            .filter(|e| e.frame_bytes == 0 || e.frame_bytes == 4096)
-        {
-            if let (Some(d), Some(per), Some(g)) =
-                (e.measured_depth, e.bytes_per_level, e.granted_stack_bytes)
-            {
-                out.push(format!(
-                    "A 2 MiB thread stack holds {d} levels with a {} local array ({per} B per level); size / level would say {}, the difference being TLS, the thread control block and start-up frames.",
-                    format_bytes(e.frame_bytes as f64),
-                    g / per
-                ));
-            }
-        }
-        let within: Vec<f64> = depth
-            .entries
-            .iter()
-            .filter_map(|e| {
-                Some(
-                    ((e.measured_depth? as f64) - e.predicted_depth? as f64).abs()
-                        / e.predicted_depth? as f64
-                        * 100.0,
-                )
-            })
-            .collect();
-        if !within.is_empty() {
-            out.push(format!(
-                "Across {} overflow probes, measured depth is within {:.2}% of the depth predicted from the real stack bounds.",
-                within.len(),
-                within.iter().copied().fold(0.0, f64::max)
-            ));
-        }
-        let heap = depth
-            .entries
-            .iter()
-            .filter(|e| e.kind == ProbeKind::HeapLoop && e.frame_bytes == 0)
-            .find_map(|e| e.measured_depth);
-        let stack = two_mib
-            .iter()
-            .find(|e| e.frame_bytes == 0)
-            .and_then(|e| e.measured_depth);
-        if let (Some(h), Some(s)) = (heap, stack) {
-            out.push(format!(
-                "The same recursion as a loop over a heap Vec went {h} levels deep in a thread with a 2 MiB stack, {:.0}x the stack's {s} (it stopped at its cap, not at a limit).",
-                h as f64 / s as f64
-            ));
-        }
-    }
-    if let Some(memory) = &results.memory
-        && let Some(t) = memory_threads_within_cores(&memory.entries)
-    {
-        for workload in ["larson", "producer_consumer", "thread_churn"] {
-            let row: Vec<String> = ALLOCATORS
-                .iter()
-                .filter_map(|a| {
-                    memory_entry(&memory.entries, workload, a, t)
-                        .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
-                })
-                .collect();
-            if !row.is_empty() {
-                out.push(format!(
-                    "Peak memory of {workload} at t{t}: {}.",
-                    row.join(", ")
-                ));
-            }
-        }
-    }
-    if let Some(latency) = &results.latency {
-        out.extend(latency_findings(&latency.entries));
-    }
-    out
 }
 
 /// One benchmark in `results.json`.
@@ -1218,11 +800,16 @@ pub struct Rendered {
     pub files: Vec<(&'static str, Vec<u8>)>,
 }
 
-/// A table as Markdown; the first row is the header.
+/// A table as Markdown; the first row is the header. A `|` or a line break in a cell would break the
+/// table, so they are escaped.
 pub fn markdown_table(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
-        out += &format!("| {} |\n", row.join(" | "));
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| c.replace('|', "\\|").replace(['\n', '\r'], " "))
+            .collect();
+        out += &format!("| {} |\n", cells.join(" | "));
         if i == 0 {
             out += &format!("|{}\n", "---|".repeat(row.len()));
         }
@@ -1230,8 +817,9 @@ pub fn markdown_table(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn html_table(rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table>");
+/// A table as HTML, with a caption; `collapsed` puts it in a closed `<details>`.
+fn html_table(rows: &[Vec<String>], caption: &str, collapsed: bool) -> String {
+    let mut out = format!("<table><caption>{}</caption>", escape(caption));
     for (i, row) in rows.iter().enumerate() {
         let tag = if i == 0 { "th" } else { "td" };
         out += "<tr>";
@@ -1240,10 +828,49 @@ fn html_table(rows: &[Vec<String>]) -> String {
         }
         out += "</tr>";
     }
-    out + "</table>"
+    out += "</table>";
+    if collapsed {
+        format!(
+            "<details><summary>{} ({} rows)</summary>{out}</details>",
+            escape(caption),
+            rows.len().saturating_sub(1)
+        )
+    } else {
+        out
+    }
 }
 
-/// Renders every report file from `results`.
+/// Unix seconds as an ISO 8601 date and time in UTC: `2026-11-22T04:58:24Z`.
+fn iso_date(unix_seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds),
+    )
+    .to_string()
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1320px;margin:1em auto;padding:0 1em;color:#222;line-height:1.35}\
+h1{margin:.2em 0;font-size:26px}h2{margin-top:1.6em;border-bottom:1px solid #ddd}.meta{color:#555;margin:.2em 0;font-size:14px}\
+nav{font-size:14px;margin:.4em 0}nav a{margin-right:.9em}\
+.answers{display:grid;grid-template-columns:repeat(3,1fr);gap:14px}\
+.answer{border:1px solid #ccd;border-radius:6px;padding:8px 12px;background:#f8f9fc;font-size:14px}\
+.answer h3{margin:.2em 0 .3em;font-size:17px}.answer p{margin:.3em 0}.answer table{font-size:12px}\
+table{border-collapse:collapse;margin:.6em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}caption{caption-side:top;text-align:left;color:#555;font-size:13px;padding:2px 0}\
+.claims td,.claims th{text-align:left;vertical-align:top}.verdict{font-weight:bold;white-space:nowrap}\
+.v-holds{color:#1a7f37}.v-part{color:#9a6700}.v-not{color:#cf222e}.v-none{color:#666}\
+figure{margin:1em 0}svg{max-width:100%;height:auto}.note{color:#555}summary{cursor:pointer;color:#333}\
+@media (max-width:1000px){.answers{grid-template-columns:1fr}}\
+@media print{nav{display:none}body{max-width:none}h2{break-after:avoid}figure,table{break-inside:avoid}}";
+
+fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "v-holds",
+        Verdict::HoldsInPart => "v-part",
+        Verdict::DoesNotHold => "v-not",
+        Verdict::NotMeasured => "v-none",
+    }
+}
+
 pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> {
     let mut sections: Vec<Section> = Vec::new();
     sections.extend(stack_vs_heap_section(results));
@@ -1252,7 +879,16 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
     sections.extend(depth_section(results));
     sections.extend(memory_section(results));
     sections.extend(latency_section(results));
-    let findings = findings(results, env);
+    let answers = answers(results, env.cores());
+    let claims = claims(results, env.cores());
+    let findings = findings(results, env.cores());
+    let measured_at = env.machine["unix_time"].as_u64().map(iso_date);
+    let dates = format!(
+        "measured {} · report written {}",
+        measured_at.as_deref().unwrap_or("at an unknown time"),
+        iso_date(env.report_unix_time)
+    );
+    let machine_caption = |caption: &str| format!("{caption} · {}", env.summary());
     let env_rows: Vec<Vec<String>> = {
         let mut rows = vec![vec!["what".to_string(), "value".into()]];
         for key in ["cpu_model", "cores", "kernel", "glibc", "rustc"] {
@@ -1285,26 +921,62 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
                 .unwrap_or_else(|| "not a git checkout".into()),
         ]);
         rows.push(vec![
-            "measured at (unix time)".into(),
-            env.field("unix_time"),
+            "measured at".into(),
+            measured_at.clone().unwrap_or_else(|| "unknown".into()),
         ]);
         rows.push(vec![
-            "report written at (unix time)".into(),
-            env.report_unix_time.to_string(),
+            "report written at".into(),
+            iso_date(env.report_unix_time),
         ]);
         rows
     };
+    let claim_rows: Vec<Vec<String>> = std::iter::once(
+        ["claim", "verdict", "what this run measured"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .chain(claims.iter().map(|c| {
+        vec![
+            c.quote.to_string(),
+            c.verdict.text().to_string(),
+            c.evidence.clone(),
+        ]
+    }))
+    .collect();
+    let margin_note = format!(
+        "A comparison is decided only when its interval clears ±{:.0}%, about the spread between identical runs in separate processes on a shared machine; otherwise it reads \"within noise\" (≈). Ratios are time / time with the interval [low, high] from Criterion's 95% intervals.",
+        NOISE_MARGIN * 100.0
+    );
 
     // Markdown.
     let mut md = format!(
-        "# stackheap report\n\nMachine: {}\n\n## Findings\n\n",
+        "# stackheap report\n\nMachine: {}  \n{dates}\n\n## Answers\n\n",
         env.summary()
     );
+    for a in &answers {
+        md += &format!("### {}\n\n{}\n\n", a.question, a.text);
+        if !a.table.is_empty() {
+            md += &markdown_table(&a.table);
+            md += "\n";
+        }
+    }
+    md += &format!(
+        "{margin_note}\n\n## Claims, tested\n\n{}",
+        markdown_table(&claim_rows)
+    );
+    md += "\n## Findings\n\n";
     for f in &findings {
         md += &format!("- {f}\n");
     }
     for s in &sections {
-        md += &format!("\n## {}\n\n{}", s.title, markdown_table(&s.table));
+        md += &format!("\n## {}\n", s.title);
+        for t in &s.tables {
+            md += &format!(
+                "\n{}\n\n{}",
+                machine_caption(&t.caption),
+                markdown_table(&t.rows)
+            );
+        }
         for n in &s.notes {
             md += &format!("\n{n}\n");
         }
@@ -1312,36 +984,101 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
     md += &format!("\n## Environment\n\n{}", markdown_table(&env_rows));
 
     // HTML: one self-contained page, charts inline, no script.
-    let mut html = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>stackheap report</title>\
-         <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
-         table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
-         th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}.note{color:#555}</style></head><body>\n",
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>stackheap report</title><style>{STYLE}</style></head><body>\n"
     );
     let _ = write!(
         html,
-        "<h1>stackheap report</h1><p>Machine: {}</p><h2>Findings</h2><ul>",
-        escape(&env.summary())
+        "<h1>stackheap report</h1><p class=\"meta\">{} · {}</p><nav><b>Contents:</b> <a href=\"#answers\">Answers</a><a href=\"#claims\">Claims</a><a href=\"#findings\">Findings</a>",
+        escape(&env.summary()),
+        escape(&dates)
+    );
+    for s in sections.iter().filter(|s| !s.anchor.is_empty()) {
+        let _ = write!(html, "<a href=\"#{}\">{}</a>", s.anchor, s.nav);
+    }
+    html += "<a href=\"#environment\">Environment</a></nav>\n<section id=\"answers\"><h2>Answers</h2><div class=\"answers\">";
+    for a in &answers {
+        let _ = write!(
+            html,
+            "<div class=\"answer\"><h3>{}</h3><p>{} <a href=\"#{}\">Details</a></p>",
+            escape(a.question),
+            escape(&a.text),
+            a.anchor
+        );
+        if !a.table.is_empty() {
+            html += &html_table(&a.table, "", false).replace("<caption></caption>", "");
+        }
+        html += "</div>";
+    }
+    let _ = write!(
+        html,
+        "</div><p class=\"note\">{}</p></section>\n<section id=\"claims\"><h2>Claims, tested</h2><table class=\"claims\"><caption>{}</caption>",
+        escape(&margin_note),
+        escape(&machine_caption(
+            "the folklore this project started from, each with a verdict computed from this run"
+        ))
+    );
+    for (i, row) in claim_rows.iter().enumerate() {
+        if i == 0 {
+            let _ = write!(
+                html,
+                "<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                row[0], row[1], row[2]
+            );
+        } else {
+            let class = verdict_class(claims[i - 1].verdict);
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td class=\"verdict {class}\">{}</td><td>{}</td></tr>",
+                escape(&row[0]),
+                escape(&row[1]),
+                escape(&row[2])
+            );
+        }
+    }
+    let _ = write!(
+        html,
+        "</table></section>\n<section id=\"findings\"><h2>Findings</h2><details><summary>{} sentences computed from the data</summary><ul>",
+        findings.len()
     );
     for f in &findings {
         let _ = write!(html, "<li>{}</li>", escape(f));
     }
-    html += "</ul>\n";
+    html += "</ul></details></section>\n";
     for s in &sections {
-        let _ = writeln!(html, "<h2>{}</h2>", escape(&s.title));
-        if let Some(svg) = &s.chart {
+        if s.anchor.is_empty() {
+            let _ = writeln!(html, "<section><h2>{}</h2>", escape(&s.title));
+        } else {
+            let _ = writeln!(
+                html,
+                "<section id=\"{}\"><h2>{}</h2>",
+                s.anchor,
+                escape(&s.title)
+            );
+        }
+        for svg in &s.charts {
             let _ = writeln!(html, "<figure>{svg}</figure>");
         }
-        html += &html_table(&s.table);
+        for t in &s.tables {
+            html += &html_table(
+                &t.rows,
+                &machine_caption(&t.caption),
+                t.rows.len() > COLLAPSE_ROWS + 1,
+            );
+        }
         for n in &s.notes {
             let _ = write!(html, "<p class=\"note\">{}</p>", escape(n));
         }
-        html += "\n";
+        html += "</section>\n";
     }
     let _ = writeln!(
         html,
-        "<h2>Environment</h2>{}</body></html>",
-        html_table(&env_rows)
+        "<section id=\"environment\"><h2>Environment</h2>{}</section></body></html>",
+        html_table(
+            &env_rows,
+            "where and when these results were measured",
+            false
+        )
     );
 
     // results.json
@@ -1376,6 +1113,9 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
         "kind": "results",
         "environment": env,
         "benchmarks": rows,
+        "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
+        "claims": claims.iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict.text(), "evidence": c.evidence})).collect::<Vec<_>>(),
+        "noise_margin": NOISE_MARGIN,
         "findings": findings,
     });
 
