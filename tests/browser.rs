@@ -88,9 +88,13 @@ const PROBE: &str = r#"<script>
 fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
     let Some(browser) = chromium() else {
         if std::env::var_os("STACKHEAP_REQUIRE_BROWSER").is_some() {
-            panic!("chromium not found: STACKHEAP_REQUIRE_BROWSER is set; install Debian's chromium");
+            panic!(
+                "chromium not found: STACKHEAP_REQUIRE_BROWSER is set; install Debian's chromium"
+            );
         }
-        eprintln!("skipped: chromium not found (install Debian's chromium, or set STACKHEAP_CHROMIUM)");
+        eprintln!(
+            "skipped: chromium not found (install Debian's chromium, or set STACKHEAP_CHROMIUM)"
+        );
         return;
     };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/full-run");
@@ -114,7 +118,11 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
 
     let profile = out.join("chromium-profile");
     let probe_page = out.join("probe.html");
-    std::fs::write(&probe_page, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    std::fs::write(
+        &probe_page,
+        html.replace("</body>", &format!("{PROBE}</body>")),
+    )
+    .unwrap();
     let dom = run_chromium(&browser, &profile, &["--dump-dom".into()], &probe_page);
     let json = dom
         .split("@@probe@@")
@@ -123,12 +131,18 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
     let probe: serde_json::Value = serde_json::from_str(json).expect("probe JSON");
 
     let answers = &probe["answers"];
-    assert!(answers["height"].as_f64() > Some(0.0), "no answers section: {probe}");
+    assert!(
+        answers["height"].as_f64() > Some(0.0),
+        "no answers section: {probe}"
+    );
     let cards = probe["cards"].as_array().unwrap();
     assert_eq!(cards.len(), 3, "three answers: {probe}");
     for card in cards {
         let question = &card["question"];
-        assert!(card["text"]["height"].as_f64() > Some(0.0), "{question} has no text");
+        assert!(
+            card["text"]["height"].as_f64() > Some(0.0),
+            "{question} has no text"
+        );
         // The question and its answer text are on the first screen.
         assert!(
             card["text"]["bottom"].as_f64() <= Some(WINDOW.1 as f64),
@@ -157,7 +171,10 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
         );
     }
     for chart in charts {
-        let (w, h) = (chart["box"]["width"].as_f64(), chart["box"]["height"].as_f64());
+        let (w, h) = (
+            chart["box"]["width"].as_f64(),
+            chart["box"]["height"].as_f64(),
+        );
         assert!(
             w > Some(100.0) && h > Some(100.0),
             "chart '{}' is {w:?} x {h:?}",
@@ -165,11 +182,18 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
         );
     }
     assert_eq!(probe["claims"], 8, "one row per claim");
-    assert_eq!(probe["resources"], serde_json::json!([]), "self-contained: nothing loaded");
+    assert_eq!(
+        probe["resources"],
+        serde_json::json!([]),
+        "self-contained: nothing loaded"
+    );
     assert_eq!(probe["images"], 0, "no broken image");
 
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    for (name, height) in [("report-first-screen.png", WINDOW.1), ("report-page.png", 4000)] {
+    for (name, height) in [
+        ("report-first-screen.png", WINDOW.1),
+        ("report-page.png", 4000),
+    ] {
         let shot = shots.join(name);
         let _ = std::fs::remove_file(&shot);
         run_chromium(
@@ -182,7 +206,11 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
             &page,
         );
         let bytes = std::fs::read(&shot).unwrap_or_default();
-        assert!(bytes.starts_with(b"\x89PNG"), "no screenshot at {}", shot.display());
+        assert!(
+            bytes.starts_with(b"\x89PNG"),
+            "no screenshot at {}",
+            shot.display()
+        );
         eprintln!("screenshot: {}", shot.display());
     }
 }
