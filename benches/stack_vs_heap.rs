@@ -1,6 +1,8 @@
 //! Stack vs heap: stack-local arrays against heap blocks from each allocator, by size, with
-//! first-touch page faults and the hidden stack copy of `Box::new([0; N])`.
-//! Ids: `stack_vs_heap/<variant>/<allocator>/<size>` (`stack_vs_heap/stack_array/<size>`).
+//! first-touch page faults, the cost of misalignment, and the hidden stack copy of `Box::new([0; N])`.
+//! Run: `cargo bench --bench stack_vs_heap`.
+//! Ids: `stack_vs_heap/<variant>/<allocator>/<size>` (`stack_vs_heap/stack_array/<size>`,
+//! `stack_vs_heap/alignment/<offset>/<size>`: the same loop at a byte offset past a cache line).
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
@@ -36,6 +38,19 @@ fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
         BenchmarkId::new(format!("heap_reused/{name}"), size_label(N)),
         |b| b.iter(|| heap_reused::<A, N>(&mut block, black_box(7))),
     );
+}
+
+/// The same fill-and-read loop at each offset of `ALIGNMENT_OFFSETS` past a cache-line boundary.
+fn alignment<const N: usize>(group: &mut Group) {
+    debug_assert!(ALIGNMENT_SIZES.contains(&N));
+    group.throughput(Throughput::Bytes(N as u64));
+    let mut block = HeapBlock::with_align(&System, N + 64, 64);
+    for offset in ALIGNMENT_OFFSETS {
+        group.bench_function(
+            BenchmarkId::new(format!("alignment/{offset:02}"), size_label(N)),
+            |b| b.iter(|| fill_at_offset::<System, N>(&mut block, black_box(offset), black_box(7))),
+        );
+    }
 }
 
 /// Minor page faults per iteration of one first-touch benchmark, written to
@@ -172,6 +187,9 @@ fn main() {
         first_touch::<Jemalloc>(&mut group, len, &mut faults);
         first_touch::<MiMalloc>(&mut group, len, &mut faults);
     }
+
+    alignment::<4096>(&mut group);
+    alignment::<65536>(&mut group);
 
     box_new_large::<65536>(&mut group);
     box_new_large::<262144>(&mut group);

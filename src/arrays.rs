@@ -55,16 +55,72 @@ pub fn expected_checksum(len: usize, seed: u8) -> u64 {
         .fold(0, u64::wrapping_add)
 }
 
-/// `stack_array`: fill a local `[u8; N]`, read it back. No heap involved.
+/// A stack buffer aligned to a cache line. A plain `[u8; N]` has alignment 1, and Criterion 0.8 shifts
+/// the stack by `i` bytes for its i-th sample (`routine.rs`: `alloca::with_alloca(i % page_size)`), so
+/// a plain array starts at a different offset mod 16 in most samples, and its vector stores straddle
+/// cache lines, while every heap block is at least 16-byte aligned. Aligned, the stack array and the
+/// heap blocks are compared on equal terms; `stack_vs_heap/alignment` measures the effect itself.
+#[repr(C, align(64))]
+struct CacheAligned<const N: usize>([MaybeUninit<u8>; N]);
+
+/// Fills `len` bytes at `ptr` with the pattern, then reads them back through an opaque pointer: the
+/// one loop every fill-and-read workload runs, stack or heap, so they differ only in where the memory
+/// comes from. Callers pass a constant `len`, so the loops are compiled for a known length.
+///
+/// # Safety
+/// `ptr..ptr + len` must be writable memory owned by the caller.
+#[inline(always)]
+unsafe fn fill_and_read_raw(ptr: *mut u8, len: usize, seed: u8) -> u64 {
+    // SAFETY: the caller owns `len` bytes at `ptr`; MaybeUninit accepts uninitialised memory.
+    fill(
+        unsafe { std::slice::from_raw_parts_mut(ptr.cast(), len) },
+        seed,
+    );
+    // Only the pointer goes through black_box, so `len` stays a known constant.
+    let ptr = black_box(ptr);
+    // SAFETY: `fill` initialised all `len` bytes.
+    checksum(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// `stack_array`: fill a local, cache-line aligned N-byte array, read it back. No heap involved.
 #[inline(never)]
 pub fn stack_array<const N: usize>(seed: u8) -> u64 {
-    let mut buf = [MaybeUninit::<u8>::uninit(); N];
-    fill(&mut buf, seed);
-    // black_box forces the array into memory and hides its contents from constant folding; passing
-    // the array reference (not a slice) keeps its length N known to the read loop.
-    let buf = black_box(&mut buf);
-    // SAFETY: `fill` initialised every byte.
-    checksum(unsafe { &*(buf as *const [MaybeUninit<u8>; N] as *const [u8; N]) })
+    let mut buf = CacheAligned([MaybeUninit::<u8>::uninit(); N]);
+    // black_box: the array must live in memory, at an address the optimiser cannot see through.
+    let ptr = black_box(buf.0.as_mut_ptr().cast::<u8>());
+    // SAFETY: the array is N bytes we own.
+    unsafe { fill_and_read_raw(ptr, N, seed) }
+}
+
+/// The address of `stack_array`'s buffer modulo 64 in the caller's current frame: 0 for the aligned
+/// buffer, whatever the stack shift (tests prove it; a plain `[u8; N]` can sit anywhere).
+#[inline(never)]
+pub fn stack_array_offset<const N: usize>() -> usize {
+    let buf = CacheAligned([MaybeUninit::<u8>::uninit(); N]);
+    black_box(&buf) as *const CacheAligned<N> as usize % 64
+}
+
+/// Offsets within a cache line that `stack_vs_heap/alignment` measures.
+pub const ALIGNMENT_OFFSETS: [usize; 4] = [0, 1, 8, 32];
+/// Sizes of the alignment sweep: one that fits L1, one that does not.
+pub const ALIGNMENT_SIZES: [usize; 2] = [4096, 65536];
+
+/// `alignment`: the fill-and-read loop on N bytes starting `offset` bytes past a cache-line boundary
+/// of `block` (allocated once, 64-byte aligned, at least N + 64 bytes): the cost of misalignment alone.
+#[inline(never)]
+pub fn fill_at_offset<A: GlobalAlloc, const N: usize>(
+    block: &mut HeapBlock<'_, A>,
+    offset: usize,
+    seed: u8,
+) -> u64 {
+    assert!(
+        (block.as_mut_ptr() as usize).is_multiple_of(64)
+            && offset < 64
+            && N + offset <= block.len(),
+        "the alignment block must be 64-byte aligned with room for N + offset bytes"
+    );
+    // SAFETY: checked above: offset..offset + N lies inside the block.
+    unsafe { fill_and_read_raw(block.as_mut_ptr().add(offset), N, seed) }
 }
 
 /// One heap block of `len` bytes from allocator `A`, freed on drop.
@@ -78,7 +134,13 @@ impl<'a, A: GlobalAlloc> HeapBlock<'a, A> {
     /// Allocates `len` (> 0) uninitialised bytes from `alloc`.
     #[inline(always)]
     pub fn new(alloc: &'a A, len: usize) -> Self {
-        let layout = Layout::from_size_align(len, BLOCK_ALIGN).expect("block size fits a Layout");
+        Self::with_align(alloc, len, BLOCK_ALIGN)
+    }
+
+    /// Allocates `len` (> 0) uninitialised bytes from `alloc`, aligned to `align` (a power of two).
+    #[inline(always)]
+    pub fn with_align(alloc: &'a A, len: usize, align: usize) -> Self {
+        let layout = Layout::from_size_align(len, align).expect("block size fits a Layout");
         assert!(len > 0, "GlobalAlloc cannot allocate 0 bytes");
         // SAFETY: non-zero size checked above.
         let raw = unsafe { alloc.alloc(layout) };
@@ -110,13 +172,8 @@ impl<'a, A: GlobalAlloc> HeapBlock<'a, A> {
             "{len} bytes do not fit a block of {}",
             self.len()
         );
-        // SAFETY: the block is `len` bytes we own; MaybeUninit accepts uninitialised memory.
-        let raw = unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), len) };
-        fill(raw, seed);
-        // Only the pointer goes through black_box, so `len` stays a known constant in `heap_box`.
-        let ptr = black_box(self.ptr.as_ptr());
-        // SAFETY: `fill` initialised all `len` bytes.
-        checksum(unsafe { std::slice::from_raw_parts(ptr, len) })
+        // SAFETY: the block is at least `len` bytes we own.
+        unsafe { fill_and_read_raw(self.ptr.as_ptr(), len, seed) }
     }
 
     /// Writes then reads one byte in each `page`-sized stretch of the block: touches every page once.
@@ -370,6 +427,34 @@ pub fn check_heap_box_allocates() -> Result<(f64, f64), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stack_buffer_is_cache_line_aligned_at_any_stack_depth() {
+        // Each level shifts the stack by an odd amount, as Criterion's per-sample alloca does.
+        fn at_depth(depth: usize) -> usize {
+            if depth == 0 {
+                return stack_array_offset::<4096>();
+            }
+            let pad = [depth as u8; 24];
+            black_box(&pad);
+            at_depth(depth - 1) + usize::from(black_box(pad[0]) == 255)
+        }
+        for depth in 0..12 {
+            assert_eq!(at_depth(depth), 0, "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn fill_at_offset_reads_what_it_wrote_at_every_offset() {
+        let mut block = HeapBlock::with_align(&System, 4096 + 64, 64);
+        for offset in ALIGNMENT_OFFSETS {
+            assert_eq!(
+                fill_at_offset::<System, 4096>(&mut block, offset, 7),
+                expected_checksum(4096, 7),
+                "offset {offset}"
+            );
+        }
+    }
     use crate::allocators::ThreadCountingGlobal as Global;
     use crate::allocators::{Counting, Counts, Jemalloc, MiMalloc, NamedAllocator, System};
 

@@ -117,6 +117,8 @@ pub struct Answer {
     /// The report section that holds the details.
     pub anchor: &'static str,
     pub text: String,
+    /// What the table's numbers are, in which unit.
+    pub caption: &'static str,
     /// Header row first; empty when the part was not measured.
     pub table: Vec<Vec<String>>,
 }
@@ -225,6 +227,7 @@ fn answer_stack(results: &Results) -> Answer {
         question: "Should this be on the stack?",
         anchor: "stack-vs-heap",
         text: String::new(),
+        caption: "mean time per iteration; (Nx) heap / stack, ≈ within noise",
         table: Vec::new(),
     };
     let measured = sizes(results);
@@ -313,6 +316,7 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
         question: "Which allocator should my threaded code use?",
         anchor: "contention",
         text: String::new(),
+        caption: "time per allocator operation, relative to the fastest",
         table: Vec::new(),
     };
     let rows: Vec<(String, usize, Ranking)> = contention_workloads(results)
@@ -382,6 +386,7 @@ fn answer_depth(results: &Results) -> Answer {
         question: "How deep can my recursion go?",
         anchor: "depth",
         text: String::new(),
+        caption: "recursion levels until overflow, spawned thread",
         table: Vec::new(),
     };
     let probes = stack_probes(results);

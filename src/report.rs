@@ -223,15 +223,59 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         }
         rows.push(row);
     }
+    let mut tables = vec![Table {
+        caption: "Criterion mean time per iteration, one thread".into(),
+        rows,
+    }];
+    // The alignment sweep: the same loop at byte offsets past a cache line, against offset 0.
+    let aligned: Vec<&Bench> = results
+        .benches
+        .iter()
+        .filter(|b| b.group == "stack_vs_heap" && b.variant == "alignment")
+        .collect();
+    let mut align_sizes: Vec<u64> = aligned.iter().filter_map(|b| b.size_bytes).collect();
+    align_sizes.sort_unstable();
+    align_sizes.dedup();
+    if !align_sizes.is_empty() {
+        let at = |offset: usize, size: u64| {
+            results.bench(&format!(
+                "stack_vs_heap/alignment/{offset:02}/{}",
+                size_id(size)
+            ))
+        };
+        let mut rows = vec![vec!["offset past a cache line".to_string()]];
+        rows[0].extend(align_sizes.iter().map(|&s| format_bytes(s as f64)));
+        for offset in crate::arrays::ALIGNMENT_OFFSETS {
+            let mut row = vec![format!("{offset} B")];
+            row.extend(
+                align_sizes
+                    .iter()
+                    .map(|&s| match (at(offset, s), at(0, s)) {
+                        (Some(b), Some(zero)) => {
+                            let r = Ratio::of(Timed::of(b), Timed::of(zero));
+                            let verdict = if r.decided() {
+                                format!("{:.2}x", r.ratio)
+                            } else {
+                                "≈ offset 0".into()
+                            };
+                            format!("{} ({verdict})", format_ns(b.mean.point_estimate))
+                        }
+                        _ => "-".into(),
+                    }),
+            );
+            rows.push(row);
+        }
+        tables.push(Table {
+            caption: "alignment: fill and read N bytes at an offset past a cache line, mean time (ratio to offset 0)".into(),
+            rows,
+        });
+    }
     Some(Section {
         title: "Stack vs heap".into(),
         anchor: "stack-vs-heap",
         nav: "Stack vs heap",
         charts: ratio_chart.into_iter().chain(time_chart).collect(),
-        tables: vec![Table {
-            caption: "Criterion mean time per iteration, one thread".into(),
-            rows,
-        }],
+        tables,
         notes: vec![
             "heap_box allocates, fills, reads and frees every iteration; heap_reused fills and reads a block allocated once. The bars on the ratio chart are the conservative interval of the ratio from Criterion's 95% intervals; between processes the figures move by more (see the noise margin).".into(),
         ],
@@ -889,6 +933,8 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
         iso_date(env.report_unix_time)
     );
     let machine_caption = |caption: &str| format!("{caption} · {}", env.summary());
+    // The answer cards are small: their tables name the machine briefly (the page header has it all).
+    let short_machine = format!("{}, {} cores", env.field("cpu_model"), env.field("cores"));
     let env_rows: Vec<Vec<String>> = {
         let mut rows = vec![vec!["what".to_string(), "value".into()]];
         for key in ["cpu_model", "cores", "kernel", "glibc", "rustc"] {
@@ -956,6 +1002,7 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
     for a in &answers {
         md += &format!("### {}\n\n{}\n\n", a.question, a.text);
         if !a.table.is_empty() {
+            md += &format!("{}\n\n", machine_caption(a.caption));
             md += &markdown_table(&a.table);
             md += "\n";
         }
@@ -1006,7 +1053,11 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
             a.anchor
         );
         if !a.table.is_empty() {
-            html += &html_table(&a.table, "", false).replace("<caption></caption>", "");
+            html += &html_table(
+                &a.table,
+                &format!("{} · {}", a.caption, short_machine),
+                false,
+            );
         }
         html += "</div>";
     }
