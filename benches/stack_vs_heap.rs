@@ -2,7 +2,9 @@
 //! first-touch page faults, the cost of misalignment, and the hidden stack copy of `Box::new([0; N])`.
 //! Run: `cargo bench --bench stack_vs_heap`.
 //! Ids: `stack_vs_heap/<variant>/<allocator>/<size>` (`stack_vs_heap/stack_array/<size>`,
-//! `stack_vs_heap/alignment/<offset>/<size>`: the same loop at a byte offset past a cache line).
+//! `stack_vs_heap/alignment/<offset>/<size>`: the same loop at a byte offset past a cache line;
+//! `stack_vs_heap/alloc_free/<allocator>/<size>` and `stack_vs_heap/stack_reserve/<size>`: the cost
+//! of getting N bytes, touching one byte per page, and giving them back, from the heap and the stack).
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
@@ -19,6 +21,10 @@ fn stack_and_heap<const N: usize>(group: &mut Group) {
     group.bench_function(BenchmarkId::new("stack_array", size_label(N)), |b| {
         b.iter(|| stack_array::<N>(black_box(7)))
     });
+    let page = page_size();
+    group.bench_function(BenchmarkId::new("stack_reserve", size_label(N)), |b| {
+        b.iter(|| stack_reserve::<N>(page, black_box(7)))
+    });
     heap::<System, N>(group);
     heap::<Jemalloc, N>(group);
     heap::<MiMalloc, N>(group);
@@ -29,6 +35,11 @@ fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
         return;
     }
     let name = A::KIND.name();
+    let page = page_size();
+    group.bench_function(
+        BenchmarkId::new(format!("alloc_free/{name}"), size_label(N)),
+        |b| b.iter(|| alloc_free::<A, N>(A::get(), page, black_box(7))),
+    );
     group.bench_function(
         BenchmarkId::new(format!("heap_box/{name}"), size_label(N)),
         |b| b.iter(|| heap_box::<A, N>(A::get(), black_box(7))),

@@ -100,6 +100,24 @@ pub fn stack_array_offset<const N: usize>() -> usize {
     black_box(&buf) as *const CacheAligned<N> as usize % 64
 }
 
+/// `alloc_free`: allocate N bytes from `alloc`, write (and read) one byte per page so the block is
+/// really used, free. The allocator's own cost, measured directly instead of as `heap_box -
+/// heap_reused`, a difference of two noisy figures.
+#[inline(never)]
+pub fn alloc_free<A: GlobalAlloc, const N: usize>(alloc: &A, page: usize, seed: u8) -> u64 {
+    HeapBlock::new(alloc, N).touch_pages(page, seed)
+}
+
+/// `stack_reserve`: the stack's counterpart of [`alloc_free`]: reserve N cache-line aligned bytes in
+/// this frame and write (and read) one byte per page. What remains is the cost of moving the stack
+/// pointer, plus the stack probes Rust emits for frames larger than a page.
+#[inline(never)]
+pub fn stack_reserve<const N: usize>(page: usize, seed: u8) -> u64 {
+    let mut buf = CacheAligned([MaybeUninit::<u8>::uninit(); N]);
+    // SAFETY: the buffer is N bytes we own; touch_pages writes each byte before it reads it.
+    unsafe { touch_pages(buf.0.as_mut_ptr().cast(), N, page, seed) }
+}
+
 /// Offsets within a cache line that `stack_vs_heap/alignment` measures.
 pub const ALIGNMENT_OFFSETS: [usize; 4] = [0, 1, 8, 32];
 /// Sizes of the alignment sweep: one that fits L1, one that does not.
@@ -507,6 +525,41 @@ mod tests {
         heap_box_allocates_once_through(System);
         heap_box_allocates_once_through(Jemalloc);
         heap_box_allocates_once_through(MiMalloc);
+    }
+
+    fn alloc_free_allocates_once_through<A: NamedAllocator>(inner: A) {
+        let page = page_size();
+        let counting = Counting::new(inner);
+        let (global, _, sum) = global_allocs_during(|| alloc_free::<_, 65536>(&counting, page, 5));
+        assert_eq!(sum, expected_touch_checksum(65536, page, 5));
+        let want = Counts {
+            allocs: 1,
+            frees: 1,
+            bytes_allocated: 65536,
+            bytes_freed: 65536,
+        };
+        assert_eq!(counting.counts(), want, "{}", A::KIND);
+        assert_eq!(
+            global,
+            0,
+            "{} alloc_free must not use the global allocator",
+            A::KIND
+        );
+    }
+
+    #[test]
+    fn alloc_free_allocates_exactly_one_block_and_stack_reserve_none() {
+        alloc_free_allocates_once_through(System);
+        alloc_free_allocates_once_through(Jemalloc);
+        alloc_free_allocates_once_through(MiMalloc);
+        let page = page_size();
+        let (allocs, _, sum) = global_allocs_during(|| stack_reserve::<65536>(page, 5));
+        assert_eq!(allocs, 0, "stack_reserve must not touch the heap");
+        assert_eq!(sum, expected_touch_checksum(65536, page, 5));
+        assert_eq!(
+            stack_reserve::<8>(page, 5),
+            expected_touch_checksum(8, page, 5)
+        );
     }
 
     #[test]

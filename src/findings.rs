@@ -263,6 +263,21 @@ fn answer_stack(results: &Results) -> Answer {
             costs.join(", ")
         ));
     }
+    let direct: Vec<String> = ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            let t = mean(results, &svh_id("alloc_free", Some(a), 64))?;
+            Some(format!("{} {}", allocator_label(a), format_ns(t)))
+        })
+        .collect();
+    if !direct.is_empty() {
+        let stack = mean(results, &svh_id("stack_reserve", None, 64))
+            .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
+        sentences.push(format!(
+            "Allocating and freeing 64 B alone: {}{stack}.",
+            direct.join(", ")
+        ));
+    }
     let crossovers: Vec<String> = allocators
         .iter()
         .map(|a| match heap_crossover(results, a) {
@@ -498,6 +513,21 @@ fn claim_managed(results: &Results) -> Claim {
         .iter()
         .filter_map(|a| Some((*a, heap_over_stack(results, a, 64)?)))
         .collect();
+    let direct: Vec<String> = ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            let t = mean(results, &svh_id("alloc_free", Some(a), 64))?;
+            Some(format!("{} {}", allocator_label(a), format_ns(t)))
+        })
+        .collect();
+    let direct = match mean(results, &svh_id("stack_reserve", None, 64)) {
+        Some(stack) if !direct.is_empty() => format!(
+            " Getting and giving back 64 B alone: the stack {}, the heap {}.",
+            format_ns(stack),
+            direct.join(", ")
+        ),
+        _ => String::new(),
+    };
     let Some(stack) = mean(results, &svh_id("stack_array", None, 64)) else {
         return not_measured(
             Q,
@@ -523,7 +553,7 @@ fn claim_managed(results: &Results) -> Claim {
             Verdict::DoesNotHold
         },
         format!(
-            "Neither is managed by the CPU: a stack array is a stack-pointer adjustment the compiler emits (stack_array 64 B: {} including the fill), a heap block a call into the allocator. heap_box / stack_array at 64 B: {}; decidedly costlier for {costlier} of {} allocators. In Rust neither is freed by hand: both are released when their owner goes out of scope.",
+            "Neither is managed by the CPU: a stack array is a stack-pointer adjustment the compiler emits (stack_array 64 B: {} including the fill), a heap block a call into the allocator. heap_box / stack_array at 64 B: {}; decidedly costlier for {costlier} of {} allocators.{direct} In Rust neither is freed by hand: both are released when their owner goes out of scope.",
             format_ns(stack),
             list.join(", "),
             ratios.len()

@@ -227,6 +227,33 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         caption: "Criterion mean time per iteration, one thread".into(),
         rows,
     }];
+    // The direct cost of getting and giving back N bytes (one byte touched per page).
+    if sizes.iter().any(|&s| {
+        ALLOCATORS
+            .iter()
+            .any(|a| mean(results, &id("alloc_free", Some(a), s)).is_some())
+    }) {
+        let mut rows = vec![vec!["size".to_string(), "stack_reserve".into()]];
+        rows[0].extend(
+            ALLOCATORS
+                .iter()
+                .map(|a| format!("alloc_free {}", allocator_label(a))),
+        );
+        for &s in &sizes {
+            let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
+            let mut row = vec![format_bytes(s as f64), cell(id("stack_reserve", None, s))];
+            row.extend(
+                ALLOCATORS
+                    .iter()
+                    .map(|a| cell(id("alloc_free", Some(a), s))),
+            );
+            rows.push(row);
+        }
+        tables.push(Table {
+            caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; Criterion mean time".into(),
+            rows,
+        });
+    }
     // The alignment sweep: the same loop at byte offsets past a cache line, against offset 0.
     let aligned: Vec<&Bench> = results
         .benches
