@@ -112,14 +112,10 @@ pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String
     let Some(value) = value else {
         return Ok(AllocatorKind::ALL.to_vec());
     };
-    value
-        .split(',')
-        .map(|name| {
-            name.trim()
-                .parse()
-                .map_err(|e: UnknownAllocator| format!("STACKHEAP_ALLOCATORS: {e}"))
-        })
-        .collect()
+    crate::config::parse_list("STACKHEAP_ALLOCATORS", value, |name| {
+        name.parse()
+            .map_err(|_| "is not an allocator: expected one of system, jemalloc, mimalloc".into())
+    })
 }
 
 /// [`allocators_from`] the environment; a bad name is one line on stderr and exit code 2.
@@ -400,7 +396,12 @@ mod tests {
         );
         assert_eq!(
             allocators_from(Some("system,tcmalloc")),
-            Err("STACKHEAP_ALLOCATORS: unknown allocator 'tcmalloc': expected one of system, jemalloc, mimalloc".into())
+            Err("STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of system, jemalloc, mimalloc".into())
+        );
+        assert!(
+            allocators_from(Some("mimalloc,system,mimalloc"))
+                .unwrap_err()
+                .contains("'mimalloc' repeats 'mimalloc'")
         );
     }
 

@@ -699,16 +699,12 @@ pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize
             .take_while(|&t| t <= 2 * cores.max(1))
             .collect());
     };
-    value
-        .split(',')
-        .map(|item| match item.trim().parse::<usize>() {
-            Ok(t) if (1..=1024).contains(&t) => Ok(t),
-            _ => Err(format!(
-                "STACKHEAP_THREADS: '{}' is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16",
-                item.trim()
-            )),
-        })
-        .collect()
+    crate::config::parse_list("STACKHEAP_THREADS", value, |item| {
+        match item.parse::<usize>() {
+        Ok(t) if (1..=1024).contains(&t) => Ok(t),
+        _ => Err("is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16".into()),
+    }
+    })
 }
 
 /// Runs `workload` through the allocator named `kind`.
@@ -1067,5 +1063,9 @@ mod tests {
         let err = thread_counts_from(Some("1,two"), 2).unwrap_err();
         assert!(err.starts_with("STACKHEAP_THREADS: 'two' is not a thread count"));
         assert!(thread_counts_from(Some("0"), 2).is_err());
+        assert_eq!(
+            thread_counts_from(Some("1,2,1"), 2),
+            Err("STACKHEAP_THREADS: '1' repeats '1' (1): expected each value once".into())
+        );
     }
 }

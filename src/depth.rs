@@ -370,6 +370,20 @@ impl DepthEntry {
     pub fn is_overflow(&self) -> bool {
         self.outcome == "overflow"
     }
+
+    /// What makes no sense in this entry, if anything: a level of zero bytes (every depth figure
+    /// divides by it), or a difference or probe time that is not a finite number.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.bytes_per_level == Some(0) {
+            Some("bytes_per_level must be at least 1")
+        } else if self.difference_percent.is_some_and(|d| !d.is_finite()) {
+            Some("difference_percent must be a finite number")
+        } else if !self.probe_ms.is_finite() || self.probe_ms < 0.0 {
+            Some("probe_ms must be a finite, non-negative number")
+        } else {
+            None
+        }
+    }
 }
 
 /// A memfd of one page, mapped shared: the child inherits the descriptor (no CLOEXEC) and maps it too.
@@ -664,21 +678,23 @@ pub fn parse_size(text: &str) -> Option<usize> {
     number.checked_mul(1 << shift)
 }
 
+/// The largest stack size the suite probes: beyond it a request is a typo (`100000G`), not a stack,
+/// and the thread spawn would fail.
+pub const MAX_STACK_BYTES: usize = 4 << 30;
+
 /// The stack sizes to probe: `STACKHEAP_STACK_SIZES` (comma-separated sizes) or the defaults.
 pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
     let Some(value) = value else {
         return Ok(DEFAULT_STACK_SIZES.to_vec());
     };
-    value
-        .split(',')
-        .map(|item| match parse_size(item) {
-            Some(size) if size > 0 => Ok(size),
-            _ => Err(ConfigError(format!(
-                "STACKHEAP_STACK_SIZES: '{}' is not a stack size: expected positive sizes such as 65536,64K,8M",
-                item.trim()
-            ))),
-        })
-        .collect()
+    crate::config::parse_list("STACKHEAP_STACK_SIZES", value, |item| {
+        match parse_size(item) {
+            Some(size) if (1..=MAX_STACK_BYTES).contains(&size) => Ok(size),
+            Some(_) => Err("is not a stack size this suite probes: expected 1 byte to 4G".into()),
+            None => Err("is not a stack size: expected positive sizes such as 65536,64K,8M".into()),
+        }
+    })
+    .map_err(ConfigError)
 }
 
 /// The frame sizes to probe: `STACKHEAP_FRAME_SIZES` (comma-separated) or the defaults.
@@ -686,17 +702,16 @@ pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> 
     let Some(value) = value else {
         return Ok(DEFAULT_FRAME_SIZES.to_vec());
     };
-    value
-        .split(',')
-        .map(|item| match parse_size(item) {
-            Some(size) if SUPPORTED_FRAME_SIZES.contains(&size) => Ok(size),
-            _ => Err(ConfigError(format!(
-                "STACKHEAP_FRAME_SIZES: '{}' is not a supported frame size: expected some of {:?} (bytes)",
-                item.trim(),
-                SUPPORTED_FRAME_SIZES
-            ))),
-        })
-        .collect()
+    crate::config::parse_list("STACKHEAP_FRAME_SIZES", value, |item| {
+        parse_size(item)
+            .filter(|size| SUPPORTED_FRAME_SIZES.contains(size))
+            .ok_or_else(|| {
+                format!(
+                    "is not a supported frame size: expected some of {SUPPORTED_FRAME_SIZES:?} (bytes)"
+                )
+            })
+    })
+    .map_err(ConfigError)
 }
 
 /// A size for people: `64 KiB`, `2 MiB`, `300 B`.
@@ -883,6 +898,26 @@ mod tests {
                 .starts_with("STACKHEAP_FRAME_SIZES: '300' is not a supported frame size")
         );
         assert_eq!(frame_sizes_from(Some("0,16K")), Ok(vec![0, 16384]));
+        // Regressions: a size beyond any stack passed the parser and panicked at spawn; duplicates
+        // (also spelled differently) reached Criterion's duplicate-id assertion.
+        let err = stack_sizes_from(Some("100000G")).unwrap_err();
+        assert!(
+            err.0
+                .contains("'100000G' is not a stack size this suite probes"),
+            "{err}"
+        );
+        assert!(
+            stack_sizes_from(Some("64K,65536"))
+                .unwrap_err()
+                .0
+                .contains("repeats '64K'")
+        );
+        assert!(
+            frame_sizes_from(Some("0,0"))
+                .unwrap_err()
+                .0
+                .contains("repeats '0'")
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod allocators;
 pub mod arrays;
 pub mod chart;
 pub mod compare;
+pub mod config;
 pub mod contention;
 pub mod depth;
 pub mod findings;

@@ -336,7 +336,22 @@ impl Results {
         }
         Ok(Results {
             benches,
-            depth: load_suite_file(suite, "depth")?,
+            depth: load_suite_file(suite, "depth")?
+                .map(|file: SuiteFile<DepthRow>| {
+                    match file
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, e)| Some((i, e.problem()?)))
+                    {
+                        Some((i, problem)) => Err(input_error(format!(
+                            "{}: entry {i}: {problem}",
+                            suite.join("depth.json").display()
+                        ))),
+                        None => Ok(file),
+                    }
+                })
+                .transpose()?,
             memory: load_suite_file(suite, "memory")?,
             faults: load_suite_file(suite, "first_touch")?,
             latency: load_suite_file(suite, "latency")?

@@ -475,3 +475,19 @@ fn a_latency_file_with_impossible_values_or_unknown_names_is_named() {
     std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
     assert_bad_input(sb.run(&["report"]), "appears twice");
 }
+
+#[test]
+fn a_depth_entry_with_zero_bytes_per_level_is_named_not_a_panic() {
+    // Regression: the report divided by bytes_per_level and panicked on 0.
+    let sb = Sandbox::new("depth-zero");
+    let path = sb.suite().join("depth.json");
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Entry 4 is the 2 MiB, frame-0 overflow probe that the findings divide by.
+    file["entries"][4]["bytes_per_level"] = 0.into();
+    std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+    assert_bad_input(
+        sb.run(&["report"]),
+        "depth.json: entry 4: bytes_per_level must be at least 1",
+    );
+}

@@ -1,0 +1,67 @@
+//! Configuration from the `STACKHEAP_*` variables: one parser for every comma-separated list, which
+//! names the variable and the item on any bad value and refuses a value given twice (also when spelled
+//! differently, as `64K,65536`), so that a bad list is one clear line and never reaches Criterion's
+//! duplicate-id assertion.
+
+use std::fmt::Display;
+
+/// Parses `value`, a comma-separated list for the variable `var`, item by item with `parse`, which
+/// says what is wrong with an item. Duplicates are refused with one line naming both spellings.
+pub fn parse_list<T: PartialEq + Display>(
+    var: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut items: Vec<(T, &str)> = Vec::new();
+    for raw in value.split(',') {
+        let text = raw.trim();
+        let item = parse(text).map_err(|why| format!("{var}: '{text}' {why}"))?;
+        if let Some((_, first)) = items.iter().find(|(seen, _)| *seen == item) {
+            return Err(format!(
+                "{var}: '{text}' repeats '{first}' ({item}): expected each value once"
+            ));
+        }
+        items.push((item, text));
+    }
+    Ok(items.into_iter().map(|(item, _)| item).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> Result<u32, String> {
+        text.parse().map_err(|_| "is not a number".to_string())
+    }
+
+    #[test]
+    fn a_list_parses_item_by_item_and_names_the_bad_one() {
+        assert_eq!(parse_list("V", "1, 2,3", number), Ok(vec![1, 2, 3]));
+        assert_eq!(
+            parse_list("V", "1,x", number),
+            Err("V: 'x' is not a number".to_string())
+        );
+        assert_eq!(
+            parse_list("V", "1,", number),
+            Err("V: '' is not a number".to_string())
+        );
+    }
+
+    #[test]
+    fn a_value_given_twice_is_refused_even_when_spelled_differently() {
+        let sizes =
+            |t: &str| crate::depth::parse_size(t).ok_or_else(|| "is not a size".to_string());
+        assert_eq!(
+            parse_list("STACKHEAP_STACK_SIZES", "64K,65536", sizes),
+            Err(
+                "STACKHEAP_STACK_SIZES: '65536' repeats '64K' (65536): expected each value once"
+                    .to_string()
+            )
+        );
+        assert!(
+            parse_list("V", "2,2", number)
+                .unwrap_err()
+                .contains("repeats '2'")
+        );
+    }
+}
