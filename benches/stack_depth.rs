@@ -80,6 +80,14 @@ fn run_overflow_probes(stacks: &[usize], frames: &[usize], mode: BenchMode) -> V
         };
         entries.push(run_heap_loop(RUST_DEFAULT_STACK, frame, cap));
     }
+    // The folklore's `char test[1000000]`: the largest local array each stack size holds.
+    let arrays_started = Instant::now();
+    entries.extend(
+        stacks
+            .iter()
+            .map(|&stack| run_local_array_probe(&child, stack, PROBE_TIMEOUT)),
+    );
+    let arrays_time = arrays_started.elapsed();
     println!(
         "\nstack depth until overflow ({})",
         stackheap::machine::Machine::current().summary()
@@ -89,9 +97,14 @@ fn run_overflow_probes(stacks: &[usize], frames: &[usize], mode: BenchMode) -> V
         "{} overflow probes in {:.2} s",
         entries
             .iter()
-            .filter(|e| e.kind != ProbeKind::HeapLoop)
+            .filter(|e| !matches!(e.kind, ProbeKind::HeapLoop | ProbeKind::LocalArray))
             .count(),
         probe_time.as_secs_f64()
+    );
+    println!(
+        "largest local array bisected for {} stack sizes in {:.2} s",
+        stacks.len(),
+        arrays_time.as_secs_f64()
     );
     entries
 }

@@ -48,6 +48,10 @@ pub struct ProbeRecord {
     stack_size: AtomicU64,
     /// Set by the child when the thread could not be created (the platform refused the size).
     spawn_failed: AtomicU64,
+    /// `local_array` probes: the address of a local at the call that reserves the array, and 1 once
+    /// the array was reserved and every page of it written (the array fitted).
+    array_call_addr: AtomicU64,
+    array_fitted: AtomicU64,
 }
 
 impl ProbeRecord {
@@ -240,6 +244,9 @@ pub enum ProbeKind {
     Rayon,
     /// The recursion as a loop over a heap `Vec` in a thread with the given stack: no overflow.
     HeapLoop,
+    /// One local array of `frame` bytes (reserved with `alloca`, every page written) in a thread with
+    /// the given stack: it fits, or it overflows the stack. Bisected for the largest that fits.
+    LocalArray,
     /// Self-test children that end wrongly: exit normally, die of SIGSEGV, or hang.
     #[serde(skip)]
     MisbehaveExit,
@@ -256,6 +263,7 @@ impl ProbeKind {
             Self::RustMinStack => "rust_min_stack",
             Self::Rayon => "rayon",
             Self::HeapLoop => "heap_loop",
+            Self::LocalArray => "local_array",
             Self::MisbehaveExit => "misbehave_exit",
             Self::MisbehaveSignal => "misbehave_signal",
             Self::MisbehaveHang => "misbehave_hang",
@@ -268,6 +276,7 @@ impl ProbeKind {
             Self::RustMinStack,
             Self::Rayon,
             Self::HeapLoop,
+            Self::LocalArray,
             Self::MisbehaveExit,
             Self::MisbehaveSignal,
             Self::MisbehaveHang,
@@ -348,6 +357,13 @@ pub struct DepthEntry {
     pub outcome: String,
     /// Wall time of the probe, child start-up included, in milliseconds.
     pub probe_ms: f64,
+    /// `local_array`: the largest local array that fitted (bisected to a page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest_local_array_bytes: Option<u64>,
+    /// `local_array`: the stack left below the call that reserves the array (from the thread's real
+    /// stack bounds), less the frames the reservation itself needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_local_array_bytes: Option<u64>,
 }
 
 impl DepthEntry {
@@ -364,6 +380,8 @@ impl DepthEntry {
             difference_percent: None,
             outcome,
             probe_ms: started.elapsed().as_secs_f64() * 1e3,
+            largest_local_array_bytes: None,
+            predicted_local_array_bytes: None,
         }
     }
 
@@ -589,6 +607,11 @@ pub fn run_child_if_requested() {
     }
     let work = move || {
         record.record_stack_bounds();
+        if probe.kind == ProbeKind::LocalArray {
+            local_array(probe.frame, record);
+            // Fitted: report it and end the child here, without the "returned" complaint below.
+            std::process::exit(0)
+        }
         recurse_forever(probe.frame, record)
     };
     let spawned = match (probe.kind, probe.stack) {
@@ -604,7 +627,7 @@ pub fn run_child_if_requested() {
                 .map(|pool| pool.install(work))
                 .map_err(|e| e.to_string())
         }
-        (ProbeKind::StdThread, Some(size)) => std::thread::Builder::new()
+        (ProbeKind::StdThread | ProbeKind::LocalArray, Some(size)) => std::thread::Builder::new()
             .name(CHILD_THREAD_NAME.into())
             .stack_size(size)
             .spawn(work)
@@ -624,6 +647,98 @@ pub fn run_child_if_requested() {
             fail(format!("cannot start a thread with a {size} stack: {e}"))
         }
     }
+}
+
+/// Stack the reservation of a local array needs besides the array: the `alloca` wrapper's C frame and
+/// the closure it calls. Probed together with the array, so that a fitting array really fits.
+pub const LOCAL_ARRAY_OVERHEAD: usize = 512;
+
+/// Writes one byte in every page from `top` down to `top - len`, highest first, as the stack probes a
+/// compiler emits for a large frame do: an array that does not fit hits the guard page, which Rust
+/// reports as a stack overflow, before anything is written beyond it.
+#[inline(never)]
+fn probe_down(top: usize, len: usize) {
+    let page = 4096;
+    let mut offset = page.min(len);
+    while offset <= len {
+        // SAFETY: addresses below the current frame in this thread's own stack mapping; the guard page
+        // below it faults, which is the overflow this probe exists to find.
+        unsafe { std::ptr::write_volatile((top - offset) as *mut u8, 1) };
+        if offset == len {
+            break;
+        }
+        offset = (offset + page).min(len);
+    }
+}
+
+/// `local_array`: reserves a local array of `bytes` on this thread's stack (C `alloca`, the runtime
+/// equivalent of `char test[bytes]`) and writes every page of it. Records where the call began and,
+/// if the array fitted, that it did. Overflows the stack (aborting the process) when it does not fit.
+pub fn local_array(bytes: usize, record: &ProbeRecord) {
+    let marker = 0u8;
+    let top = black_box(&marker) as *const u8 as usize;
+    record.array_call_addr.store(top as u64, Relaxed);
+    probe_down(top, bytes + LOCAL_ARRAY_OVERHEAD);
+    alloca::with_alloca(bytes, |array| {
+        for byte in array.iter_mut().step_by(4096) {
+            byte.write(7);
+        }
+        black_box(array);
+    });
+    record.array_fitted.store(1, Relaxed);
+}
+
+/// Bisects, in child processes, the largest local array a thread with a `stack`-byte stack holds, to
+/// one page; returns the `local_array` entry for that stack.
+pub fn run_local_array_probe(child: &ChildCommand, stack: usize, timeout: Duration) -> DepthEntry {
+    let started = Instant::now();
+    let probe = |bytes: usize| Probe {
+        kind: ProbeKind::LocalArray,
+        stack: Some(stack),
+        frame: bytes,
+    };
+    let mut entry = DepthEntry::new(&probe(0), "largest_found".into(), started);
+    // `fits` is known true at `low` and false at `high`; the first probe (no array) must fit.
+    let (mut low, mut high) = (0usize, stack.max(1 << 16) * 2);
+    let mut first = true;
+    while high - low > 4096 || first {
+        let bytes = if first {
+            0
+        } else {
+            (low + high) / 2 / 4096 * 4096
+        };
+        match run_child(child, &probe(bytes), timeout) {
+            Ok((outcome, page)) => {
+                let record = page.record();
+                if first {
+                    entry.granted_stack_bytes = record.granted_stack_bytes();
+                    let low_addr = record.stack_low.load(Relaxed);
+                    let call = record.array_call_addr.load(Relaxed);
+                    entry.predicted_local_array_bytes = (call > low_addr)
+                        .then(|| (call - low_addr).saturating_sub(LOCAL_ARRAY_OVERHEAD as u64));
+                }
+                // The child sets the flag only after the array was reserved and every page written.
+                let fitted = record.array_fitted.load(Relaxed) == 1;
+                match (fitted, outcome.as_str()) {
+                    (true, _) => low = bytes,
+                    (false, "overflow") if !first => high = bytes,
+                    (false, other) => {
+                        entry.outcome = format!("error: an array of {bytes} B: {other}");
+                        entry.probe_ms = started.elapsed().as_secs_f64() * 1e3;
+                        return entry;
+                    }
+                }
+            }
+            Err(e) => {
+                entry.outcome = format!("error: could not run the probe child: {e}");
+                return entry;
+            }
+        }
+        first = false;
+    }
+    entry.largest_local_array_bytes = Some(low as u64);
+    entry.probe_ms = started.elapsed().as_secs_f64() * 1e3;
+    entry
 }
 
 /// Runs the heap-loop alternative in a thread with a `stack`-byte stack, to `cap` levels.
@@ -749,8 +864,9 @@ pub fn format_table(entries: &[DepthEntry]) -> String {
                 .map_or("default".into(), human_bytes),
             e.granted_stack_bytes.map_or("-".into(), human_bytes),
             human_bytes(e.frame_bytes),
-            opt(e.measured_depth),
-            opt(e.predicted_depth),
+            // A local_array probe's measurement is the largest array, in bytes.
+            opt(e.measured_depth.or(e.largest_local_array_bytes)),
+            opt(e.predicted_depth.or(e.predicted_local_array_bytes)),
             e.difference_percent
                 .map_or("-".into(), |d| format!("{d:+.2}")),
             opt(e.naive_depth),
@@ -805,6 +921,31 @@ mod tests {
         assert_eq!(recurse_to(256, n), Some(expected));
         assert_eq!(heap_loop_for(256, n), Some((n, expected)));
         assert_eq!(recurse_to(100, n), None);
+    }
+
+    #[test]
+    fn the_largest_local_array_is_found_within_a_page_of_the_prediction() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let mut largest = Vec::new();
+        for stack in [256 << 10, 1 << 20] {
+            let e = run_local_array_probe(&test_child(), stack, Duration::from_secs(20));
+            assert_eq!(e.outcome, "largest_found", "{e:?}");
+            assert_eq!(e.kind, ProbeKind::LocalArray);
+            let (found, predicted) = (
+                e.largest_local_array_bytes.unwrap(),
+                e.predicted_local_array_bytes.unwrap(),
+            );
+            assert!(found.abs_diff(predicted) <= 4096, "{e:?}");
+            // Most of the stack, not all: TLS, the thread control block and the frames above take some.
+            let granted = e.granted_stack_bytes.unwrap();
+            assert!(found < granted && found > granted - (64 << 10), "{e:?}");
+            largest.push(found);
+        }
+        // The folklore's char test[1000000] does not fit 256 KiB but fits 1 MiB.
+        assert!(
+            largest[0] < 1_000_000 && largest[1] > 1_000_000,
+            "{largest:?}"
+        );
     }
 
     #[test]

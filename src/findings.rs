@@ -396,6 +396,22 @@ fn stack_probes(results: &Results) -> Vec<&crate::results::DepthRow> {
     })
 }
 
+/// `local_array` entries that found their largest array: (requested stack, largest array bytes).
+pub fn largest_local_arrays(results: &Results) -> Vec<(u64, u64)> {
+    let mut found: Vec<(u64, u64)> = results.depth.as_ref().map_or(Vec::new(), |d| {
+        d.entries
+            .iter()
+            .filter(|e| e.kind == ProbeKind::LocalArray)
+            .filter_map(|e| Some((e.requested_stack_bytes?, e.largest_local_array_bytes?)))
+            .collect()
+    });
+    found.sort_unstable();
+    found
+}
+
+/// The folklore's `char test[1000000]`.
+const FOLKLORE_ARRAY: u64 = 1_000_000;
+
 fn answer_depth(results: &Results) -> Answer {
     let mut answer = Answer {
         question: "How deep can my recursion go?",
@@ -449,6 +465,22 @@ fn answer_depth(results: &Results) -> Answer {
         "Depth scales with the stack size you request; usable stack / bytes per level, from the thread's real stack bounds, predicted all {} probes within {worst:.2}%.",
         probes.len()
     ));
+    let arrays = largest_local_arrays(results);
+    if let Some(&(stack, largest)) = arrays
+        .iter()
+        .find(|(s, _)| *s == shown_stack)
+        .or(arrays.last())
+    {
+        let fits_from = arrays.iter().find(|(_, l)| *l >= FOLKLORE_ARRAY);
+        sentences.push(format!(
+            "One local array can be at most {largest} B in a {} thread; a 1,000,000-byte one fits {}.",
+            format_bytes(stack as f64),
+            fits_from.map_or("none of the measured stacks".into(), |(s, _)| format!(
+                "from a {} stack up",
+                format_bytes(*s as f64)
+            ))
+        ));
+    }
     answer.text = sentences.join(" ");
     let shown_stacks: Vec<u64> = stacks
         .iter()
@@ -672,10 +704,11 @@ fn claim_overflow(results: &Results) -> Claim {
             "needs the overflow probes (cargo bench --bench stack_depth).",
         );
     };
+    // The recursion probes: every kind but the heap loop and the local-array bisection.
     let stack_probes: Vec<_> = depth
         .entries
         .iter()
-        .filter(|e| e.kind != ProbeKind::HeapLoop)
+        .filter(|e| !matches!(e.kind, ProbeKind::HeapLoop | ProbeKind::LocalArray))
         .collect();
     let overflowed = stack_probes.iter().filter(|e| e.is_overflow()).count();
     if stack_probes.is_empty() {
@@ -689,19 +722,55 @@ fn claim_overflow(results: &Results) -> Claim {
         .map(|e| e.frame_bytes)
         .max()
         .unwrap_or(0);
-    claim(
-        Q,
-        if overflowed == stack_probes.len() {
-            Verdict::HoldsInPart
+    let recursion = format!(
+        "Unbounded recursion overflowed the stack in {overflowed} of {} probes (frames up to {} per level; Rust aborts the process with \"has overflowed its stack\").",
+        stack_probes.len(),
+        format_bytes(largest_frame as f64)
+    );
+    let all_overflowed = overflowed == stack_probes.len();
+    let arrays = largest_local_arrays(results);
+    if arrays.is_empty() {
+        return claim(
+            Q,
+            if all_overflowed {
+                Verdict::HoldsInPart
+            } else {
+                Verdict::DoesNotHold
+            },
+            format!(
+                "{recursion} The largest local array is not probed in this run (the stack_depth bench's local_array probe), so that half is not measured."
+            ),
+        );
+    }
+    let (too_small, big_enough): (Vec<_>, Vec<_>) =
+        arrays.iter().partition(|(_, l)| *l < FOLKLORE_ARRAY);
+    let list = |v: &[&(u64, u64)]| {
+        v.iter()
+            .map(|(s, _)| format_bytes(*s as f64))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let arrays_text = format!(
+        " A 1,000,000-byte local array overflowed {} and fitted {} (largest array bisected per stack size; e.g. {} B in {}).",
+        if too_small.is_empty() {
+            "no measured stack".into()
         } else {
-            Verdict::DoesNotHold
+            format!("the {} stacks", list(&too_small))
         },
-        format!(
-            "Unbounded recursion overflowed the stack in {overflowed} of {} probes (frames up to {} per level; Rust aborts the process with \"has overflowed its stack\"). A single 1,000,000-byte local array is not probed in this run, so that half is not measured.",
-            stack_probes.len(),
-            format_bytes(largest_frame as f64)
-        ),
-    )
+        if big_enough.is_empty() {
+            "none".into()
+        } else {
+            format!("the {} stacks", list(&big_enough))
+        },
+        arrays.last().map_or(0, |a| a.1),
+        format_bytes(arrays.last().map_or(0, |a| a.0) as f64),
+    );
+    let verdict = match (all_overflowed, too_small.is_empty(), big_enough.is_empty()) {
+        (true, false, true) => Verdict::Holds,
+        (true, false, false) => Verdict::HoldsInPart,
+        _ => Verdict::DoesNotHold,
+    };
+    claim(Q, verdict, format!("{recursion}{arrays_text}"))
 }
 
 fn claim_page_faults(results: &Results) -> Claim {
@@ -1423,6 +1492,51 @@ mod tests {
             "{claims:?}"
         );
         assert!(claims.iter().all(|c| !c.evidence.is_empty()));
+    }
+
+    #[test]
+    fn a_big_local_array_that_fits_some_stacks_makes_the_overflow_claim_hold_in_part() {
+        let entry = |kind: &str, stack: u64, largest: Option<u64>| {
+            serde_json::from_value::<crate::results::DepthRow>(serde_json::json!({
+                "kind": kind, "requested_stack_bytes": stack, "granted_stack_bytes": stack,
+                "frame_bytes": 0, "bytes_per_level": 48, "measured_depth": 100,
+                "predicted_depth": 100, "naive_depth": 101, "difference_percent": 0.0,
+                "outcome": if largest.is_some() { "largest_found" } else { "overflow" },
+                "probe_ms": 1.0, "largest_local_array_bytes": largest,
+            }))
+            .unwrap()
+        };
+        let mut r = results(&[]);
+        r.depth = Some(crate::results::SuiteFile {
+            schema: 1,
+            kind: "depth".into(),
+            machine: serde_json::Value::Null,
+            entries: vec![
+                entry("std_thread", 1 << 18, None),
+                entry("std_thread", 1 << 20, None),
+                entry("local_array", 1 << 18, Some(253_952)),
+                entry("local_array", 1 << 20, Some(1_040_384)),
+            ],
+        });
+        let claim = claim_overflow(&r);
+        assert_eq!(claim.verdict, Verdict::HoldsInPart, "{}", claim.evidence);
+        assert!(
+            claim.evidence.contains("in 2 of 2 probes"),
+            "{}",
+            claim.evidence
+        );
+        assert!(
+            claim
+                .evidence
+                .contains("overflowed the 256 KiB stacks and fitted the 1 MiB stacks"),
+            "{}",
+            claim.evidence
+        );
+        assert!(
+            answers(&r, None)[2]
+                .text
+                .contains("a 1,000,000-byte one fits from a 1 MiB stack up")
+        );
     }
 
     #[test]

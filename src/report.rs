@@ -621,26 +621,74 @@ fn depth_section(results: &Results) -> Option<Section> {
                 .map_or("-".into(), |b| format_bytes(b as f64)),
             format_bytes(e.frame_bytes as f64),
             opt(e.bytes_per_level),
-            opt(e.measured_depth),
-            opt(e.predicted_depth),
+            opt(e.measured_depth.or(e.largest_local_array_bytes)),
+            opt(e.predicted_depth.or(e.predicted_local_array_bytes)),
             e.outcome.clone(),
         ]);
     }
+    let arrays: Vec<&DepthEntry> = depth
+        .entries
+        .iter()
+        .filter(|e| e.kind == ProbeKind::LocalArray)
+        .collect();
+    let mut tables = vec![
+        Table {
+            caption: "levels until overflow, std::thread with the requested stack; in brackets, measured minus predicted in percent".into(),
+            rows: matrix,
+        },
+    ];
+    if !arrays.is_empty() {
+        let mut rows = vec![
+            [
+                "stack requested (granted)",
+                "largest local array",
+                "predicted",
+                "difference",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for e in arrays {
+            let bytes = |v: Option<u64>| {
+                v.map_or("-".into(), |b| {
+                    format!("{b} B ({})", format_bytes(b as f64))
+                })
+            };
+            rows.push(vec![
+                format!(
+                    "{} ({})",
+                    e.requested_stack_bytes
+                        .map_or("default".into(), |s| format_bytes(s as f64)),
+                    e.granted_stack_bytes
+                        .map_or("-".into(), |g| format_bytes(g as f64))
+                ),
+                if e.largest_local_array_bytes.is_some() {
+                    bytes(e.largest_local_array_bytes)
+                } else {
+                    e.outcome.clone()
+                },
+                bytes(e.predicted_local_array_bytes),
+                match (e.largest_local_array_bytes, e.predicted_local_array_bytes) {
+                    (Some(l), Some(p)) => format!("{:+} B", l as i64 - p as i64),
+                    _ => "-".into(),
+                },
+            ]);
+        }
+        tables.push(Table {
+            caption: "the largest single local array a spawned thread holds (alloca, every page written; bisected in child processes to a page), against the stack left below the call".into(),
+            rows,
+        });
+    }
+    tables.push(Table {
+        caption: "every probe (all kinds), levels".into(),
+        rows: all,
+    });
     Some(Section {
         title: "Stack depth".into(),
         anchor: "depth",
         nav: "Stack depth",
         charts: chart.into_iter().collect(),
-        tables: vec![
-            Table {
-                caption: "levels until overflow, std::thread with the requested stack; in brackets, measured minus predicted in percent".into(),
-                rows: matrix,
-            },
-            Table {
-                caption: "every probe (all kinds), levels".into(),
-                rows: all,
-            },
-        ],
+        tables,
         notes: vec!["Each stack probe overflowed a real thread in a child process; predicted = usable stack below the first level / bytes per level. heap_loop keeps the levels in a Vec on the heap and stops at a cap.".into()],
     })
 }
