@@ -501,23 +501,31 @@ mod tests {
         assert_eq!(stack_array::<8>(250), expected_checksum(8, 250));
     }
 
-    fn heap_box_allocates_once_through<A: NamedAllocator>(inner: A) {
+    /// Runs `workload` on a counting `inner` and proves it allocated and freed exactly one block of
+    /// `len` bytes through it, nothing through the global allocator, and returned `checksum`.
+    fn allocates_once_through<A: NamedAllocator>(
+        inner: A,
+        len: u64,
+        checksum: u64,
+        workload: impl FnOnce(&Counting<A>) -> u64,
+    ) {
         let counting = Counting::new(inner);
-        let (global, _, sum) = global_allocs_during(|| heap_box::<_, 1024>(&counting, 9));
-        assert_eq!(sum, expected_checksum(1024, 9));
+        let (global, _, sum) = global_allocs_during(|| workload(&counting));
+        assert_eq!(sum, checksum, "{}", A::KIND);
         let want = Counts {
             allocs: 1,
             frees: 1,
-            bytes_allocated: 1024,
-            bytes_freed: 1024,
+            bytes_allocated: len,
+            bytes_freed: len,
         };
         assert_eq!(counting.counts(), want, "{}", A::KIND);
-        assert_eq!(
-            global,
-            0,
-            "{} heap_box must not use the global allocator",
-            A::KIND
-        );
+        assert_eq!(global, 0, "{} must not use the global allocator", A::KIND);
+    }
+
+    fn heap_box_allocates_once_through<A: NamedAllocator>(inner: A) {
+        allocates_once_through(inner, 1024, expected_checksum(1024, 9), |c| {
+            heap_box::<_, 1024>(c, 9)
+        });
     }
 
     #[test]
@@ -529,22 +537,9 @@ mod tests {
 
     fn alloc_free_allocates_once_through<A: NamedAllocator>(inner: A) {
         let page = page_size();
-        let counting = Counting::new(inner);
-        let (global, _, sum) = global_allocs_during(|| alloc_free::<_, 65536>(&counting, page, 5));
-        assert_eq!(sum, expected_touch_checksum(65536, page, 5));
-        let want = Counts {
-            allocs: 1,
-            frees: 1,
-            bytes_allocated: 65536,
-            bytes_freed: 65536,
-        };
-        assert_eq!(counting.counts(), want, "{}", A::KIND);
-        assert_eq!(
-            global,
-            0,
-            "{} alloc_free must not use the global allocator",
-            A::KIND
-        );
+        allocates_once_through(inner, 65536, expected_touch_checksum(65536, page, 5), |c| {
+            alloc_free::<_, 65536>(c, page, 5)
+        });
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! axes) so that a reader never sees `9.8 KiB` or `31.6 ns` on an axis.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// The shape drawn at each point of a series.
@@ -143,6 +144,41 @@ fn canvas(svg: &mut String) -> Option<DrawingArea<SVGBackend<'_>, Shift>> {
     Some(root)
 }
 
+/// The plotting area of a chart with `title`, its axes spanning `x` and `y`.
+fn cartesian<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    y_label_area: u32,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Option<Plot<'a, 'b>> {
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(x, y)
+        .ok()
+}
+
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the legend at `position` and writes the chart out.
+fn finish<'a, 'b: 'a>(
+    chart: &mut Plot<'a, 'b>,
+    root: &DrawingArea<SVGBackend<'b>, Shift>,
+    position: SeriesLabelPosition,
+) -> Option<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .position(position)
+        .draw()
+        .ok()?;
+    root.present().ok()
+}
+
 /// The legend entry: the line as drawn (solid, dashed or none) with the series' marker on it.
 fn legend_entry<'a, DB: DrawingBackend + 'a>(
     (lx, ly): (i32, i32),
@@ -205,13 +241,7 @@ pub fn line_chart(
     let mut svg = String::new();
     {
         let root = canvas(&mut svg)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(78)
-            .build_cartesian_2d(xr.clone(), yr)
-            .ok()?;
+        let mut chart = cartesian(&root, title, 78, xr.clone(), yr)?;
         // On log axes, one candidate tick per unit (power) at least, so round values are among them.
         let ticks = |axis: Axis, span: f64| {
             if axis.is_log() {
@@ -290,14 +320,7 @@ pub fn line_chart(
                     .legend(move |at| legend_entry(at, style, line, marker, fill));
             }
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .ok()?;
-        root.present().ok()?;
+        finish(&mut chart, &root, SeriesLabelPosition::UpperLeft)?;
     }
     Some(svg)
 }
@@ -330,14 +353,8 @@ pub fn bar_chart(
     let mut svg = String::new();
     {
         let root = canvas(&mut svg)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(180)
-            // Room on the right of the longest bar for the legend.
-            .build_cartesian_2d(0.0..top * 1.45, 0.0..rows)
-            .ok()?;
+        // Room on the right of the longest bar for the legend.
+        let mut chart = cartesian(&root, title, 180, 0.0..top * 1.45, 0.0..rows)?;
         let categories: Vec<String> = groups.iter().map(|g| g.category.clone()).collect();
         chart
             .configure_mesh()
@@ -388,14 +405,7 @@ pub fn bar_chart(
                     legend_entry(at, Style::Dots, ShapeStyle::from(&color), marker, fill)
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .ok()?;
-        root.present().ok()?;
+        finish(&mut chart, &root, SeriesLabelPosition::UpperRight)?;
     }
     Some(svg)
 }

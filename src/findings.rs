@@ -123,6 +123,19 @@ pub struct Answer {
     pub table: Vec<Vec<String>>,
 }
 
+impl Answer {
+    /// An answer still to be written: its question, where its details are, what its table shows.
+    fn new(question: &'static str, anchor: &'static str, caption: &'static str) -> Answer {
+        Answer {
+            question,
+            anchor,
+            text: String::new(),
+            caption,
+            table: Vec::new(),
+        }
+    }
+}
+
 /// The id of a stack_vs_heap benchmark.
 fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
     match allocator {
@@ -133,6 +146,25 @@ fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
 
 fn timed(results: &Results, id: &str) -> Option<Timed> {
     results.bench(id).map(Timed::of)
+}
+
+/// `glibc 8.4 ns`, one per allocator measured: alloc_free at `size`.
+fn alloc_free_at(results: &Results, size: u64) -> Vec<String> {
+    ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            let t = mean(results, &svh_id("alloc_free", Some(a), size))?;
+            Some(format!("{} {}", allocator_label(a), format_ns(t)))
+        })
+        .collect()
+}
+
+/// The distinct values, sorted.
+pub fn distinct(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut values: Vec<u64> = values.into_iter().collect();
+    values.sort_unstable();
+    values.dedup();
+    values
 }
 
 /// heap_box / stack_array at `size` for `allocator`.
@@ -223,13 +255,11 @@ fn tied_best(ranking: &[(&'static str, Timed)]) -> Vec<&'static str> {
 const ANSWER_SIZES: [u64; 6] = [8, 64, 1024, 4096, 65536, 1 << 20];
 
 fn answer_stack(results: &Results) -> Answer {
-    let mut answer = Answer {
-        question: "Should this be on the stack?",
-        anchor: "stack-vs-heap",
-        text: String::new(),
-        caption: "mean time per iteration; (Nx) heap / stack, ≈ within noise",
-        table: Vec::new(),
-    };
+    let mut answer = Answer::new(
+        "Should this be on the stack?",
+        "stack-vs-heap",
+        "mean time per iteration; (Nx) heap / stack, ≈ within noise",
+    );
     let measured = sizes(results);
     let allocators: Vec<&str> = ALLOCATORS
         .into_iter()
@@ -263,13 +293,7 @@ fn answer_stack(results: &Results) -> Answer {
             costs.join(", ")
         ));
     }
-    let direct: Vec<String> = ALLOCATORS
-        .iter()
-        .filter_map(|a| {
-            let t = mean(results, &svh_id("alloc_free", Some(a), 64))?;
-            Some(format!("{} {}", allocator_label(a), format_ns(t)))
-        })
-        .collect();
+    let direct = alloc_free_at(results, 64);
     if !direct.is_empty() {
         let stack = mean(results, &svh_id("stack_reserve", None, 64))
             .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
@@ -327,13 +351,11 @@ fn answer_stack(results: &Results) -> Answer {
 }
 
 fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
-    let mut answer = Answer {
-        question: "Which allocator should my threaded code use?",
-        anchor: "contention",
-        text: String::new(),
-        caption: "time per allocator operation, relative to the fastest",
-        table: Vec::new(),
-    };
+    let mut answer = Answer::new(
+        "Which allocator should my threaded code use?",
+        "contention",
+        "time per allocator operation, relative to the fastest",
+    );
     let rows: Vec<(String, usize, Ranking)> = contention_workloads(results)
         .into_iter()
         .filter(|w| w != "stack_control")
@@ -413,27 +435,18 @@ pub fn largest_local_arrays(results: &Results) -> Vec<(u64, u64)> {
 const FOLKLORE_ARRAY: u64 = 1_000_000;
 
 fn answer_depth(results: &Results) -> Answer {
-    let mut answer = Answer {
-        question: "How deep can my recursion go?",
-        anchor: "depth",
-        text: String::new(),
-        caption: "recursion levels until overflow, spawned thread",
-        table: Vec::new(),
-    };
+    let mut answer = Answer::new(
+        "How deep can my recursion go?",
+        "depth",
+        "recursion levels until overflow, spawned thread",
+    );
     let probes = stack_probes(results);
     if probes.is_empty() {
         answer.text = "Not measured in this run: run `scripts/run stack_depth` (or `cargo bench --bench stack_depth`).".into();
         return answer;
     }
-    let mut stacks: Vec<u64> = probes
-        .iter()
-        .filter_map(|e| e.requested_stack_bytes)
-        .collect();
-    stacks.sort_unstable();
-    stacks.dedup();
-    let mut frames: Vec<u64> = probes.iter().map(|e| e.frame_bytes).collect();
-    frames.sort_unstable();
-    frames.dedup();
+    let stacks = distinct(probes.iter().filter_map(|e| e.requested_stack_bytes));
+    let frames = distinct(probes.iter().map(|e| e.frame_bytes));
     let probe = |stack: u64, frame: u64| {
         probes
             .iter()
@@ -545,13 +558,7 @@ fn claim_managed(results: &Results) -> Claim {
         .iter()
         .filter_map(|a| Some((*a, heap_over_stack(results, a, 64)?)))
         .collect();
-    let direct: Vec<String> = ALLOCATORS
-        .iter()
-        .filter_map(|a| {
-            let t = mean(results, &svh_id("alloc_free", Some(a), 64))?;
-            Some(format!("{} {}", allocator_label(a), format_ns(t)))
-        })
-        .collect();
+    let direct = alloc_free_at(results, 64);
     let direct = match mean(results, &svh_id("stack_reserve", None, 64)) {
         Some(stack) if !direct.is_empty() => format!(
             " Getting and giving back 64 B alone: the stack {}, the heap {}.",

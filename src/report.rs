@@ -260,9 +260,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         .iter()
         .filter(|b| b.group == "stack_vs_heap" && b.variant == "alignment")
         .collect();
-    let mut align_sizes: Vec<u64> = aligned.iter().filter_map(|b| b.size_bytes).collect();
-    align_sizes.sort_unstable();
-    align_sizes.dedup();
+    let align_sizes = distinct(aligned.iter().filter_map(|b| b.size_bytes));
     if !align_sizes.is_empty() {
         let at = |offset: usize, size: u64| {
             results.bench(&format!(
@@ -506,15 +504,8 @@ fn depth_section(results: &Results) -> Option<Section> {
         .iter()
         .filter(|e| e.kind == ProbeKind::StdThread && e.requested_stack_bytes.is_some())
         .collect();
-    let mut frames: Vec<u64> = rows.iter().map(|e| e.frame_bytes).collect();
-    frames.sort_unstable();
-    frames.dedup();
-    let mut stacks: Vec<u64> = rows
-        .iter()
-        .filter_map(|e| e.requested_stack_bytes)
-        .collect();
-    stacks.sort_unstable();
-    stacks.dedup();
+    let frames = distinct(rows.iter().map(|e| e.frame_bytes));
+    let stacks = distinct(rows.iter().filter_map(|e| e.requested_stack_bytes));
     // The stack x frame matrix: measured depth and how far the prediction was off.
     let mut matrix = vec![vec!["stack requested (granted)".to_string()]];
     matrix[0].extend(frames.iter().map(|&f| {
