@@ -4,7 +4,9 @@
 //! Ids: `stack_vs_heap/<variant>/<allocator>/<size>` (`stack_vs_heap/stack_array/<size>`,
 //! `stack_vs_heap/alignment/<offset>/<size>`: the same loop at a byte offset past a cache line;
 //! `stack_vs_heap/alloc_free/<allocator>/<size>` and `stack_vs_heap/stack_reserve/<size>`: the cost
-//! of getting N bytes, touching one byte per page, and giving them back, from the heap and the stack).
+//! of getting N bytes, touching one byte per page, and giving them back, from the heap and the stack);
+//! `locality/{contiguous,scattered}/<stack|allocator>/<working set>`: one list walk over nodes that
+//! are contiguous (stack array, one heap block) or scattered (one allocation each, in random order).
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
@@ -48,6 +50,58 @@ fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
     group.bench_function(
         BenchmarkId::new(format!("heap_reused/{name}"), size_label(N)),
         |b| b.iter(|| heap_reused::<A, N>(&mut block, black_box(7))),
+    );
+}
+
+/// The list walk over contiguous and scattered nodes, by working set. Flat sampling with 10 samples:
+/// one walk over 64 MiB of scattered nodes takes tens of milliseconds.
+fn locality(c: &mut Criterion) {
+    use stackheap::locality::*;
+    let mut group = c.benchmark_group("locality");
+    group
+        .sampling_mode(criterion::SamplingMode::Flat)
+        .sample_size(10);
+    locality_on_stack::<{ 16 << 10 }>(&mut group);
+    locality_on_stack::<{ 256 << 10 }>(&mut group);
+    locality_on_stack::<{ 2 << 20 }>(&mut group);
+    for ws in WORKING_SETS {
+        group.throughput(Throughput::Elements((ws / NODE_BYTES) as u64));
+        locality_on_heap::<System>(&mut group, ws);
+        locality_on_heap::<Jemalloc>(&mut group, ws);
+        locality_on_heap::<MiMalloc>(&mut group, ws);
+    }
+    group.finish();
+}
+
+fn locality_on_stack<const BYTES: usize>(group: &mut Group) {
+    use stackheap::locality::*;
+    debug_assert!(BYTES <= STACK_WORKING_SET_MAX);
+    group.throughput(Throughput::Elements((BYTES / NODE_BYTES) as u64));
+    // The nodes live in this frame, on the bench thread's stack, while Criterion times the walks.
+    let mut nodes = StackNodes::<BYTES>::new();
+    let head = link_on_stack(&mut nodes);
+    group.bench_function(
+        BenchmarkId::new("contiguous/stack", size_label(BYTES)),
+        |b| b.iter(|| walk(black_box(head))),
+    );
+}
+
+fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
+    use stackheap::locality::*;
+    if !selected::<A>() {
+        return;
+    }
+    let name = A::KIND.name();
+    let contiguous = ContiguousHeap::new(A::get(), working_set);
+    group.bench_function(
+        BenchmarkId::new(format!("contiguous/{name}"), size_label(working_set)),
+        |b| b.iter(|| walk(black_box(contiguous.head))),
+    );
+    drop(contiguous);
+    let scattered = Scattered::new(A::get(), working_set, 42);
+    group.bench_function(
+        BenchmarkId::new(format!("scattered/{name}"), size_label(working_set)),
+        |b| b.iter(|| walk(black_box(scattered.head))),
     );
 }
 
@@ -189,6 +243,10 @@ fn main() {
     stack_and_heap::<65536>(&mut group);
     stack_and_heap::<262144>(&mut group);
     stack_and_heap::<1048576>(&mut group);
+
+    group.finish();
+    locality(&mut c);
+    let mut group = c.benchmark_group("stack_vs_heap");
 
     let mut faults = Vec::new();
     for len in FIRST_TOUCH_SIZES {

@@ -862,6 +862,24 @@ fn claim_cache(results: &Results) -> Claim {
             })
         })
         .collect();
+    let locality = match (locality_crossover(results), locality_sets(results).last()) {
+        (Some(ws), Some(&largest)) => {
+            let at_largest: Vec<String> = ALLOCATORS
+                .iter()
+                .filter_map(|a| {
+                    Some(format!("{} {}", allocator_label(a), scatter_ratio(results, a, largest)?.text()))
+                })
+                .collect();
+            format!(
+                " The same reads over separately allocated nodes in random order cost decidedly more than over contiguous ones from a {} working set up (at {}: {}): locality, not the stack, is what the cache rewards.",
+                format_bytes(ws as f64),
+                format_bytes(largest as f64),
+                at_largest.join(", ")
+            )
+        }
+        (None, Some(_)) => " Scattered nodes were not decidedly slower than contiguous ones at the working sets measured.".into(),
+        _ => " Cold and scattered data (where RAM speed shows) is not measured in this run (the locality benchmarks).".into(),
+    };
     if hot.is_empty() {
         return not_measured(
             Q,
@@ -880,11 +898,53 @@ fn claim_cache(results: &Results) -> Claim {
         Q,
         verdict,
         format!(
-            "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {stack_faster}, heap decidedly faster in {heap_faster}, {tied} {}. The stack is usually in cache because it is reused, not because it is the stack. Cold and scattered data (where RAM speed shows) is not measured yet.",
+            "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {stack_faster}, heap decidedly faster in {heap_faster}, {tied} {}. The stack is usually in cache because it is reused, not because it is the stack.{locality}",
             hot.len(),
             within_noise()
         ),
     )
+}
+
+/// The id of a locality benchmark.
+pub fn locality_id(layout: &str, owner: &str, working_set: u64) -> String {
+    format!("locality/{layout}/{owner}/{}", size_id(working_set))
+}
+
+/// Working sets measured by the locality benchmarks, sorted.
+pub fn locality_sets(results: &Results) -> Vec<u64> {
+    distinct(
+        results
+            .benches
+            .iter()
+            .filter(|b| b.group == "locality")
+            .filter_map(|b| b.size_bytes),
+    )
+}
+
+/// scattered / contiguous for `allocator` at `working_set`: the cost of scattering the same reads.
+fn scatter_ratio(results: &Results, allocator: &str, working_set: u64) -> Option<Ratio> {
+    Some(Ratio::of(
+        timed(results, &locality_id("scattered", allocator, working_set))?,
+        timed(results, &locality_id("contiguous", allocator, working_set))?,
+    ))
+}
+
+/// The smallest working set from which on scattered nodes are decidedly slower than contiguous ones
+/// for every allocator measured, at that size and every larger one.
+pub fn locality_crossover(results: &Results) -> Option<u64> {
+    let sets = locality_sets(results);
+    let slower_everywhere = |ws: u64| {
+        let ratios: Vec<Ratio> = ALLOCATORS
+            .iter()
+            .filter_map(|a| scatter_ratio(results, a, ws))
+            .collect();
+        !ratios.is_empty() && ratios.iter().all(Ratio::decidedly_above)
+    };
+    let last_not = sets.iter().rposition(|&ws| !slower_everywhere(ws));
+    match last_not {
+        None => sets.first().copied(),
+        Some(i) => sets.get(i + 1).copied(),
+    }
 }
 
 fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
@@ -1544,6 +1604,34 @@ mod tests {
                 .text
                 .contains("a 1,000,000-byte one fits from a 1 MiB stack up")
         );
+    }
+
+    #[test]
+    fn the_locality_crossover_is_where_scattered_nodes_become_decidedly_slower_for_good() {
+        let r = results(&[
+            ("locality/contiguous/system/0016384", 256.0),
+            ("locality/scattered/system/0016384", 270.0),
+            ("locality/contiguous/system/0262144", 4096.0),
+            ("locality/scattered/system/0262144", 4400.0),
+            ("locality/contiguous/system/2097152", 32768.0),
+            ("locality/scattered/system/2097152", 90000.0),
+            ("locality/contiguous/system/16777216", 262144.0),
+            ("locality/scattered/system/16777216", 2000000.0),
+        ]);
+        assert_eq!(
+            locality_sets(&r).last(),
+            Some(&(16 << 20)),
+            "8-digit sizes parse"
+        );
+        assert_eq!(locality_crossover(&r), Some(2 << 20));
+        let claim = claim_cache(&r);
+        assert_eq!(
+            claim.verdict,
+            Verdict::NotMeasured,
+            "no hot-memory numbers here"
+        );
+        let empty = results(&[]);
+        assert_eq!(locality_crossover(&empty), None);
     }
 
     #[test]

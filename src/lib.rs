@@ -5,6 +5,8 @@
 //! - [`contention`]: threads with their own stacks sharing one heap: local churn, cross-thread frees,
 //!   producer/consumer pipelines, larson, generations of short-lived threads, a stack-only control
 //!   and a rayon job, through each allocator, across thread counts.
+//! - [`locality`]: the same list walk over contiguous nodes (stack array, one heap block) and
+//!   scattered ones (one allocation each, after churn), by working set: why the stack is "in cache".
 //! - [`latency`]: percentiles of single allocation and free operations, sampled inside those
 //!   workloads.
 //! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
@@ -28,6 +30,7 @@ pub mod depth;
 pub mod findings;
 pub mod icount;
 pub mod latency;
+pub mod locality;
 pub mod machine;
 pub mod output;
 pub mod report;

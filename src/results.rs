@@ -122,10 +122,10 @@ impl Bench {
         let threads = parts
             .iter()
             .find_map(|p| p.strip_prefix('t').and_then(|n| n.parse().ok()));
-        // Sizes are the zero-padded last part in the stack_vs_heap and stack_depth groups.
+        // Sizes are the last part, zero-padded to at least 7 digits (16 MiB and up take 8).
         let size_bytes = parts
             .last()
-            .filter(|p| p.len() == 7 && p.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|p| p.len() >= 7 && p.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|p| p.parse().ok());
         let group = parts.first().copied().unwrap_or_default().to_owned();
         let variant = parts.get(1).copied().unwrap_or_default().to_owned();
