@@ -449,6 +449,14 @@ pub fn stack_control(threads: usize, rounds: u64) -> Result<(Duration, u64), Spa
     )
 }
 
+/// One slot per value, each to be taken by exactly one worker with [`take_once`].
+fn handed_out<T>(values: impl IntoIterator<Item = T>) -> Vec<std::sync::Mutex<Option<T>>> {
+    values
+        .into_iter()
+        .map(|v| std::sync::Mutex::new(Some(v)))
+        .collect()
+}
+
 /// Takes the value a setup hands to exactly one worker (a channel end, a working set).
 fn take_once<T>(slot: &std::sync::Mutex<Option<T>>) -> T {
     slot.lock()
@@ -473,10 +481,7 @@ pub fn cross_thread_free<A: GlobalAlloc + Sync>(
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads)
         .map(|_| -> Mailbox<'_, A> { sync_channel(1) })
         .unzip();
-    let receivers: Vec<_> = receivers
-        .into_iter()
-        .map(|r| std::sync::Mutex::new(Some(r)))
-        .collect();
+    let receivers = handed_out(receivers);
     run_workers(
         threads,
         |i| (senders[(i + 1) % threads].clone(), take_once(&receivers[i])),
@@ -524,14 +529,7 @@ pub fn producer_consumer<A: GlobalAlloc + Sync>(
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..pairs)
         .map(|_| -> Channel<'_, A> { sync_channel(PC_IN_FLIGHT) })
         .unzip();
-    let senders: Vec<_> = senders
-        .into_iter()
-        .map(|s| std::sync::Mutex::new(Some(s)))
-        .collect();
-    let receivers: Vec<_> = receivers
-        .into_iter()
-        .map(|r| std::sync::Mutex::new(Some(r)))
-        .collect();
+    let (senders, receivers) = (handed_out(senders), handed_out(receivers));
     let batches = rounds * (PC_OBJECTS_PER_ROUND / PC_BATCH) as u64;
     run_workers(
         2 * pairs,
@@ -699,11 +697,13 @@ pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize
             .take_while(|&t| t <= 2 * cores.max(1))
             .collect());
     };
+    const EXPECTED: &str =
+        "is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16";
     crate::config::parse_list("STACKHEAP_THREADS", value, |item| {
-        match item.parse::<usize>() {
-        Ok(t) if (1..=1024).contains(&t) => Ok(t),
-        _ => Err("is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16".into()),
-    }
+        item.parse::<usize>()
+            .ok()
+            .filter(|t| (1..=1024).contains(t))
+            .ok_or_else(|| EXPECTED.to_string())
     })
 }
 

@@ -137,7 +137,7 @@ impl Answer {
 }
 
 /// The id of a stack_vs_heap benchmark.
-fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
+pub fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
     match allocator {
         Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(size)),
         None => format!("stack_vs_heap/{variant}/{}", size_id(size)),
@@ -168,7 +168,7 @@ pub fn distinct(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
 }
 
 /// heap_box / stack_array at `size` for `allocator`.
-fn heap_over_stack(results: &Results, allocator: &str, size: u64) -> Option<Ratio> {
+pub fn heap_over_stack(results: &Results, allocator: &str, size: u64) -> Option<Ratio> {
     Some(Ratio::of(
         timed(results, &svh_id("heap_box", Some(allocator), size))?,
         timed(results, &svh_id("stack_array", None, size))?,
@@ -1199,26 +1199,17 @@ pub fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
 pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     let size = 64u64;
-    if let Some(stack) = mean(
-        results,
-        &format!("stack_vs_heap/stack_array/{}", size_id(size)),
-    ) {
+    if let Some(stack) = mean(results, &svh_id("stack_array", None, size)) {
         for a in ALLOCATORS {
-            if let Some(heap) = mean(
-                results,
-                &format!("stack_vs_heap/heap_box/{a}/{}", size_id(size)),
-            ) {
-                let alloc_only = mean(
-                    results,
-                    &format!("stack_vs_heap/heap_reused/{a}/{}", size_id(size)),
-                )
-                .map(|r| {
-                    format!(
-                        ", of which {} is the allocation and free",
-                        format_ns((heap - r).max(0.0))
-                    )
-                })
-                .unwrap_or_default();
+            if let Some(heap) = mean(results, &svh_id("heap_box", Some(a), size)) {
+                let alloc_only = mean(results, &svh_id("heap_reused", Some(a), size))
+                    .map(|r| {
+                        format!(
+                            ", of which {} is the allocation and free",
+                            format_ns((heap - r).max(0.0))
+                        )
+                    })
+                    .unwrap_or_default();
                 out.push(format!(
                     "A {size} B heap allocation with {} costs {} here (allocate, fill, read, free), {:.1}x a stack array of the same size ({}){alloc_only}.",
                     allocator_label(a),
@@ -1234,14 +1225,8 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     for a in ALLOCATORS {
         let close = sizes.iter().find(|&&s| {
             match (
-                mean(
-                    results,
-                    &format!("stack_vs_heap/stack_array/{}", size_id(s)),
-                ),
-                mean(
-                    results,
-                    &format!("stack_vs_heap/heap_box/{a}/{}", size_id(s)),
-                ),
+                mean(results, &svh_id("stack_array", None, s)),
+                mean(results, &svh_id("heap_box", Some(a), s)),
             ) {
                 (Some(st), Some(h)) => h <= st * 1.1,
                 _ => false,
@@ -1256,10 +1241,10 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         }
     }
     let faults = results.faults_by_id();
-    let mmap_id = "stack_vs_heap/first_touch_fresh/mmap/1048576";
-    if let (Some(t), Some(f)) = (mean(results, mmap_id), faults.get(mmap_id)) {
-        let sys_id = "stack_vs_heap/first_touch_fresh/system/1048576";
-        let recycled = match (mean(results, sys_id), faults.get(sys_id)) {
+    let mmap_id = svh_id("first_touch_fresh", Some("mmap"), 1 << 20);
+    if let (Some(t), Some(f)) = (mean(results, &mmap_id), faults.get(mmap_id.as_str())) {
+        let sys_id = svh_id("first_touch_fresh", Some("system"), 1 << 20);
+        let recycled = match (mean(results, &sys_id), faults.get(sys_id.as_str())) {
             (Some(st), Some(sf)) => format!(
                 "; a fresh 1 MiB block from glibc costs {} with {sf:.2} faults per iteration, because freed memory is recycled",
                 format_ns(st)
@@ -1273,8 +1258,14 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         ));
     }
     if let (Some(array), Some(zeroed)) = (
-        mean(results, "stack_vs_heap/box_new_large_array/system/1048576"),
-        mean(results, "stack_vs_heap/box_new_large_zeroed/system/1048576"),
+        mean(
+            results,
+            &svh_id("box_new_large_array", Some("system"), 1 << 20),
+        ),
+        mean(
+            results,
+            &svh_id("box_new_large_zeroed", Some("system"), 1 << 20),
+        ),
     ) {
         out.push(format!(
             "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",

@@ -135,21 +135,14 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     if sizes.is_empty() {
         return None;
     }
-    let id = |variant: &str, alloc: Option<&str>, s: u64| match alloc {
-        Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(s)),
-        None => format!("stack_vs_heap/{variant}/{}", size_id(s)),
-    };
+    let id = svh_id;
     // Heap cost relative to the stack: heap_box / stack_array with its interval, one line per allocator.
     let ratio_series: Vec<Series> = ALLOCATORS
         .iter()
         .map(|a| {
             let ratios: Vec<(u64, Ratio)> = sizes
                 .iter()
-                .filter_map(|&s| {
-                    let heap = results.bench(&id("heap_box", Some(a), s))?;
-                    let stack = results.bench(&id("stack_array", None, s))?;
-                    Some((s, Ratio::of(Timed::of(heap), Timed::of(stack))))
-                })
+                .filter_map(|&s| Some((s, heap_over_stack(results, a, s)?)))
                 .collect();
             Series {
                 intervals: ratios.iter().map(|(_, r)| (r.low, r.high)).collect(),
