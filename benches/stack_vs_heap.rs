@@ -6,13 +6,15 @@
 //! `stack_vs_heap/alloc_free/<allocator>/<size>` and `stack_vs_heap/stack_reserve/<size>`: the cost
 //! of getting N bytes, touching one byte per page, and giving them back, from the heap and the stack);
 //! `locality/{contiguous,scattered}/<stack|allocator>/<working set>`: one list walk over nodes that
-//! are contiguous (stack array, one heap block) or scattered (one allocation each, in random order).
+//! are contiguous (stack array, one heap block) or scattered (one allocation each, in random order);
+//! `first_touch/<variant>[/<allocator>]/<bytes>`: the first touch of fresh memory, heap and stack,
+//! with minor faults per page in `target/stackheap/first_touch.json`.
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
-use serde::Serialize;
 use stackheap::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
 use stackheap::arrays::*;
+use stackheap::first_touch::*;
 use stackheap::output::{BenchMode, write_results};
 use std::hint::black_box;
 
@@ -118,17 +120,6 @@ fn alignment<const N: usize>(group: &mut Group) {
     }
 }
 
-/// Minor page faults per iteration of one first-touch benchmark, written to
-/// `target/stackheap/first_touch.json`.
-#[derive(Serialize)]
-struct FaultEntry {
-    id: String,
-    allocator: &'static str,
-    mode: &'static str,
-    size_bytes: usize,
-    minor_faults_per_iter: f64,
-}
-
 /// Whether `STACKHEAP_ALLOCATORS` (all three when unset) selects `A`.
 fn selected<A: NamedAllocator>() -> bool {
     static SELECTED: std::sync::OnceLock<Vec<stackheap::allocators::AllocatorKind>> =
@@ -138,67 +129,172 @@ fn selected<A: NamedAllocator>() -> bool {
         .contains(&A::KIND)
 }
 
-fn first_touch<A: NamedAllocator>(group: &mut Group, len: usize, faults: &mut Vec<FaultEntry>) {
-    if !selected::<A>() {
-        return;
-    }
+/// First touch of memory new to the process, heap and stack, with minor faults per page. Flat
+/// sampling with 10 samples: one growth to 64 MiB faults in 16,384 pages.
+fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
+    let mut group = c.benchmark_group("first_touch");
+    // Half the suite's usual time: faults per page barely vary, and untimed set-up (a new thread,
+    // giving memory back) makes each benchmark take longer than its measured time.
+    group
+        .sampling_mode(criterion::SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_millis(200))
+        .measurement_time(std::time::Duration::from_millis(600));
     let page = page_size();
-    let alloc = A::KIND.name();
-    let mut fresh = FaultMeter::default();
-    let fresh_id = format!("first_touch_fresh/{alloc}");
-    group.bench_function(BenchmarkId::new(&fresh_id, size_label(len)), |b| {
-        b.iter_custom(|iters| {
-            fresh.time(iters, || {
-                black_box(first_touch_fresh(A::get(), len, page, black_box(7)));
+    for bytes in FIRST_TOUCH_SIZES {
+        group.throughput(Throughput::Bytes(bytes as u64));
+        let pages = bytes / page;
+        touch_bench(&mut group, faults, ("mmap", "mmap", "fresh", bytes), || {
+            Touched::measure(pages, || {
+                black_box(first_touch_mmap(bytes, page, black_box(7)));
             })
-        })
-    });
-    let mut block = HeapBlock::new(A::get(), len);
-    block.touch_pages(page, 0);
-    let mut touched = FaultMeter::default();
-    let touched_id = format!("first_touch_pretouched/{alloc}");
-    group.bench_function(BenchmarkId::new(&touched_id, size_label(len)), |b| {
-        b.iter_custom(|iters| {
-            touched.time(iters, || {
-                black_box(first_touch_pretouched(&mut block, page, black_box(7)));
-            })
-        })
-    });
-    record(faults, fresh_id, alloc, "fresh", len, fresh);
-    record(faults, touched_id, alloc, "pretouched", len, touched);
-}
-
-fn first_touch_kernel(group: &mut Group, len: usize, faults: &mut Vec<FaultEntry>) {
-    let page = page_size();
-    let mut meter = FaultMeter::default();
-    let id = "first_touch_fresh/mmap".to_owned();
-    group.bench_function(BenchmarkId::new(&id, size_label(len)), |b| {
-        b.iter_custom(|iters| {
-            meter.time(iters, || {
-                black_box(first_touch_mmap(len, page, black_box(7)));
-            })
-        })
-    });
-    record(faults, id, "mmap", "fresh", len, meter);
-}
-
-fn record(
-    faults: &mut Vec<FaultEntry>,
-    function: String,
-    allocator: &'static str,
-    mode: &'static str,
-    size_bytes: usize,
-    meter: FaultMeter,
-) {
-    // A benchmark skipped by a filter never ran: it has nothing to report.
-    if meter.iterations > 0 {
-        faults.push(FaultEntry {
-            id: format!("stack_vs_heap/{function}/{}", size_label(size_bytes)),
-            allocator,
-            mode,
-            size_bytes,
-            minor_faults_per_iter: meter.per_iteration(),
         });
+        touch_bench(
+            &mut group,
+            faults,
+            ("stack_fresh_thread", "stack", "fresh", bytes),
+            || spawned(stack_fresh_thread(bytes)),
+        );
+        for_selected(&mut group, faults, bytes, FreshThreadAndPretouched);
+    }
+    for bytes in GROWTH_SIZES {
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for_selected(&mut group, faults, bytes, Growth);
+    }
+    group.finish();
+}
+
+/// The first touch a fresh thread made; a thread that cannot start ends the run with one line.
+fn spawned(touched: std::io::Result<Touched>) -> Touched {
+    touched.unwrap_or_else(|e| {
+        eprintln!("error: cannot start a thread for a first-touch benchmark: {e}");
+        std::process::exit(2)
+    })
+}
+
+/// Benchmarks `touch` as `first_touch/<variant>/<size>` (the time is the touch's own) and records
+/// its faults per page.
+fn touch_bench(
+    group: &mut Group,
+    faults: &mut Vec<FaultEntry>,
+    (variant, memory, mode, bytes): (&str, &str, &str, usize),
+    mut touch: impl FnMut() -> Touched,
+) {
+    touch_bench_after(
+        group,
+        faults,
+        (variant, memory, mode, bytes),
+        || {},
+        &mut touch,
+    );
+}
+
+fn touch_bench_after(
+    group: &mut Group,
+    faults: &mut Vec<FaultEntry>,
+    (variant, memory, mode, bytes): (&str, &str, &str, usize),
+    mut setup: impl FnMut(),
+    mut touch: impl FnMut() -> Touched,
+) {
+    let mut meter = TouchMeter::default();
+    let id = BenchmarkId::new(variant, size_label(bytes));
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| meter.time(iters, &mut setup, &mut touch))
+    });
+    let id = format!("first_touch/{variant}/{}", size_label(bytes));
+    faults.extend(meter.entry(id, memory, mode, bytes));
+}
+
+/// Runs `bench` for every selected allocator.
+fn for_selected<B: AllocatorBench + Copy>(
+    group: &mut Group,
+    faults: &mut Vec<FaultEntry>,
+    bytes: usize,
+    bench: B,
+) {
+    for kind in stackheap::allocators::selected_allocators() {
+        kind.visit(Visit {
+            group: &mut *group,
+            faults: &mut *faults,
+            bytes,
+            bench,
+        });
+    }
+}
+
+trait AllocatorBench {
+    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize);
+}
+
+struct Visit<'g, 'c, 'f, B> {
+    group: &'g mut Group<'c>,
+    faults: &'f mut Vec<FaultEntry>,
+    bytes: usize,
+    bench: B,
+}
+
+impl<B: AllocatorBench> stackheap::allocators::AllocatorVisitor for Visit<'_, '_, '_, B> {
+    type Output = ();
+    fn visit<A: NamedAllocator>(self, _: &'static A) {
+        self.bench.run::<A>(self.group, self.faults, self.bytes);
+    }
+}
+
+/// `heap_fresh_thread/<allocator>` (after the allocator gave its free memory back) and
+/// `pretouched/<allocator>`.
+#[derive(Clone, Copy)]
+struct FreshThreadAndPretouched;
+impl AllocatorBench for FreshThreadAndPretouched {
+    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
+        let name = A::KIND.name();
+        touch_bench_after(
+            group,
+            faults,
+            (
+                &format!("heap_fresh_thread/{name}"),
+                name,
+                "given_back",
+                bytes,
+            ),
+            || give_back(A::KIND),
+            || spawned(heap_fresh_thread(A::get(), bytes)),
+        );
+        let page = page_size();
+        let mut block = HeapBlock::new(A::get(), bytes);
+        block.touch_pages(page, 0);
+        touch_bench(
+            group,
+            faults,
+            (&format!("pretouched/{name}"), name, "pretouched", bytes),
+            || {
+                Touched::measure(bytes / page, || {
+                    black_box(first_touch_pretouched(&mut block, page, black_box(7)));
+                })
+            },
+        );
+    }
+}
+
+/// `heap_growth/<allocator>` (after the allocator gave its free memory back) and
+/// `heap_regrowth/<allocator>` (the same growth again, the allocator keeping what it has).
+#[derive(Clone, Copy)]
+struct Growth;
+impl AllocatorBench for Growth {
+    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
+        let name = A::KIND.name();
+        touch_bench_after(
+            group,
+            faults,
+            (&format!("heap_growth/{name}"), name, "given_back", bytes),
+            || give_back(A::KIND),
+            || heap_growth(A::get(), bytes),
+        );
+        touch_bench(
+            group,
+            faults,
+            (&format!("heap_regrowth/{name}"), name, "kept", bytes),
+            || heap_growth(A::get(), bytes),
+        );
     }
 }
 
@@ -248,15 +344,6 @@ fn main() {
     locality(&mut c);
     let mut group = c.benchmark_group("stack_vs_heap");
 
-    let mut faults = Vec::new();
-    for len in FIRST_TOUCH_SIZES {
-        group.throughput(Throughput::Bytes(len as u64));
-        first_touch_kernel(&mut group, len, &mut faults);
-        first_touch::<System>(&mut group, len, &mut faults);
-        first_touch::<Jemalloc>(&mut group, len, &mut faults);
-        first_touch::<MiMalloc>(&mut group, len, &mut faults);
-    }
-
     alignment::<4096>(&mut group);
     alignment::<65536>(&mut group);
 
@@ -264,12 +351,18 @@ fn main() {
     box_new_large::<262144>(&mut group);
     box_new_large::<1048576>(&mut group);
     group.finish();
+    let mut faults = Vec::new();
+    first_touch(&mut c, &mut faults);
     c.final_summary();
 
     if mode == BenchMode::Bench && !faults.is_empty() {
-        println!("\nminor page faults per iteration (getrusage):");
+        println!("\nminor page faults (getrusage) per iteration and per touched page:");
         for f in &faults {
-            println!("  {:<55} {:>8.2}", f.id, f.minor_faults_per_iter);
+            let per_page = f.faults_per_page().unwrap_or(f64::NAN);
+            println!(
+                "  {:<50} {:>8.1} {per_page:>6.2}",
+                f.id, f.minor_faults_per_iter
+            );
         }
         match write_results("first_touch", &faults) {
             Ok(path) => println!("wrote {}", path.display()),

@@ -11,8 +11,9 @@ use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::ProbeKind;
 use crate::latency::Op;
-use crate::results::{Bench, LatencyRow, MemoryRow, Results};
+use crate::results::{Bench, FaultRow, LatencyRow, MemoryRow, Results};
 use crate::units::{ALLOCATORS, allocator_label, format_bytes, format_ns, mib, thread_label};
+use std::collections::BTreeMap;
 
 /// How far apart two figures must be, as a fraction, before the suite calls one faster. Identical
 /// runs in separate processes on the 2-vCPU development machine differ by about this much on a typical
@@ -138,9 +139,18 @@ impl Answer {
 
 /// The id of a stack_vs_heap benchmark.
 pub fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
+    bench_id("stack_vs_heap", variant, allocator, size)
+}
+
+/// `first_touch/<variant>[/<allocator>]/<size>`.
+pub fn first_touch_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
+    bench_id("first_touch", variant, allocator, size)
+}
+
+fn bench_id(group: &str, variant: &str, allocator: Option<&str>, size: u64) -> String {
     match allocator {
-        Some(a) => format!("stack_vs_heap/{variant}/{a}/{}", size_id(size)),
-        None => format!("stack_vs_heap/{variant}/{}", size_id(size)),
+        Some(a) => format!("{group}/{variant}/{a}/{}", size_id(size)),
+        None => format!("{group}/{variant}/{}", size_id(size)),
     }
 }
 
@@ -784,33 +794,24 @@ fn claim_page_faults(results: &Results) -> Claim {
     const Q: &str = "Heap access can be very expensive because of page faults.";
     let faults = results.faults_by_id();
     let size = 1u64 << 20;
-    let fresh_id = svh_id("first_touch_fresh", Some("mmap"), size);
-    let (Some(fresh), Some(&fresh_faults)) =
+    let fresh_id = first_touch_id("mmap", None, size);
+    let (Some(fresh), Some(fresh_faults)) =
         (timed(results, &fresh_id), faults.get(fresh_id.as_str()))
     else {
         return not_measured(
             Q,
-            "needs first_touch_fresh/mmap at 1 MiB and its fault counts (cargo bench --bench stack_vs_heap).",
+            "needs first_touch/mmap at 1 MiB and its fault counts (cargo bench --bench stack_vs_heap).",
         );
     };
+    let fresh_faults = fresh_faults.minor_faults_per_iter;
     let retouch = ALLOCATORS
         .iter()
-        .filter_map(|a| timed(results, &svh_id("first_touch_pretouched", Some(a), size)))
+        .filter_map(|a| timed(results, &first_touch_id("pretouched", Some(a), size)))
         .min_by(|a, b| a.point.total_cmp(&b.point));
-    let recycled: Vec<String> = ALLOCATORS
-        .iter()
-        .filter_map(|a| {
-            let id = svh_id("first_touch_fresh", Some(a), size);
-            faults
-                .get(id.as_str())
-                .map(|f| format!("{} {f:.2}", allocator_label(a)))
-        })
-        .collect();
-    let per_fault = fresh.point / fresh_faults.max(1.0);
     let mut evidence = format!(
         "Touching 1 MiB of pages fresh from the kernel costs {} ({fresh_faults:.0} minor faults, {} each)",
         format_ns(fresh.point),
-        format_ns(per_fault)
+        format_ns(fresh.point / fresh_faults.max(1.0))
     );
     let expensive = match retouch {
         Some(r) => {
@@ -827,10 +828,17 @@ fn claim_page_faults(results: &Results) -> Claim {
             fresh_faults >= 1.0
         }
     };
-    if !recycled.is_empty() {
+    if let Some(stack) = timed(results, &first_touch_id("stack_fresh_thread", None, size)) {
         evidence += &format!(
-            " But the allocators recycle freed memory: faults per iteration of a fresh 1 MiB block: {}; only memory new to the process pays.",
-            recycled.join(", ")
+            " A new thread's own stack pays the same: 1 MiB of it costs {} to touch first.",
+            format_ns(stack.point)
+        );
+    }
+    let kept = growth_faults(&faults, "heap_regrowth");
+    if !kept.is_empty() {
+        evidence += &format!(
+            " But allocators keep what is freed: growing the heap again to the same size faults {} per page; only memory new to the process (or given back to the kernel) pays.",
+            kept.join(", ")
         );
     }
     claim(
@@ -842,6 +850,21 @@ fn claim_page_faults(results: &Results) -> Claim {
         },
         evidence,
     )
+}
+
+/// `glibc 0.78`, one per allocator: faults per page of the largest `variant` heap growth measured.
+fn growth_faults(faults: &BTreeMap<&str, &FaultRow>, variant: &str) -> Vec<String> {
+    ALLOCATORS
+        .iter()
+        .filter_map(|a| {
+            faults
+                .values()
+                .filter(|f| f.id.starts_with(&format!("first_touch/{variant}/{a}/")))
+                .max_by_key(|f| f.size_bytes)
+                .and_then(|f| f.faults_per_page())
+                .map(|p| format!("{} {p:.2}", allocator_label(a)))
+        })
+        .collect()
 }
 
 fn claim_cache(results: &Results) -> Claim {
@@ -1241,20 +1264,20 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         }
     }
     let faults = results.faults_by_id();
-    let mmap_id = svh_id("first_touch_fresh", Some("mmap"), 1 << 20);
+    let mmap_id = first_touch_id("mmap", None, 1 << 20);
     if let (Some(t), Some(f)) = (mean(results, &mmap_id), faults.get(mmap_id.as_str())) {
-        let sys_id = svh_id("first_touch_fresh", Some("system"), 1 << 20);
-        let recycled = match (mean(results, &sys_id), faults.get(sys_id.as_str())) {
-            (Some(st), Some(sf)) => format!(
-                "; a fresh 1 MiB block from glibc costs {} with {sf:.2} faults per iteration, because freed memory is recycled",
-                format_ns(st)
-            ),
-            _ => String::new(),
-        };
+        let f = f.minor_faults_per_iter;
         out.push(format!(
-            "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault){recycled}.",
+            "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault).",
             format_ns(t),
             format_ns(t / f.max(1.0))
+        ));
+    }
+    let given_back = growth_faults(&faults, "heap_growth");
+    if !given_back.is_empty() {
+        out.push(format!(
+            "Growing the heap after the allocator was asked to give its free memory back faults {} per page (1.00: every page fresh; less: the allocator kept memory).",
+            given_back.join(", ")
         ));
     }
     if let (Some(array), Some(zeroed)) = (

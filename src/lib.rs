@@ -28,6 +28,7 @@ pub mod config;
 pub mod contention;
 pub mod depth;
 pub mod findings;
+pub mod first_touch;
 pub mod icount;
 pub mod latency;
 pub mod locality;

@@ -306,8 +306,8 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         .benches
         .iter()
         .filter(|b| {
-            b.group == "stack_vs_heap"
-                && (b.variant.starts_with("first_touch") || b.variant.starts_with("box_new_large"))
+            b.group == "first_touch"
+                || (b.group == "stack_vs_heap" && b.variant.starts_with("box_new_large"))
         })
         .collect();
     if benches.is_empty() {
@@ -318,16 +318,29 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         "memory from".into(),
         "size".into(),
         "mean".into(),
+        "per page".into(),
         "minor faults / iteration".into(),
+        "faults / page".into(),
     ]];
     for b in benches {
+        let fault = faults.get(b.id.as_str());
+        let per_page = fault
+            .and_then(|f| f.pages_per_iter)
+            .filter(|p| *p > 0.0)
+            .map_or("-".into(), |p| format_ns(b.mean.point_estimate / p));
         rows.push(vec![
             b.variant.clone(),
-            b.allocator.as_deref().map_or("-", allocator_label).into(),
+            match (b.allocator.as_deref(), b.variant.as_str()) {
+                (Some(a), _) => allocator_label(a).to_owned(),
+                (None, "stack_fresh_thread") => "stack".to_owned(),
+                _ => "-".to_owned(),
+            },
             b.size_bytes.map_or("-".into(), |s| format_bytes(s as f64)),
             format_ns(b.mean.point_estimate),
-            faults
-                .get(b.id.as_str())
+            per_page,
+            fault.map_or("-".into(), |f| format!("{:.1}", f.minor_faults_per_iter)),
+            fault
+                .and_then(|f| f.faults_per_page())
                 .map_or("-".into(), |f| format!("{f:.2}")),
         ]);
     }
@@ -337,10 +350,12 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         nav: "First touch",
         charts: Vec::new(),
         tables: vec![Table {
-            caption: "Criterion mean time per iteration; minor page faults per iteration (getrusage)".into(),
+            caption: "Criterion mean time per iteration (the touch alone: thread start and giving memory back are not timed); minor page faults (getrusage) per iteration and per touched page".into(),
             rows,
         }],
-        notes: vec!["first_touch_fresh/mmap maps fresh pages from the kernel every iteration; the allocators' fresh blocks are only fresh if the allocator does not recycle freed memory, which the fault count shows.".into()],
+        notes: vec![
+            "mmap: pages straight from the kernel, every page faults. stack_fresh_thread: a new thread touches its own, never used stack. heap_fresh_thread and heap_growth: the allocator was first asked to give its free memory back (glibc malloc_trim, jemalloc arena purge, mimalloc mi_collect); heap_regrowth grows again without that. Faults per page near 1.00 mean fresh pages; below 1, the allocator served memory it had kept (glibc reuses a thread arena and, after large frees, raises its mmap threshold; mimalloc keeps most of its pages through mi_collect).".into(),
+        ],
     })
 }
 

@@ -280,12 +280,8 @@ pub use crate::depth::DepthEntry as DepthRow;
 /// A row of `latency.json`: the type the contention bench writes.
 pub use crate::latency::LatencyEntry as LatencyRow;
 
-/// A row of `first_touch.json`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct FaultRow {
-    pub id: String,
-    pub minor_faults_per_iter: f64,
-}
+/// A row of `first_touch.json`: the type the stack_vs_heap bench writes.
+pub use crate::first_touch::FaultEntry as FaultRow;
 
 /// Reads `<dir>/<name>.json` if it exists: `Ok(None)` when absent, an error when present but not a
 /// schema-1 stackheap file of that kind.
@@ -380,12 +376,12 @@ impl Results {
             .or(self.latency.as_ref().map(|f| &f.machine))
     }
 
-    /// Minor faults per iteration, by benchmark id.
-    pub fn faults_by_id(&self) -> BTreeMap<&str, f64> {
+    /// The fault counts of `first_touch.json`, by benchmark id.
+    pub fn faults_by_id(&self) -> BTreeMap<&str, &FaultRow> {
         self.faults
             .iter()
             .flat_map(|f| &f.entries)
-            .map(|r| (r.id.as_str(), r.minor_faults_per_iter))
+            .map(|r| (r.id.as_str(), r))
             .collect()
     }
 }
