@@ -20,7 +20,7 @@ use std::hint::black_box;
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
-fn stack_and_heap<const N: usize>(group: &mut Group) {
+fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<PlacementEntry>) {
     group.throughput(Throughput::Bytes(N as u64));
     group.bench_function(BenchmarkId::new("stack_array", size_label(N)), |b| {
         b.iter(|| stack_array::<N>(black_box(7)))
@@ -29,12 +29,15 @@ fn stack_and_heap<const N: usize>(group: &mut Group) {
     group.bench_function(BenchmarkId::new("stack_reserve", size_label(N)), |b| {
         b.iter(|| stack_reserve::<N>(page, black_box(7)))
     });
-    heap::<System, N>(group);
-    heap::<Jemalloc, N>(group);
-    heap::<MiMalloc, N>(group);
+    heap::<System, N>(group, placements);
+    heap::<Jemalloc, N>(group, placements);
+    heap::<MiMalloc, N>(group, placements);
 }
 
-fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
+fn heap<A: NamedAllocator, const N: usize>(
+    group: &mut Group,
+    placements: &mut Vec<PlacementEntry>,
+) {
     if !selected::<A>() {
         return;
     }
@@ -49,10 +52,18 @@ fn heap<A: NamedAllocator, const N: usize>(group: &mut Group) {
         |b| b.iter(|| heap_box::<A, N>(A::get(), black_box(7))),
     );
     let mut block = HeapBlock::new(A::get(), N);
-    group.bench_function(
-        BenchmarkId::new(format!("heap_reused/{name}"), size_label(N)),
-        |b| b.iter(|| heap_reused::<A, N>(&mut block, black_box(7))),
-    );
+    let id = BenchmarkId::new(format!("heap_reused/{name}"), size_label(N));
+    let mut ran = false;
+    group.bench_function(id, |b| {
+        ran = true;
+        b.iter(|| heap_reused::<A, N>(&mut block, black_box(7)))
+    });
+    if ran {
+        placements.push(PlacementEntry {
+            id: format!("stack_vs_heap/heap_reused/{name}/{}", size_label(N)),
+            placement: block.placement(),
+        });
+    }
 }
 
 /// The list walk over contiguous and scattered nodes, by working set. Flat sampling with 10 samples:
@@ -309,6 +320,16 @@ fn box_new_large<const N: usize>(group: &mut Group) {
     group.bench_function(id("vec"), |b| b.iter(|| box_from_vec::<N>(black_box(7))));
 }
 
+fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
+    match write_results(name, entries) {
+        Ok(path) => println!("wrote {}", path.display()),
+        Err(e) => {
+            eprintln!("error: could not write target/stackheap/{name}.json: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 fn main() {
     let mode = BenchMode::current();
     // A bad STACKHEAP_ALLOCATORS stops the run before anything is measured.
@@ -329,16 +350,17 @@ fn main() {
     }
 
     let mut group = c.benchmark_group("stack_vs_heap");
-    stack_and_heap::<8>(&mut group);
-    stack_and_heap::<16>(&mut group);
-    stack_and_heap::<64>(&mut group);
-    stack_and_heap::<256>(&mut group);
-    stack_and_heap::<1024>(&mut group);
-    stack_and_heap::<4096>(&mut group);
-    stack_and_heap::<16384>(&mut group);
-    stack_and_heap::<65536>(&mut group);
-    stack_and_heap::<262144>(&mut group);
-    stack_and_heap::<1048576>(&mut group);
+    let mut placements = Vec::new();
+    stack_and_heap::<8>(&mut group, &mut placements);
+    stack_and_heap::<16>(&mut group, &mut placements);
+    stack_and_heap::<64>(&mut group, &mut placements);
+    stack_and_heap::<256>(&mut group, &mut placements);
+    stack_and_heap::<1024>(&mut group, &mut placements);
+    stack_and_heap::<4096>(&mut group, &mut placements);
+    stack_and_heap::<16384>(&mut group, &mut placements);
+    stack_and_heap::<65536>(&mut group, &mut placements);
+    stack_and_heap::<262144>(&mut group, &mut placements);
+    stack_and_heap::<1048576>(&mut group, &mut placements);
 
     group.finish();
     locality(&mut c);
@@ -364,12 +386,9 @@ fn main() {
                 f.id, f.minor_faults_per_iter
             );
         }
-        match write_results("first_touch", &faults) {
-            Ok(path) => println!("wrote {}", path.display()),
-            Err(e) => {
-                eprintln!("error: could not write target/stackheap/first_touch.json: {e}");
-                std::process::exit(1);
-            }
-        }
+        write_or_exit("first_touch", &faults);
+    }
+    if mode == BenchMode::Bench && !placements.is_empty() {
+        write_or_exit("placement", &placements);
     }
 }

@@ -138,6 +138,22 @@ pub fn fill_at_offset<A: GlobalAlloc, const N: usize>(
     unsafe { fill_and_read_raw(block.as_mut_ptr().add(offset), N, seed) }
 }
 
+/// Where a block measured by `heap_reused` lies, a row of `target/stackheap/placement.json`: two
+/// blocks of one size that differ in speed may differ in placement (4K aliasing, split lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Placement {
+    pub offset_in_line: usize,
+    pub offset_in_page: usize,
+}
+
+/// [`Placement`] of one benchmark's block, by id.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlacementEntry {
+    pub id: String,
+    #[serde(flatten)]
+    pub placement: Placement,
+}
+
 /// One heap block of `len` bytes from allocator `A`, freed on drop.
 pub struct HeapBlock<'a, A: GlobalAlloc> {
     alloc: &'a A,
@@ -162,6 +178,15 @@ impl<'a, A: GlobalAlloc> HeapBlock<'a, A> {
         // black_box: the pointer escapes, so LLVM must keep the allocation.
         let ptr = NonNull::new(black_box(raw)).unwrap_or_else(|| handle_alloc_error(layout));
         Self { alloc, ptr, layout }
+    }
+
+    /// Where the block lies: its address modulo a cache line and modulo a page.
+    pub fn placement(&self) -> Placement {
+        let address = self.ptr.as_ptr() as usize;
+        Placement {
+            offset_in_line: address % 64,
+            offset_in_page: address % page_size(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -535,6 +560,22 @@ mod tests {
         assert_eq!(sums[7], expected_checksum(256, 7));
         drop(block);
         assert!(counting.counts().balanced());
+    }
+
+    #[test]
+    fn placement_is_the_address_modulo_a_line_and_a_page() {
+        let block = HeapBlock::with_align(&System, 4096, 4096);
+        assert_eq!(
+            block.placement(),
+            Placement {
+                offset_in_line: 0,
+                offset_in_page: 0
+            }
+        );
+        let block = HeapBlock::new(&System, 24);
+        let p = block.placement();
+        assert_eq!(p.offset_in_line, p.offset_in_page % 64);
+        assert_eq!(p.offset_in_page % 8, 0, "at least 8-byte aligned");
     }
 
     #[test]

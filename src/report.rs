@@ -247,6 +247,28 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             rows,
         });
     }
+    // Where each heap_reused block lay: a block that is slower than its peers may be placed worse.
+    let placements: Vec<_> = results.placement.iter().flat_map(|f| &f.entries).collect();
+    if !placements.is_empty() {
+        let mut rows = vec![vec![
+            "benchmark".to_string(),
+            "mean".into(),
+            "address mod 64".into(),
+            "address mod 4096".into(),
+        ]];
+        rows.extend(placements.iter().map(|p| {
+            vec![
+                p.id.clone(),
+                mean(results, &p.id).map_or("-".into(), format_ns),
+                p.placement.offset_in_line.to_string(),
+                p.placement.offset_in_page.to_string(),
+            ]
+        }));
+        tables.push(Table {
+            caption: "where each heap_reused block lay (placement.json): its address modulo a cache line and a page".into(),
+            rows,
+        });
+    }
     // The alignment sweep: the same loop at byte offsets past a cache line, against offset 0.
     let aligned: Vec<&Bench> = results
         .benches

@@ -317,6 +317,7 @@ pub struct Results {
     pub depth: Option<SuiteFile<DepthRow>>,
     pub memory: Option<SuiteFile<MemoryRow>>,
     pub faults: Option<SuiteFile<FaultRow>>,
+    pub placement: Option<SuiteFile<crate::arrays::PlacementEntry>>,
     pub latency: Option<SuiteFile<LatencyRow>>,
 }
 
@@ -350,6 +351,7 @@ impl Results {
                 .transpose()?,
             memory: load_suite_file(suite, "memory")?,
             faults: load_suite_file(suite, "first_touch")?,
+            placement: load_suite_file(suite, "placement")?,
             latency: load_suite_file(suite, "latency")?
                 .map(|file: SuiteFile<LatencyRow>| {
                     crate::latency::check_entries(&file.entries)
