@@ -12,7 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use stackheap::allocators::AllocatorKind;
 use stackheap::contention::*;
 use stackheap::machine::available_cores;
-use stackheap::output::{BenchFilter, BenchMode, write_results};
+use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
 use stackheap::report::{latency_table, markdown_table, memory_table};
 
 fn fail(msg: &str) -> ! {
@@ -93,7 +93,7 @@ fn main() {
         );
     }
 
-    let allocators = stackheap::allocators::selected_allocators();
+    let allocators = in_process_order(stackheap::allocators::selected_allocators());
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     for workload in Workload::ALL {
         let mut group = c.benchmark_group(format!("contention/{}", workload.name()));
@@ -113,7 +113,8 @@ fn main() {
     }
     c.final_summary();
 
-    if mode == BenchMode::Bench && filter.selects("contention/memory") {
+    // Memory and latency are measured once per run (by the first process of a repeated run).
+    if mode == BenchMode::Bench && runs_once_parts() && filter.selects("contention/memory") {
         let entries = measure_memory(&threads, &allocators, cores);
         match write_results("memory", &entries) {
             Ok(path) => println!("wrote {}", path.display()),
@@ -122,7 +123,7 @@ fn main() {
             )),
         }
     }
-    if mode == BenchMode::Bench && filter.selects("contention/latency") {
+    if mode == BenchMode::Bench && runs_once_parts() && filter.selects("contention/latency") {
         let entries = stackheap::latency::measure_all(&threads, &allocators, cores)
             .unwrap_or_else(|e| fail(&e.to_string()));
         println!("\nlatency of single allocator operations (sampled; ns)");

@@ -12,10 +12,11 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use stackheap::allocators::{AllocatorKind, AllocatorVisitor};
 use stackheap::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
 use stackheap::arrays::*;
 use stackheap::first_touch::*;
-use stackheap::output::{BenchMode, write_results};
+use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
 use std::hint::black_box;
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
@@ -29,9 +30,25 @@ fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<Placem
     group.bench_function(BenchmarkId::new("stack_reserve", size_label(N)), |b| {
         b.iter(|| stack_reserve::<N>(page, black_box(7)))
     });
-    heap::<System, N>(group, placements);
-    heap::<Jemalloc, N>(group, placements);
-    heap::<MiMalloc, N>(group, placements);
+    for kind in in_process_order(AllocatorKind::ALL.to_vec()) {
+        kind.visit(Heap::<N> {
+            group: &mut *group,
+            placements: &mut *placements,
+        });
+    }
+}
+
+/// [`heap`] for an allocator chosen at run time.
+struct Heap<'g, 'c, 'p, const N: usize> {
+    group: &'g mut Group<'c>,
+    placements: &'p mut Vec<PlacementEntry>,
+}
+
+impl<const N: usize> AllocatorVisitor for Heap<'_, '_, '_, N> {
+    type Output = ();
+    fn visit<A: NamedAllocator>(self, _: &'static A) {
+        heap::<A, N>(self.group, self.placements);
+    }
 }
 
 fn heap<A: NamedAllocator, const N: usize>(
@@ -105,17 +122,26 @@ fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
         return;
     }
     let name = A::KIND.name();
-    let contiguous = ContiguousHeap::new(A::get(), working_set);
-    group.bench_function(
-        BenchmarkId::new(format!("contiguous/{name}"), size_label(working_set)),
-        |b| b.iter(|| walk(black_box(contiguous.head))),
-    );
-    drop(contiguous);
-    let scattered = Scattered::new(A::get(), working_set, 42);
-    group.bench_function(
-        BenchmarkId::new(format!("scattered/{name}"), size_label(working_set)),
-        |b| b.iter(|| walk(black_box(scattered.head))),
-    );
+    let ws = size_label(working_set);
+    // Building 64 MiB of scattered nodes takes a while: only for a benchmark the filter selects.
+    if wanted(&format!("locality/contiguous/{name}/{ws}")) {
+        let contiguous = ContiguousHeap::new(A::get(), working_set);
+        group.bench_function(BenchmarkId::new(format!("contiguous/{name}"), &ws), |b| {
+            b.iter(|| walk(black_box(contiguous.head)))
+        });
+    }
+    if wanted(&format!("locality/scattered/{name}/{ws}")) {
+        let scattered = Scattered::new(A::get(), working_set, 42);
+        group.bench_function(BenchmarkId::new(format!("scattered/{name}"), &ws), |b| {
+            b.iter(|| walk(black_box(scattered.head)))
+        });
+    }
+}
+
+/// Whether the benchmark filter (Criterion's, read the same way) selects `id`.
+fn wanted(id: &str) -> bool {
+    static FILTER: std::sync::OnceLock<BenchFilter> = std::sync::OnceLock::new();
+    FILTER.get_or_init(BenchFilter::current).selects(id)
 }
 
 /// The same fill-and-read loop at each offset of `ALIGNMENT_OFFSETS` past a cache-line boundary.
@@ -320,6 +346,19 @@ fn box_new_large<const N: usize>(group: &mut Group) {
     group.bench_function(id("vec"), |b| b.iter(|| box_from_vec::<N>(black_box(7))));
 }
 
+/// Locality, alignment, large boxes and first touch.
+fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
+    locality(c);
+    let mut group = c.benchmark_group("stack_vs_heap");
+    alignment::<4096>(&mut group);
+    alignment::<65536>(&mut group);
+    box_new_large::<65536>(&mut group);
+    box_new_large::<262144>(&mut group);
+    box_new_large::<1048576>(&mut group);
+    group.finish();
+    first_touch(c, faults);
+}
+
 fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
     match write_results(name, entries) {
         Ok(path) => println!("wrote {}", path.display()),
@@ -332,8 +371,9 @@ fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
 
 fn main() {
     let mode = BenchMode::current();
-    // A bad STACKHEAP_ALLOCATORS stops the run before anything is measured.
+    // A bad STACKHEAP_ALLOCATORS or filter stops the run, with one line, before anything is measured.
     selected::<System>();
+    wanted("");
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     // Debug builds (cargo test) spend their time in unoptimised fill loops; the guard is meaningful only
     // in the optimised build that is measured.
@@ -363,18 +403,11 @@ fn main() {
     stack_and_heap::<1048576>(&mut group, &mut placements);
 
     group.finish();
-    locality(&mut c);
-    let mut group = c.benchmark_group("stack_vs_heap");
-
-    alignment::<4096>(&mut group);
-    alignment::<65536>(&mut group);
-
-    box_new_large::<65536>(&mut group);
-    box_new_large::<262144>(&mut group);
-    box_new_large::<1048576>(&mut group);
-    group.finish();
+    // Measured once per run (by the first process of a repeated run): large effects, slow to set up.
     let mut faults = Vec::new();
-    first_touch(&mut c, &mut faults);
+    if runs_once_parts() {
+        once_parts(&mut c, &mut faults);
+    }
     c.final_summary();
 
     if mode == BenchMode::Bench && !faults.is_empty() {

@@ -246,7 +246,8 @@ pub fn heap_box<A: GlobalAlloc, const N: usize>(alloc: &A, seed: u8) -> u64 {
     HeapBlock::new(alloc, N).fill_and_read(N, seed)
 }
 
-/// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call, read from
+/// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call and every
+/// `local_churn` replacement, read from
 /// `STACKHEAP_INJECT_SPINS` at build time. Exists only so that `scripts/gate-check` can prove the CI
 /// gates catch a real slowdown; a normal build compiles it to nothing.
 #[cfg(feature = "inject-slowdown")]
@@ -270,8 +271,9 @@ const fn parse_spins(digits: &[u8]) -> u64 {
     value
 }
 
+/// The `inject-slowdown` feature's extra work; nothing in a normal build.
 #[inline(always)]
-fn injected_slowdown() {
+pub fn injected_slowdown() {
     #[cfg(feature = "inject-slowdown")]
     for spin in 0..INJECTED_SPINS {
         black_box(spin);

@@ -386,7 +386,14 @@ pub fn local_churn<A: GlobalAlloc + Sync>(
             let slots = fill_slots(alloc, &mut rng, Rng::small_size);
             (rng, slots)
         },
-        |_, (rng, slots)| replace_randomly(alloc, slots, rng, rounds, Rng::small_size),
+        |_, (rng, slots)| {
+            // One injection point of the gate check's deliberate slowdown (a no-op normally).
+            let size = |rng: &mut Rng| {
+                crate::arrays::injected_slowdown();
+                Rng::small_size(rng)
+            };
+            replace_randomly(alloc, slots, rng, rounds, size)
+        },
     )
 }
 

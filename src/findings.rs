@@ -3,8 +3,10 @@
 //! renders what this module computes; nothing here draws or formats a page.
 //!
 //! Comparisons follow one rule: a ratio of two times is "decided" only when its whole interval clears
-//! [`NOISE_MARGIN`]; otherwise the two are "within noise". The interval is the conservative ratio of
-//! Criterion's confidence intervals (slower low / faster high .. slower high / faster low).
+//! [`NOISE_MARGIN`]; otherwise the two are "within noise". After a repeated run the interval is that
+//! of the median of the ratios paired by process ([`compare`], [`crate::stats`]); for a single
+//! process, the conservative ratio of Criterion's confidence intervals (slower low / faster high ..
+//! slower high / faster low).
 
 use crate::allocators::AllocatorKind;
 use crate::arrays::size_label;
@@ -179,10 +181,11 @@ pub fn distinct(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
 
 /// heap_box / stack_array at `size` for `allocator`.
 pub fn heap_over_stack(results: &Results, allocator: &str, size: u64) -> Option<Ratio> {
-    Some(Ratio::of(
-        timed(results, &svh_id("heap_box", Some(allocator), size))?,
-        timed(results, &svh_id("stack_array", None, size))?,
-    ))
+    compare(
+        results,
+        &svh_id("heap_box", Some(allocator), size),
+        &svh_id("stack_array", None, size),
+    )
 }
 
 /// The smallest size from which on (at that size and every larger one) a heap block from `allocator`
@@ -199,20 +202,67 @@ pub fn heap_crossover(results: &Results, allocator: &str) -> Option<u64> {
     }
 }
 
+/// One allocator in a ranking: its time, and its ratio to the fastest (paired by process when the
+/// run was repeated).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ranked {
+    pub allocator: &'static str,
+    pub timed: Timed,
+    pub to_best: Ratio,
+}
+
 /// Allocators with their time, fastest first.
-type Ranking = Vec<(&'static str, Timed)>;
+type Ranking = Vec<Ranked>;
+
+/// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
+fn ranked_ids(results: &Results, ids: &[(&'static str, String)]) -> Ranking {
+    let mut times: Vec<(&'static str, &str, Timed)> = ids
+        .iter()
+        .filter_map(|(a, id)| Some((*a, id.as_str(), timed(results, id)?)))
+        .collect();
+    times.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
+    let Some(&(_, best_id, _)) = times.first() else {
+        return Vec::new();
+    };
+    times
+        .iter()
+        .filter_map(|&(allocator, id, timed)| {
+            Some(Ranked {
+                allocator,
+                timed,
+                to_best: compare(results, id, best_id)?,
+            })
+        })
+        .collect()
+}
 
 /// The workload's time per round for each allocator at `threads`, fastest first.
 fn ranked(results: &Results, workload: &str, threads: usize) -> Ranking {
-    let mut times: Vec<(&'static str, Timed)> = ALLOCATORS
+    let ids: Vec<(&'static str, String)> = ALLOCATORS
         .iter()
-        .filter_map(|a| {
-            let id = format!("contention/{workload}/{a}/t{threads}");
-            Some((*a, timed(results, &id)?))
-        })
+        .map(|a| (*a, format!("contention/{workload}/{a}/t{threads}")))
         .collect();
-    times.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
-    times
+    ranked_ids(results, &ids)
+}
+
+/// `numerator / denominator` of two benchmarks. After a repeated run, the median of the ratios
+/// paired by process, with its distribution-free interval (see [`crate::stats`]); otherwise the
+/// conservative ratio of Criterion's intervals.
+pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<Ratio> {
+    let paired = results.paired_ratios(numerator, denominator);
+    if paired.len() >= 2
+        && let Some(iv) = crate::stats::median_interval(&paired)
+    {
+        return Some(Ratio {
+            ratio: iv.point,
+            low: iv.low,
+            high: iv.high,
+        });
+    }
+    Some(Ratio::of(
+        timed(results, numerator)?,
+        timed(results, denominator)?,
+    ))
 }
 
 /// The largest thread count measured for `workload` whose threads all fit `cores`.
@@ -227,37 +277,26 @@ fn fitting_threads(results: &Results, workload: &str, cores: Option<usize>) -> O
 
 /// A ranking in words, fastest first: `mimalloc ≈ jemalloc; glibc 1.90x [1.80, 2.00]`, where `≈` joins
 /// allocators within noise of the fastest and the others carry their time ratio to it.
-fn ranking_text(ranking: &[(&'static str, Timed)]) -> String {
-    let Some(&(_, best_time)) = ranking.first() else {
-        return String::new();
-    };
-    let (tied, slower): (Vec<_>, Vec<_>) = ranking
-        .iter()
-        .partition(|(_, t)| !Ratio::of(*t, best_time).decidedly_above());
+fn ranking_text(ranking: &[Ranked]) -> String {
+    let (tied, slower): (Vec<&Ranked>, Vec<&Ranked>) =
+        ranking.iter().partition(|r| !r.to_best.decidedly_above());
     let mut text = tied
         .iter()
-        .map(|(a, _)| allocator_label(a))
+        .map(|r| allocator_label(r.allocator))
         .collect::<Vec<_>>()
         .join(" ≈ ");
-    for (a, t) in slower {
-        text += &format!(
-            "; {} {}",
-            allocator_label(a),
-            Ratio::of(t, best_time).text()
-        );
+    for r in slower {
+        text += &format!("; {} {}", allocator_label(r.allocator), r.to_best.text());
     }
     text
 }
 
 /// The allocators tied with the fastest (not decidedly slower than it).
-fn tied_best(ranking: &[(&'static str, Timed)]) -> Vec<&'static str> {
-    let Some(&(_, best)) = ranking.first() else {
-        return Vec::new();
-    };
+fn tied_best(ranking: &[Ranked]) -> Vec<&'static str> {
     ranking
         .iter()
-        .filter(|(_, t)| !Ratio::of(*t, best).decidedly_above())
-        .map(|(a, _)| *a)
+        .filter(|r| !r.to_best.decidedly_above())
+        .map(|r| r.allocator)
         .collect()
 }
 
@@ -387,7 +426,10 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
     let mut counts: Vec<(&str, usize)> = ALLOCATORS
         .iter()
         .map(|a| (*a, best_or_tied(a)))
-        .filter(|(a, _)| rows.iter().any(|(_, _, r)| r.iter().any(|(x, _)| x == a)))
+        .filter(|(a, _)| {
+            rows.iter()
+                .any(|(_, _, r)| r.iter().any(|x| x.allocator == *a))
+        })
         .collect();
     counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     answer.text = format!(
@@ -877,10 +919,11 @@ fn claim_cache(results: &Results) -> Claim {
                 Some((
                     s,
                     *a,
-                    Ratio::of(
-                        timed(results, &svh_id("heap_reused", Some(a), s))?,
-                        timed(results, &svh_id("stack_array", None, s))?,
-                    ),
+                    compare(
+                        results,
+                        &svh_id("heap_reused", Some(a), s),
+                        &svh_id("stack_array", None, s),
+                    )?,
                 ))
             })
         })
@@ -946,10 +989,11 @@ pub fn locality_sets(results: &Results) -> Vec<u64> {
 
 /// scattered / contiguous for `allocator` at `working_set`: the cost of scattering the same reads.
 fn scatter_ratio(results: &Results, allocator: &str, working_set: u64) -> Option<Ratio> {
-    Some(Ratio::of(
-        timed(results, &locality_id("scattered", allocator, working_set))?,
-        timed(results, &locality_id("contiguous", allocator, working_set))?,
-    ))
+    compare(
+        results,
+        &locality_id("scattered", allocator, working_set),
+        &locality_id("contiguous", allocator, working_set),
+    )
 }
 
 /// The smallest working set from which on scattered nodes are decidedly slower than contiguous ones
@@ -973,14 +1017,11 @@ pub fn locality_crossover(results: &Results) -> Option<u64> {
 fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
     const Q: &str =
         "Some heaps are fast for small objects, others efficient in multithreaded programs.";
-    let small: Vec<(&'static str, Timed)> = {
-        let mut v: Vec<_> = ALLOCATORS
-            .iter()
-            .filter_map(|a| Some((*a, timed(results, &svh_id("heap_box", Some(a), 64))?)))
-            .collect();
-        v.sort_by(|a, b| a.1.point.total_cmp(&b.1.point));
-        v
-    };
+    let small_ids: Vec<(&'static str, String)> = ALLOCATORS
+        .iter()
+        .map(|a| (*a, svh_id("heap_box", Some(a), 64)))
+        .collect();
+    let small = ranked_ids(results, &small_ids);
     let threaded: Vec<Vec<&'static str>> = contention_workloads(results)
         .into_iter()
         .filter(|w| w != "stack_control")
@@ -1029,6 +1070,108 @@ fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
             Verdict::HoldsInPart
         };
     claim(Q, verdict, evidence)
+}
+
+/// One pairwise comparison of `results.json`'s `rankings`: within `group`, `slower` took `ratio`
+/// times as long as `faster`, with the interval `[low, high]`; `decided` when the interval clears
+/// [`NOISE_MARGIN`] (otherwise the two are within noise, and which is named `faster` means nothing).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RankingEntry {
+    pub group: String,
+    pub faster: String,
+    pub slower: String,
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+    pub decided: bool,
+    /// Processes the comparison is paired over (1: Criterion's interval of one process).
+    pub processes: usize,
+}
+
+/// Every pairwise comparison the suite makes: at each stack_vs_heap size the stack array and each
+/// allocator's `heap_box`; at each size, `alloc_free` between allocators; in each contention workload
+/// and thread count, the allocators.
+pub fn rankings(results: &Results) -> Vec<RankingEntry> {
+    let mut out = Vec::new();
+    for size in sizes(results) {
+        let mut members = vec![("stack_array".to_owned(), svh_id("stack_array", None, size))];
+        members.extend(
+            ALLOCATORS
+                .iter()
+                .map(|a| (format!("heap_box/{a}"), svh_id("heap_box", Some(a), size))),
+        );
+        pairwise(
+            results,
+            &format!("stack_vs_heap/{}", size_id(size)),
+            &members,
+            &mut out,
+        );
+        let members: Vec<(String, String)> = ALLOCATORS
+            .iter()
+            .map(|a| (a.to_string(), svh_id("alloc_free", Some(a), size)))
+            .collect();
+        pairwise(
+            results,
+            &format!("stack_vs_heap/alloc_free/{}", size_id(size)),
+            &members,
+            &mut out,
+        );
+    }
+    for workload in contention_workloads(results) {
+        for t in contention_threads(results) {
+            let members: Vec<(String, String)> = ALLOCATORS
+                .iter()
+                .map(|a| (a.to_string(), format!("contention/{workload}/{a}/t{t}")))
+                .collect();
+            pairwise(
+                results,
+                &format!("contention/{workload}/t{t}"),
+                &members,
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+/// Every pair of the measured `members` (name, id) of `group`, slower named second.
+fn pairwise(
+    results: &Results,
+    group: &str,
+    members: &[(String, String)],
+    out: &mut Vec<RankingEntry>,
+) {
+    let measured: Vec<&(String, String)> = members
+        .iter()
+        .filter(|(_, id)| results.bench(id).is_some())
+        .collect();
+    for (i, (a, a_id)) in measured.iter().enumerate() {
+        for (b, b_id) in &measured[i + 1..] {
+            let Some(r) = compare(results, a_id, b_id) else {
+                continue;
+            };
+            let ((faster, slower), r) = if r.ratio >= 1.0 {
+                ((b, a), r)
+            } else {
+                let inverse = Ratio {
+                    ratio: 1.0 / r.ratio,
+                    low: 1.0 / r.high,
+                    high: 1.0 / r.low,
+                };
+                ((a, b), inverse)
+            };
+            out.push(RankingEntry {
+                group: group.to_owned(),
+                faster: faster.to_string(),
+                slower: slower.to_string(),
+                ratio: r.ratio,
+                low: r.low,
+                high: r.high,
+                decided: r.decidedly_above(),
+                processes: results.process_count(a_id).min(results.process_count(b_id)),
+            });
+        }
+    }
 }
 
 /// Every folklore claim the project started from, with what this run says about it.
@@ -1452,6 +1595,127 @@ mod tests {
                 .collect(),
             ..Results::default()
         }
+    }
+
+    /// Results of a repeated run: one map of means per process.
+    fn repeated(processes: &[&[(&str, f64)]]) -> Results {
+        let mut r = results(processes[0]);
+        r.processes = processes
+            .iter()
+            .map(|p| p.iter().map(|&(id, ns)| (id.to_owned(), ns)).collect())
+            .collect();
+        r
+    }
+
+    #[test]
+    fn comparisons_pair_by_process_when_the_run_was_repeated() {
+        // Each process is 2x slower or faster as a whole, but glibc is always 1.5x jemalloc in it:
+        // unpaired, the times overlap; paired, the ratio is steady and decided.
+        let r = repeated(&[
+            &[
+                ("contention/larson/system/t2", 150.0),
+                ("contention/larson/jemalloc/t2", 100.0),
+            ],
+            &[
+                ("contention/larson/system/t2", 300.0),
+                ("contention/larson/jemalloc/t2", 200.0),
+            ],
+            &[
+                ("contention/larson/system/t2", 75.0),
+                ("contention/larson/jemalloc/t2", 50.0),
+            ],
+        ]);
+        let ratio = compare(
+            &r,
+            "contention/larson/system/t2",
+            "contention/larson/jemalloc/t2",
+        )
+        .unwrap();
+        assert_eq!((ratio.ratio, ratio.low, ratio.high), (1.5, 1.5, 1.5));
+        let rankings = rankings(&r);
+        assert_eq!(rankings.len(), 1);
+        let entry = &rankings[0];
+        assert_eq!(entry.group, "contention/larson/t2");
+        assert_eq!(
+            (entry.faster.as_str(), entry.slower.as_str()),
+            ("jemalloc", "system")
+        );
+        assert!(entry.decided);
+        assert_eq!(entry.processes, 3);
+    }
+
+    #[test]
+    fn rankings_name_ties_as_undecided_with_the_ratio_at_least_one() {
+        let r = repeated(&[
+            &[
+                ("contention/larson/system/t2", 100.0),
+                ("contention/larson/mimalloc/t2", 104.0),
+            ],
+            &[
+                ("contention/larson/system/t2", 100.0),
+                ("contention/larson/mimalloc/t2", 96.0),
+            ],
+            &[
+                ("contention/larson/system/t2", 100.0),
+                ("contention/larson/mimalloc/t2", 101.0),
+            ],
+        ]);
+        let entry = &rankings(&r)[0];
+        assert!(!entry.decided);
+        assert!(entry.ratio >= 1.0 && entry.low <= entry.ratio && entry.ratio <= entry.high);
+        assert_eq!(entry.slower, "mimalloc");
+    }
+
+    #[test]
+    fn rankings_cover_stack_vs_heap_sizes_and_alloc_free() {
+        let r = results(&[
+            ("stack_vs_heap/stack_array/0000064", 10.0),
+            ("stack_vs_heap/heap_box/system/0000064", 30.0),
+            ("stack_vs_heap/heap_box/jemalloc/0000064", 20.0),
+            ("stack_vs_heap/alloc_free/system/0000064", 20.0),
+            ("stack_vs_heap/alloc_free/mimalloc/0000064", 10.0),
+        ]);
+        let entries = rankings(&r);
+        let groups: Vec<(&str, &str, &str, bool)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.group.as_str(),
+                    e.faster.as_str(),
+                    e.slower.as_str(),
+                    e.decided,
+                )
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                (
+                    "stack_vs_heap/0000064",
+                    "stack_array",
+                    "heap_box/system",
+                    true
+                ),
+                (
+                    "stack_vs_heap/0000064",
+                    "stack_array",
+                    "heap_box/jemalloc",
+                    true
+                ),
+                (
+                    "stack_vs_heap/0000064",
+                    "heap_box/jemalloc",
+                    "heap_box/system",
+                    true
+                ),
+                (
+                    "stack_vs_heap/alloc_free/0000064",
+                    "mimalloc",
+                    "system",
+                    true
+                ),
+            ]
+        );
     }
 
     fn timed(point: f64, half: f64) -> Timed {

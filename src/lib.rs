@@ -20,6 +20,7 @@
 //! bench files in `benches/` only choose parameters and hand workloads to Criterion. Results land in
 //! Criterion's `target/criterion/` and the suite's own `target/stackheap/`.
 
+pub mod ab;
 pub mod allocators;
 pub mod arrays;
 pub mod chart;
@@ -36,6 +37,7 @@ pub mod machine;
 pub mod output;
 pub mod report;
 pub mod results;
+pub mod stats;
 pub mod units;
 
 use std::time::Duration;
@@ -46,10 +48,16 @@ use std::time::Duration;
 /// `--warm-up-time`, `--measurement-time` and `--sample-size` for publication-quality numbers. Plots
 /// are off by default (Criterion's plotters backend costs 3-5 s per benchmark here, longer than the
 /// measurement; the suite's report draws its own charts): `--plotting-backend plotters` turns them on.
+///
+/// In a repeated run of n processes (`scripts/run`), each process measures for 1/n of the time (at
+/// least 100 ms warm-up, 300 ms measurement): the variance lives between processes, so time is
+/// better spent on more processes than on longer ones.
 pub fn criterion() -> criterion::Criterion {
+    let (_, processes) = output::process();
+    let share = |ms: u64, floor: u64| Duration::from_millis((ms / u64::from(processes)).max(floor));
     criterion::Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1200))
+        .warm_up_time(share(300, 100))
+        .measurement_time(share(1200, 300))
         .sample_size(50)
         .without_plots()
 }

@@ -75,6 +75,63 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Which process of a repeated run this bench binary is: `(k, n)` for process k of n, from
+/// `STACKHEAP_PROCESS` and `STACKHEAP_PROCESSES` (set by `scripts/run`); `(1, 1)` when run alone.
+/// Bad values end the run with one line naming the variable.
+pub fn process() -> (u32, u32) {
+    static PROCESS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *PROCESS.get_or_init(|| {
+        let read = |name: &str| std::env::var(name).ok();
+        process_from(read("STACKHEAP_PROCESS"), read("STACKHEAP_PROCESSES")).unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        })
+    })
+}
+
+/// Parses the process index and count: both unset, or `1 <= k <= n`.
+pub fn process_from(k: Option<String>, n: Option<String>) -> Result<(u32, u32), String> {
+    let parse = |name: &str, v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|x| *x >= 1)
+            .ok_or_else(|| format!("{name}='{v}': expected a whole number >= 1"))
+    };
+    match (k, n) {
+        (None, None) => Ok((1, 1)),
+        (Some(k), Some(n)) => {
+            let (k, n) = (parse("STACKHEAP_PROCESS", &k)?, parse("STACKHEAP_PROCESSES", &n)?);
+            if k > n {
+                return Err(format!(
+                    "STACKHEAP_PROCESS={k} is beyond STACKHEAP_PROCESSES={n}: expected 1..={n}"
+                ));
+            }
+            Ok((k, n))
+        }
+        _ => Err(
+            "STACKHEAP_PROCESS and STACKHEAP_PROCESSES: expected both set (by scripts/run) or neither"
+                .into(),
+        ),
+    }
+}
+
+/// Whether this process runs the parts measured once per run (page faults, locality, memory,
+/// latency, overflow probes): the first process of a repeated run, or a lone run.
+pub fn runs_once_parts() -> bool {
+    process().0 == 1
+}
+
+/// `items` rotated so that each process of a repeated run starts with a different one: allocators
+/// take turns at being measured first (warm caches, a fresh heap, the machine's state).
+pub fn in_process_order<T>(mut items: Vec<T>) -> Vec<T> {
+    if !items.is_empty() {
+        let (k, _) = process();
+        let shift = (k as usize - 1) % items.len();
+        items.rotate_left(shift);
+    }
+    items
+}
+
 /// How a Criterion bench binary was started, decided from its arguments the way Criterion decides:
 /// `cargo bench` passes `--bench`; `cargo test` does not (or passes `--test`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +245,23 @@ impl BenchFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_index_and_count_are_both_set_or_neither() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(process_from(None, None), Ok((1, 1)));
+        assert_eq!(process_from(s("2"), s("3")), Ok((2, 3)));
+        for (k, n) in [
+            (s("0"), s("3")),
+            (s("4"), s("3")),
+            (s("x"), s("3")),
+            (s("1"), None),
+        ] {
+            let e = process_from(k, n).unwrap_err();
+            assert!(e.starts_with("STACKHEAP_PROCESS"), "{e}");
+            assert!(!e.contains('\n'));
+        }
+    }
 
     #[test]
     fn bench_mode_follows_criterion_rules() {

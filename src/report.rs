@@ -265,7 +265,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             ]
         }));
         tables.push(Table {
-            caption: "where each heap_reused block lay (placement.json): its address modulo a cache line and a page".into(),
+            caption: "where each heap_reused block lay in the latest process (placement.json): its address modulo a cache line and a page".into(),
             rows,
         });
     }
@@ -317,7 +317,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         charts: ratio_chart.into_iter().chain(time_chart).collect(),
         tables,
         notes: vec![
-            "heap_box allocates, fills, reads and frees every iteration; heap_reused fills and reads a block allocated once. The bars on the ratio chart are the conservative interval of the ratio from Criterion's 95% intervals; between processes the figures move by more (see the noise margin).".into(),
+            "heap_box allocates, fills, reads and frees every iteration; heap_reused fills and reads a block allocated once. The bars on the ratio chart are the ratio's interval: across processes, paired by process, after a repeated run (scripts/run); else the conservative ratio of Criterion's 95% intervals, which do not see the spread between processes.".into(),
         ],
     })
 }
@@ -996,6 +996,34 @@ fn latency_section(results: &Results) -> Option<Section> {
     })
 }
 
+/// How the figures were aggregated: across the processes of a repeated run, or within one process.
+fn process_note(results: &Results) -> String {
+    let n = results.processes.len();
+    if n < 2 {
+        return "These figures come from one process: Criterion's interval, computed inside it, does not see the spread between processes (20% on a typical row on a shared machine). `scripts/run` repeats the timed benches in several processes.".into();
+    }
+    let spreads: Vec<f64> = results
+        .benches
+        .iter()
+        .filter_map(|b| crate::stats::relative_spread(&results.process_means(&b.id)))
+        .collect();
+    let spread = match (
+        crate::stats::median(&spreads),
+        spreads.iter().copied().reduce(f64::max),
+    ) {
+        (Some(m), Some(max)) => format!(
+            " Between processes, a row's range is {:.0}% of its median on a typical row and {:.0}% at most.",
+            m * 100.0,
+            max * 100.0
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "Each time is the median of {n} processes run one after the other in an interleaved order, with the interval between order statistics across processes (its coverage is given by the number of processes: {:.0}% for {n}); ratios are paired by process (the median of the per-process ratios).{spread}",
+        crate::stats::order_statistic_coverage(n, 1) * 100.0
+    )
+}
+
 /// One benchmark in `results.json`.
 #[derive(Serialize)]
 struct ResultRow<'a> {
@@ -1013,6 +1041,11 @@ struct ResultRow<'a> {
     median_lower: f64,
     median_upper: f64,
     confidence_level: f64,
+    /// Processes the mean aggregates: after a repeated run, the median across them, with an
+    /// interval across processes at `confidence_level`; 1: Criterion's mean and interval.
+    processes: usize,
+    /// (max - min) / median of the processes' means; absent for one process.
+    process_spread: Option<f64>,
     throughput: Option<crate::results::Throughput>,
     throughput_per_second: Option<f64>,
     throughput_unit: Option<String>,
@@ -1170,8 +1203,9 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
     }))
     .collect();
     let margin_note = format!(
-        "A comparison is decided only when its interval clears ±{:.0}%, about the spread between identical runs in separate processes on a shared machine; otherwise it reads \"within noise\" (≈). Ratios are time / time with the interval [low, high] from Criterion's 95% intervals.",
-        NOISE_MARGIN * 100.0
+        "A comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈). {}",
+        NOISE_MARGIN * 100.0,
+        process_note(results)
     );
 
     // Markdown.
@@ -1333,6 +1367,9 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
                 median_lower: b.median.confidence_interval.lower_bound,
                 median_upper: b.median.confidence_interval.upper_bound,
                 confidence_level: b.mean.confidence_interval.confidence_level,
+                processes: b.processes,
+                process_spread: crate::stats::relative_spread(&results.process_means(&b.id))
+                    .filter(|_| b.processes > 1),
                 throughput: b.throughput,
                 throughput_per_second: per_second.map(|p| p.0),
                 throughput_unit: per_second.map(|p| format!("{}/s", p.1)),
@@ -1347,6 +1384,8 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
         "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
         "claims": claims.iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict.text(), "evidence": c.evidence})).collect::<Vec<_>>(),
         "noise_margin": NOISE_MARGIN,
+        "processes": results.processes.len().max(1),
+        "rankings": crate::findings::rankings(results),
         "findings": findings,
     });
 

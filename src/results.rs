@@ -103,8 +103,12 @@ pub struct Bench {
     pub threads: Option<usize>,
     pub size_bytes: Option<u64>,
     pub throughput: Option<Throughput>,
+    /// Criterion's estimate; after a repeated run, the median of the processes' means with an
+    /// interval across processes (see [`Results::load`]).
     pub mean: Estimate,
     pub median: Estimate,
+    /// How many processes the mean aggregates (1: one Criterion run).
+    pub processes: usize,
 }
 
 /// An id part naming what the memory came from: one of the allocators, or `mmap` (the kernel).
@@ -139,6 +143,7 @@ impl Bench {
             throughput: meta.throughput,
             mean: estimates.mean,
             median: estimates.median,
+            processes: 1,
         }
     }
 
@@ -240,6 +245,67 @@ pub fn baseline_names(home: &Path) -> Vec<String> {
     names.into_iter().collect()
 }
 
+/// The prefix of the Criterion baselines a repeated run saves, one per process: `p1`, `p2`, ...
+pub const PROCESS_BASELINE_PREFIX: &str = "p";
+
+/// The process baselines under `home`, in process order.
+pub fn process_names(home: &Path) -> Vec<String> {
+    let mut numbered: Vec<(u32, String)> = baseline_names(home)
+        .into_iter()
+        .filter_map(|name| {
+            let k = name.strip_prefix(PROCESS_BASELINE_PREFIX)?.parse().ok()?;
+            Some((k, name))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, name)| name).collect()
+}
+
+/// Makes each benchmark's mean the median across `processes`, with its distribution-free interval,
+/// and returns each process's means by id. A benchmark counts as part of the repeated run only when
+/// its latest result (`new`) is one of the processes' (Criterion copies `new` to the baseline it
+/// saves): a later single `cargo bench` of that benchmark supersedes older process baselines.
+fn aggregate_processes(
+    benches: &mut [Bench],
+    processes: &[Vec<Bench>],
+) -> Vec<BTreeMap<String, f64>> {
+    let mut by_process: Vec<BTreeMap<String, f64>> = processes
+        .iter()
+        .map(|p| {
+            p.iter()
+                .map(|b| (b.id.clone(), b.mean.point_estimate))
+                .collect()
+        })
+        .collect();
+    for bench in benches.iter_mut() {
+        let means: Vec<f64> = by_process
+            .iter()
+            .filter_map(|p| p.get(&bench.id).copied())
+            .collect();
+        let current = means.contains(&bench.mean.point_estimate);
+        if !current {
+            for p in &mut by_process {
+                p.remove(&bench.id);
+            }
+            continue;
+        }
+        if let Some(iv) = crate::stats::median_interval(&means).filter(|iv| iv.samples >= 2) {
+            bench.mean = Estimate {
+                confidence_interval: ConfidenceInterval {
+                    confidence_level: iv.confidence,
+                    lower_bound: iv.low,
+                    upper_bound: iv.high,
+                },
+                point_estimate: iv.point,
+                // Not estimated across processes; the interval above carries the uncertainty.
+                ..bench.mean
+            };
+            bench.processes = iv.samples;
+        }
+    }
+    by_process
+}
+
 /// Every directory under `home` that holds one benchmark's result (a `benchmark.json` or an
 /// `estimates.json`: a result missing one of them is then reported by path), outside Criterion's
 /// `report/`. Unreadable directories are skipped.
@@ -318,20 +384,29 @@ pub struct Results {
     pub memory: Option<SuiteFile<MemoryRow>>,
     pub faults: Option<SuiteFile<FaultRow>>,
     pub placement: Option<SuiteFile<crate::arrays::PlacementEntry>>,
+    /// Each process of a repeated run (`scripts/run`, Criterion baselines `p1`, `p2`, ...): the
+    /// mean time of every benchmark it measured, by id. Empty for a single `cargo bench`.
+    pub processes: Vec<BTreeMap<String, f64>>,
     pub latency: Option<SuiteFile<LatencyRow>>,
 }
 
 impl Results {
     /// Loads the latest run (`new`) and the suite's own files.
     pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
-        let benches = load_benches(criterion, "new")?;
+        let mut benches = load_benches(criterion, "new")?;
         if benches.is_empty() {
             return Err(input_error(format!(
                 "{}: no benchmark results (no */new/benchmark.json): expected a run first (scripts/run or cargo bench)",
                 criterion.display()
             )));
         }
+        let processes = process_names(criterion)
+            .iter()
+            .map(|name| load_benches(criterion, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let processes = aggregate_processes(&mut benches, &processes);
         Ok(Results {
+            processes,
             benches,
             depth: load_suite_file(suite, "depth")?
                 .map(|file: SuiteFile<DepthRow>| {
@@ -364,6 +439,31 @@ impl Results {
         })
     }
 
+    /// `numerator / denominator` in every process of a repeated run that measured both.
+    pub fn paired_ratios(&self, numerator: &str, denominator: &str) -> Vec<f64> {
+        self.processes
+            .iter()
+            .filter_map(|p| Some(p.get(numerator)? / p.get(denominator)?))
+            .collect()
+    }
+
+    /// The mean of `id` in each process of a repeated run that measured it.
+    pub fn process_means(&self, id: &str) -> Vec<f64> {
+        self.processes
+            .iter()
+            .filter_map(|p| p.get(id).copied())
+            .collect()
+    }
+
+    /// How many processes measured `id` (1 for a single run).
+    pub fn process_count(&self, id: &str) -> usize {
+        self.processes
+            .iter()
+            .filter(|p| p.contains_key(id))
+            .count()
+            .max(1)
+    }
+
     pub fn bench(&self, id: &str) -> Option<&Bench> {
         self.benches.iter().find(|b| b.id == id)
     }
@@ -385,5 +485,61 @@ impl Results {
             .flat_map(|f| &f.entries)
             .map(|r| (r.id.as_str(), r))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench(id: &str, mean: f64) -> Bench {
+        Bench::synthetic(id, mean, 1.0, None)
+    }
+
+    #[test]
+    fn a_repeated_run_reports_the_median_across_processes_with_their_range() {
+        let processes = vec![
+            vec![bench("g/a/0000064", 10.0), bench("g/b/0000064", 50.0)],
+            vec![bench("g/a/0000064", 14.0), bench("g/b/0000064", 70.0)],
+            vec![bench("g/a/0000064", 12.0), bench("g/b/0000064", 60.0)],
+        ];
+        // `new` is the last process's copy for a; b was re-run alone later (`new` differs).
+        let mut benches = vec![bench("g/a/0000064", 12.0), bench("g/b/0000064", 40.0)];
+        let by_process = aggregate_processes(&mut benches, &processes);
+        let a = &benches[0];
+        assert_eq!(a.processes, 3);
+        assert_eq!(a.mean.point_estimate, 12.0);
+        let ci = a.mean.confidence_interval;
+        assert_eq!(
+            (ci.lower_bound, ci.upper_bound, ci.confidence_level),
+            (10.0, 14.0, 0.75)
+        );
+        // b's process results are stale: its latest single run stands alone.
+        let b = &benches[1];
+        assert_eq!((b.processes, b.mean.point_estimate), (1, 40.0));
+        assert!(by_process.iter().all(|p| !p.contains_key("g/b/0000064")));
+        let results = Results {
+            benches,
+            processes: by_process,
+            ..Results::default()
+        };
+        assert_eq!(
+            results.paired_ratios("g/a/0000064", "g/a/0000064"),
+            [1.0, 1.0, 1.0]
+        );
+        assert_eq!(results.process_count("g/a/0000064"), 3);
+        assert_eq!(results.process_count("g/b/0000064"), 1);
+    }
+
+    #[test]
+    fn process_baselines_are_found_in_numeric_order() {
+        let dir = std::env::temp_dir().join(format!("stackheap-proc-{}", std::process::id()));
+        for name in ["new", "p10", "p2", "p1", "base", "px"] {
+            let d = dir.join("g/a").join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("benchmark.json"), "{}").unwrap();
+        }
+        assert_eq!(process_names(&dir), ["p1", "p2", "p10"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
