@@ -411,11 +411,14 @@ fn main() {
     c.final_summary();
 
     if mode == BenchMode::Bench && !faults.is_empty() {
-        println!("\nminor page faults (getrusage) per iteration and per touched page:");
+        println!(
+            "\nminor page faults (getrusage) per iteration and per touched page; huge page faults per iteration (system-wide):"
+        );
         for f in &faults {
             let per_page = f.faults_per_page().unwrap_or(f64::NAN);
+            let huge = f.huge_faults_per_iter.unwrap_or(f64::NAN);
             println!(
-                "  {:<50} {:>8.1} {per_page:>6.2}",
+                "  {:<50} {:>8.1} {per_page:>6.2} {huge:>6.1}",
                 f.id, f.minor_faults_per_iter
             );
         }

@@ -176,7 +176,9 @@ pub fn run(
             let c = run_build(candidate, &filter, &dir("candidate"))?;
             (run_build(baseline, &filter, &dir("baseline"))?, c)
         };
-        for (id, b) in &base {
+        // Only what the filter asks for: a build may measure more than was selected.
+        let selected = regex::Regex::new(&filter).map_err(|e| e.to_string())?;
+        for (id, b) in base.iter().filter(|(id, _)| selected.is_match(id)) {
             if let Some(c) = cand.get(id) {
                 pairs.entry(id.clone()).or_default().push((*b, *c));
             }

@@ -39,6 +39,9 @@ pub struct FaultEntry {
     /// Pages touched per iteration; faults / pages near 1 means every page was fresh.
     #[serde(default)]
     pub pages_per_iter: Option<f64>,
+    /// Transparent huge page faults per iteration (system-wide count; each maps 512 pages).
+    #[serde(default)]
+    pub huge_faults_per_iter: Option<f64>,
 }
 
 impl FaultEntry {
@@ -54,6 +57,7 @@ impl FaultEntry {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TouchMeter {
     pub faults: u64,
+    pub huge_faults: u64,
     pub pages: u64,
     pub iterations: u64,
 }
@@ -73,6 +77,7 @@ impl TouchMeter {
             let touched = touch();
             elapsed += touched.elapsed;
             self.faults += touched.faults;
+            self.huge_faults += touched.huge_faults;
             self.pages += touched.pages;
             self.iterations += 1;
         }
@@ -94,6 +99,7 @@ impl TouchMeter {
             size_bytes,
             minor_faults_per_iter: self.faults as f64 / self.iterations as f64,
             pages_per_iter: Some(self.pages as f64 / self.iterations as f64),
+            huge_faults_per_iter: Some(self.huge_faults as f64 / self.iterations as f64),
         })
     }
 }
@@ -104,20 +110,40 @@ pub struct Touched {
     pub elapsed: Duration,
     pub faults: u64,
     pub pages: u64,
+    /// Transparent huge pages faulted in meanwhile (system-wide, `/proc/vmstat` `thp_fault_alloc`):
+    /// one such fault maps 512 pages, so faults per page alone would call that memory recycled.
+    pub huge_faults: u64,
 }
 
 impl Touched {
     /// Times `body` and counts the minor faults it caused in this thread; it touches `pages` pages.
     pub fn measure(pages: usize, body: impl FnOnce()) -> Touched {
+        let huge = huge_page_faults();
         let faults = minor_faults();
         let start = Instant::now();
         body();
+        let elapsed = start.elapsed();
         Touched {
-            elapsed: start.elapsed(),
+            elapsed,
             faults: minor_faults() - faults,
             pages: pages as u64,
+            huge_faults: huge_page_faults().saturating_sub(huge),
         }
     }
+}
+
+/// Transparent huge pages the kernel has faulted in since boot, all processes (`thp_fault_alloc` in
+/// `/proc/vmstat`); 0 where the kernel does not say. mimalloc asks for them (`MADV_HUGEPAGE` on its
+/// arenas), so with THP in `madvise` mode its fresh memory arrives 2 MiB per fault.
+pub fn huge_page_faults() -> u64 {
+    std::fs::read_to_string("/proc/vmstat")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("thp_fault_alloc "))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Asks the allocator named `kind` to return its free memory to the kernel, so that the next
@@ -306,6 +332,7 @@ mod tests {
                 elapsed: Duration::from_micros(5),
                 faults: 4,
                 pages: 8,
+                huge_faults: 1,
             },
         );
         assert_eq!((elapsed, setups), (Duration::from_micros(15), 3));
@@ -314,6 +341,7 @@ mod tests {
             .unwrap();
         assert_eq!(entry.minor_faults_per_iter, 4.0);
         assert_eq!(entry.faults_per_page(), Some(0.5));
+        assert_eq!(entry.huge_faults_per_iter, Some(1.0));
         assert_eq!(
             TouchMeter::default().entry("x".into(), "stack", "fresh", 4),
             None

@@ -343,6 +343,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         "per page".into(),
         "minor faults / iteration".into(),
         "faults / page".into(),
+        "huge page faults / iteration".into(),
     ]];
     for b in benches {
         let fault = faults.get(b.id.as_str());
@@ -364,6 +365,9 @@ fn first_touch_section(results: &Results) -> Option<Section> {
             fault
                 .and_then(|f| f.faults_per_page())
                 .map_or("-".into(), |f| format!("{f:.2}")),
+            fault
+                .and_then(|f| f.huge_faults_per_iter)
+                .map_or("-".into(), |f| format!("{f:.1}")),
         ]);
     }
     Some(Section {
@@ -376,7 +380,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
             rows,
         }],
         notes: vec![
-            "mmap: pages straight from the kernel, every page faults. stack_fresh_thread: a new thread touches its own, never used stack. heap_fresh_thread and heap_growth: the allocator was first asked to give its free memory back (glibc malloc_trim, jemalloc arena purge, mimalloc mi_collect); heap_regrowth grows again without that. Faults per page near 1.00 mean fresh pages; below 1, the allocator served memory it had kept (glibc reuses a thread arena and, after large frees, raises its mmap threshold; mimalloc keeps most of its pages through mi_collect).".into(),
+            "mmap: pages straight from the kernel, every page faults. stack_fresh_thread: a new thread touches its own, never used stack. heap_fresh_thread and heap_growth: the allocator was first asked to give its free memory back (glibc malloc_trim, jemalloc arena purge, mimalloc mi_collect); heap_regrowth grows again without that. Faults per page near 1.00 mean fresh pages; below 1, the allocator served memory it had kept (glibc reuses a thread arena and, after large frees, raises its mmap threshold) or fresh memory in 2 MiB transparent huge pages, one fault per 512 pages (mimalloc madvises its arenas MADV_HUGEPAGE; the huge page column, counted system-wide, shows it).".into(),
         ],
     })
 }
