@@ -242,16 +242,24 @@ impl<A: GlobalAlloc> Drop for HeapBlock<'_, A> {
 /// `heap_box`: allocate N bytes from `alloc`, fill, read back, free: every call.
 #[inline(never)]
 pub fn heap_box<A: GlobalAlloc, const N: usize>(alloc: &A, seed: u8) -> u64 {
-    injected_slowdown();
+    injected_slowdown(InjectionPoint::HeapBox);
     HeapBlock::new(alloc, N).fill_and_read(N, seed)
 }
 
-/// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call and every
-/// `local_churn` replacement, read from
-/// `STACKHEAP_INJECT_SPINS` at build time. Exists only so that `scripts/gate-check` can prove the CI
-/// gates catch a real slowdown; a normal build compiles it to nothing.
+/// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call
+/// (`STACKHEAP_INJECT_SPINS`) and to every `local_churn` replacement
+/// (`STACKHEAP_INJECT_CHURN_SPINS`), read at build time. Two counts, because a spin costs a different
+/// share of each. Exists only so that `scripts/gate-check` can prove the CI gates catch a real
+/// slowdown; a normal build compiles it to nothing.
 #[cfg(feature = "inject-slowdown")]
 pub const INJECTED_SPINS: u64 = match option_env!("STACKHEAP_INJECT_SPINS") {
+    Some(text) => parse_spins(text.as_bytes()),
+    None => 0,
+};
+
+/// See [`INJECTED_SPINS`].
+#[cfg(feature = "inject-slowdown")]
+pub const INJECTED_CHURN_SPINS: u64 = match option_env!("STACKHEAP_INJECT_CHURN_SPINS") {
     Some(text) => parse_spins(text.as_bytes()),
     None => 0,
 };
@@ -263,7 +271,7 @@ const fn parse_spins(digits: &[u8]) -> u64 {
     while i < digits.len() {
         assert!(
             digits[i].is_ascii_digit(),
-            "STACKHEAP_INJECT_SPINS must be a whole number"
+            "STACKHEAP_INJECT_SPINS and STACKHEAP_INJECT_CHURN_SPINS must be whole numbers"
         );
         value = value * 10 + (digits[i] - b'0') as u64;
         i += 1;
@@ -271,13 +279,28 @@ const fn parse_spins(digits: &[u8]) -> u64 {
     value
 }
 
-/// The `inject-slowdown` feature's extra work; nothing in a normal build.
+/// Where the `inject-slowdown` feature adds work.
+#[derive(Clone, Copy)]
+pub enum InjectionPoint {
+    HeapBox,
+    LocalChurn,
+}
+
+/// The `inject-slowdown` feature's extra work at `point`; nothing in a normal build.
 #[inline(always)]
-pub fn injected_slowdown() {
+pub fn injected_slowdown(point: InjectionPoint) {
     #[cfg(feature = "inject-slowdown")]
-    for spin in 0..INJECTED_SPINS {
-        black_box(spin);
+    {
+        let spins = match point {
+            InjectionPoint::HeapBox => INJECTED_SPINS,
+            InjectionPoint::LocalChurn => INJECTED_CHURN_SPINS,
+        };
+        for spin in 0..spins {
+            black_box(spin);
+        }
     }
+    #[cfg(not(feature = "inject-slowdown"))]
+    let _ = point;
 }
 
 /// `heap_reused`: fill and read back a heap block allocated once by the caller: the same access as

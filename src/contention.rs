@@ -389,7 +389,7 @@ pub fn local_churn<A: GlobalAlloc + Sync>(
         |_, (rng, slots)| {
             // One injection point of the gate check's deliberate slowdown (a no-op normally).
             let size = |rng: &mut Rng| {
-                crate::arrays::injected_slowdown();
+                crate::arrays::injected_slowdown(crate::arrays::InjectionPoint::LocalChurn);
                 Rng::small_size(rng)
             };
             replace_randomly(alloc, slots, rng, rounds, size)

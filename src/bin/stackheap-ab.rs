@@ -37,7 +37,7 @@ enum Command {
         #[arg(long = "candidate-exe", required = true)]
         candidate_exes: Vec<PathBuf>,
         /// Change, in percent, that counts as a regression
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 5.0)]
         threshold: f64,
         /// Benchmark ids to compare (a regular expression)
         #[arg(long, default_value = DEFAULT_FILTER)]
@@ -49,7 +49,7 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         max_pairs: usize,
         /// Seconds after which no new round starts
-        #[arg(long, default_value_t = 270)]
+        #[arg(long, default_value_t = 200)]
         budget_secs: u64,
         /// Where to write the outcome [default: TARGET/stackheap/ab.json]
         #[arg(long)]
@@ -66,7 +66,7 @@ enum Command {
         /// Pairs per simulated comparison [default: the median rounds of the inputs]
         #[arg(long)]
         pairs: Option<usize>,
-        #[arg(long, default_value_t = 10.0)]
+        #[arg(long, default_value_t = 5.0)]
         threshold: f64,
         /// Synthetic slowdowns to detect, in percent
         #[arg(long, value_delimiter = ',', default_value = "5,10,20")]
