@@ -1367,42 +1367,36 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let size = 64u64;
     if let Some(stack) = mean(results, &svh_id("stack_array", None, size)) {
         for a in ALLOCATORS {
-            if let Some(heap) = mean(results, &svh_id("heap_box", Some(a), size)) {
-                let alloc_only = mean(results, &svh_id("heap_reused", Some(a), size))
-                    .map(|r| {
+            if let (Some(heap), Some(ratio)) = (
+                mean(results, &svh_id("heap_box", Some(a), size)),
+                heap_over_stack(results, a, size),
+            ) {
+                let alloc_only = mean(results, &svh_id("alloc_free", Some(a), size))
+                    .map(|t| {
                         format!(
-                            ", of which {} is the allocation and free",
-                            format_ns((heap - r).max(0.0))
+                            "; allocating and freeing alone (alloc_free) costs {}",
+                            format_ns(t)
                         )
                     })
                     .unwrap_or_default();
                 out.push(format!(
-                    "A {size} B heap allocation with {} costs {} here (allocate, fill, read, free), {:.1}x a stack array of the same size ({}){alloc_only}.",
+                    "A {size} B heap allocation with {} costs {} here (allocate, fill, read, free), {} a stack array of the same size ({}){alloc_only}.",
                     allocator_label(a),
                     format_ns(heap),
-                    heap / stack,
+                    ratio.text(),
                     format_ns(stack)
                 ));
             }
         }
     }
-    // Where the heap stops mattering: the smallest size at which heap_box is within 10% of the stack.
-    let sizes = sizes(results);
+    // Where the heap stops mattering: from which size on heap_box is within noise of the stack.
     for a in ALLOCATORS {
-        let close = sizes.iter().find(|&&s| {
-            match (
-                mean(results, &svh_id("stack_array", None, s)),
-                mean(results, &svh_id("heap_box", Some(a), s)),
-            ) {
-                (Some(st), Some(h)) => h <= st * 1.1,
-                _ => false,
-            }
-        });
-        if let Some(&s) = close {
+        if let Some(s) = heap_crossover(results, a) {
             out.push(format!(
-                "From {} up, a heap block from {} costs no more than 1.1x the stack array: filling the memory, not allocating it, dominates.",
+                "From {} up, a heap block from {} is not decidedly slower than the stack array ({}): filling the memory, not allocating it, dominates.",
                 format_bytes(s as f64),
-                allocator_label(a)
+                allocator_label(a),
+                within_noise()
             ));
         }
     }
