@@ -116,21 +116,33 @@ pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     format!("^({})$", alternatives.join("|"))
 }
 
-/// Runs every executable of `build` once with `filter`, its results in `dir`; returns the mean of
-/// every benchmark measured, by id.
-fn run_build(build: &Build, filter: &str, dir: &Path) -> Result<BTreeMap<String, f64>, String> {
+/// Runs the executables of `build` that `active` marks, each once with `filter`, its results in
+/// `dir/<index>`; returns, per executable, the mean of every benchmark it measured, by id (empty for
+/// one not run or one that measured nothing).
+fn run_build(
+    build: &Build,
+    filter: &str,
+    dir: &Path,
+    active: &[bool],
+) -> Result<Vec<BTreeMap<String, f64>>, String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create ({e})", dir.display()))?;
     let log_path = dir.join("bench.log");
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("{}: cannot create ({e})", log_path.display()))?;
-    for exe in &build.executables {
+    let mut measured = Vec::new();
+    for (i, exe) in build.executables.iter().enumerate() {
+        let home = dir.join(i.to_string());
+        if !active.get(i).copied().unwrap_or(true) {
+            measured.push(BTreeMap::new());
+            continue;
+        }
         let out = || log.try_clone().map_err(|e| e.to_string());
         let status = Command::new(exe)
             .arg("--bench")
             .args(PROCESS_ARGS)
             .arg(filter)
-            .env("CRITERION_HOME", dir)
+            .env("CRITERION_HOME", &home)
             .stdout(out()?)
             .stderr(out()?)
             .status()
@@ -143,12 +155,17 @@ fn run_build(build: &Build, filter: &str, dir: &Path) -> Result<BTreeMap<String,
                 log_path.display()
             ));
         }
+        measured.push(if home.is_dir() {
+            load_benches(&home, "new")
+                .map_err(|InputError(e)| e)?
+                .into_iter()
+                .map(|b| (b.id, b.mean.point_estimate))
+                .collect()
+        } else {
+            BTreeMap::new()
+        });
     }
-    let benches = load_benches(dir, "new").map_err(|InputError(e)| e)?;
-    Ok(benches
-        .into_iter()
-        .map(|b| (b.id, b.mean.point_estimate))
-        .collect())
+    Ok(measured)
 }
 
 /// Runs the comparison: rounds of one baseline and one candidate process each, in ABBA order, until
@@ -163,6 +180,11 @@ pub fn run(
     let start = Instant::now();
     let mut pairs: BTreeMap<String, Pairs> = BTreeMap::new();
     let mut filter = plan.filter.clone();
+    // Which executables to start: after the first verdicts, only those holding undecided rows (a
+    // process that measures nothing still costs its start-up).
+    let mut active = vec![true; baseline.executables.len().max(candidate.executables.len())];
+    let mut held_by: Vec<std::collections::BTreeSet<String>> =
+        vec![Default::default(); active.len()];
     let mut rounds = 0;
     let mut rows = Vec::new();
     while rounds < plan.max_pairs {
@@ -170,12 +192,20 @@ pub fn run(
         let dir = |side: &str| plan.work_dir.join(side);
         // ABBA: the baseline goes first in even rounds, second in odd ones.
         let (base, cand) = if rounds % 2 == 0 {
-            let b = run_build(baseline, &filter, &dir("baseline"))?;
-            (b, run_build(candidate, &filter, &dir("candidate"))?)
+            let b = run_build(baseline, &filter, &dir("baseline"), &active)?;
+            (
+                b,
+                run_build(candidate, &filter, &dir("candidate"), &active)?,
+            )
         } else {
-            let c = run_build(candidate, &filter, &dir("candidate"))?;
-            (run_build(baseline, &filter, &dir("baseline"))?, c)
+            let c = run_build(candidate, &filter, &dir("candidate"), &active)?;
+            (run_build(baseline, &filter, &dir("baseline"), &active)?, c)
         };
+        for (held, measured) in held_by.iter_mut().zip(&base) {
+            held.extend(measured.keys().cloned());
+        }
+        let base: BTreeMap<String, f64> = base.into_iter().flatten().collect();
+        let cand: BTreeMap<String, f64> = cand.into_iter().flatten().collect();
         // Only what the filter asks for: a build may measure more than was selected.
         let selected = regex::Regex::new(&filter).map_err(|e| e.to_string())?;
         for (id, b) in base.iter().filter(|(id, _)| selected.is_match(id)) {
@@ -207,7 +237,10 @@ pub fn run(
             break;
         }
         if rounds >= plan.min_pairs {
-            // Only the undecided need more pairs.
+            // Only the undecided need more pairs, and only the executables that measure them.
+            for (on, held) in active.iter_mut().zip(&held_by) {
+                *on = undecided.iter().any(|id| held.contains(*id));
+            }
             filter = exact_filter(undecided);
         }
     }
