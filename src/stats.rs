@@ -26,13 +26,17 @@ pub struct Interval {
 
 /// The median of `xs`; `None` when empty or when a value is not finite.
 pub fn median(xs: &[f64]) -> Option<f64> {
-    let v = sorted(xs)?;
+    sorted(xs).map(|v| median_of_sorted(&v))
+}
+
+/// The median of `v`, sorted and not empty.
+fn median_of_sorted(v: &[f64]) -> f64 {
     let n = v.len();
-    Some(if n % 2 == 1 {
+    if n % 2 == 1 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    }
 }
 
 fn sorted(xs: &[f64]) -> Option<Vec<f64>> {
@@ -59,8 +63,8 @@ pub fn order_statistic_coverage(n: usize, k: usize) -> f64 {
 /// The median of `xs` and the narrowest interval between order statistics that still covers
 /// [`CONFIDENCE`]; with too few samples for that, `[min, max]` and its lower coverage.
 pub fn median_interval(xs: &[f64]) -> Option<Interval> {
-    let point = median(xs)?;
     let v = sorted(xs)?;
+    let point = median_of_sorted(&v);
     let n = v.len();
     let mut k = 1;
     while k < n / 2 && order_statistic_coverage(n, k + 1) >= CONFIDENCE {
@@ -87,7 +91,7 @@ pub fn paired_ratios(numerator: &[f64], denominator: &[f64]) -> Vec<f64> {
 /// The spread of `xs` as a fraction of their median: `(max - min) / median`.
 pub fn relative_spread(xs: &[f64]) -> Option<f64> {
     let v = sorted(xs)?;
-    let m = median(&v)?;
+    let m = median_of_sorted(&v);
     (m > 0.0).then(|| (v[v.len() - 1] - v[0]) / m)
 }
 
