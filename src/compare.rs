@@ -3,7 +3,7 @@
 //! Criterion itself never fails a run, so this is what a CI job exits on.
 
 use crate::icount::IcountEntry;
-use crate::results::{Bench, InputError, baseline_names, load_benches, load_suite_file};
+use crate::results::{Bench, CriterionTree, InputError, load_suite_file};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -148,7 +148,9 @@ pub fn compare(
         )));
     }
     let selected = |b: &Bench| filter.is_none_or(|f| f.is_match(&b.id));
-    let base: Vec<Bench> = load_benches(home, baseline)?
+    let tree = CriterionTree::open(home)?;
+    let base: Vec<Bench> = tree
+        .benches(baseline)?
         .into_iter()
         .filter(selected)
         .collect();
@@ -159,7 +161,8 @@ pub fn compare(
         )));
     }
     if base.is_empty() {
-        let known = baseline_names(home)
+        let known = tree
+            .names()
             .into_iter()
             .filter(|n| n != "new" && n != "change")
             .collect::<Vec<_>>();
@@ -173,10 +176,7 @@ pub fn compare(
             }
         )));
     }
-    let current: Vec<Bench> = load_benches(home, "new")?
-        .into_iter()
-        .filter(selected)
-        .collect();
+    let current: Vec<Bench> = tree.benches("new")?.into_iter().filter(selected).collect();
     let comparisons: Vec<Comparison> = pair_by_id(
         &base,
         &current,

@@ -209,57 +209,81 @@ fn read_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| input_error(format!("{}: not {expected} ({e}){hint}", path.display())))
 }
 
+/// The result directories of one Criterion results tree, found in one walk: a caller that reads
+/// several runs or baselines (the latest run and a baseline; every process of a repeated run) walks
+/// the tree once.
+pub struct CriterionTree {
+    dirs: Vec<PathBuf>,
+}
+
+impl CriterionTree {
+    /// Walks `home`; an error when it is not a directory.
+    pub fn open(home: &Path) -> Result<CriterionTree, InputError> {
+        if !home.is_dir() {
+            return Err(input_error(format!(
+                "{}: no Criterion results directory: expected a run first (scripts/run or cargo bench)",
+                home.display()
+            )));
+        }
+        Ok(CriterionTree {
+            dirs: result_dirs(home),
+        })
+    }
+
+    /// Every benchmark that has a `<which>/` result (`new` for the latest run, or a baseline name),
+    /// sorted by id. Errors on a file of another shape.
+    pub fn benches(&self, which: &str) -> Result<Vec<Bench>, InputError> {
+        let mut benches = Vec::new();
+        for dir in self.dirs.iter().filter(|d| d.ends_with(which)) {
+            let meta: BenchmarkJson = read_json(
+                &dir.join("benchmark.json"),
+                "a Criterion benchmark.json (group_id, function_id, value_str, throughput, full_id, directory_name, title)",
+                CRITERION_HINT,
+            )?;
+            let estimates: Estimates = read_json(
+                &dir.join("estimates.json"),
+                "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
+                CRITERION_HINT,
+            )?;
+            benches.push(Bench::new(meta, estimates));
+        }
+        benches.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(benches)
+    }
+
+    /// Names of the runs and baselines in the tree (`new`, `base`, saved names, ...).
+    pub fn names(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> = self
+            .dirs
+            .iter()
+            .filter_map(|d| Some(d.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        names.into_iter().collect()
+    }
+
+    /// The process baselines of a repeated run (`p1`, `p2`, ...), in process order.
+    pub fn process_names(&self) -> Vec<String> {
+        let mut numbered: Vec<(u32, String)> = self
+            .names()
+            .into_iter()
+            .filter_map(|name| {
+                let k = name.strip_prefix(PROCESS_BASELINE_PREFIX)?.parse().ok()?;
+                Some((k, name))
+            })
+            .collect();
+        numbered.sort();
+        numbered.into_iter().map(|(_, name)| name).collect()
+    }
+}
+
 /// Every benchmark under `home` that has a `<which>/` result (`new` for the latest run, or a baseline
 /// name), sorted by id. Errors on a missing directory, a file of another shape, or no result at all.
 pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> {
-    if !home.is_dir() {
-        return Err(input_error(format!(
-            "{}: no Criterion results directory: expected a run first (scripts/run or cargo bench)",
-            home.display()
-        )));
-    }
-    let mut benches = Vec::new();
-    for dir in result_dirs(home).into_iter().filter(|d| d.ends_with(which)) {
-        let meta: BenchmarkJson = read_json(
-            &dir.join("benchmark.json"),
-            "a Criterion benchmark.json (group_id, function_id, value_str, throughput, full_id, directory_name, title)",
-            CRITERION_HINT,
-        )?;
-        let estimates: Estimates = read_json(
-            &dir.join("estimates.json"),
-            "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
-            CRITERION_HINT,
-        )?;
-        benches.push(Bench::new(meta, estimates));
-    }
-    benches.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(benches)
-}
-
-/// Names of the runs and baselines found under `home` (`new`, `base`, saved names, ...).
-pub fn baseline_names(home: &Path) -> Vec<String> {
-    let names: std::collections::BTreeSet<String> = result_dirs(home)
-        .iter()
-        .filter_map(|d| Some(d.file_name()?.to_string_lossy().into_owned()))
-        .collect();
-    names.into_iter().collect()
+    CriterionTree::open(home)?.benches(which)
 }
 
 /// The prefix of the Criterion baselines a repeated run saves, one per process: `p1`, `p2`, ...
 pub const PROCESS_BASELINE_PREFIX: &str = "p";
-
-/// The process baselines under `home`, in process order.
-pub fn process_names(home: &Path) -> Vec<String> {
-    let mut numbered: Vec<(u32, String)> = baseline_names(home)
-        .into_iter()
-        .filter_map(|name| {
-            let k = name.strip_prefix(PROCESS_BASELINE_PREFIX)?.parse().ok()?;
-            Some((k, name))
-        })
-        .collect();
-    numbered.sort();
-    numbered.into_iter().map(|(_, name)| name).collect()
-}
 
 /// Makes each benchmark's mean the median across `processes`, with its distribution-free interval,
 /// and returns each process's means by id. A benchmark counts as part of the repeated run only when
@@ -393,16 +417,18 @@ pub struct Results {
 impl Results {
     /// Loads the latest run (`new`) and the suite's own files.
     pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
-        let mut benches = load_benches(criterion, "new")?;
+        let tree = CriterionTree::open(criterion)?;
+        let mut benches = tree.benches("new")?;
         if benches.is_empty() {
             return Err(input_error(format!(
                 "{}: no benchmark results (no */new/benchmark.json): expected a run first (scripts/run or cargo bench)",
                 criterion.display()
             )));
         }
-        let processes = process_names(criterion)
+        let processes = tree
+            .process_names()
             .iter()
-            .map(|name| load_benches(criterion, name))
+            .map(|name| tree.benches(name))
             .collect::<Result<Vec<_>, _>>()?;
         let processes = aggregate_processes(&mut benches, &processes);
         Ok(Results {
@@ -539,7 +565,10 @@ mod tests {
             std::fs::create_dir_all(&d).unwrap();
             std::fs::write(d.join("benchmark.json"), "{}").unwrap();
         }
-        assert_eq!(process_names(&dir), ["p1", "p2", "p10"]);
+        assert_eq!(
+            CriterionTree::open(&dir).unwrap().process_names(),
+            ["p1", "p2", "p10"]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
