@@ -199,15 +199,31 @@ fn touch_own_stack(bytes: usize, page: usize) {
     });
 }
 
+/// Runs `work` in a newly spawned thread (with `stack_size` bytes of stack when given) and returns
+/// what it measured there.
+fn in_fresh_thread(
+    stack_size: Option<usize>,
+    work: impl FnOnce() -> Touched + Send,
+) -> std::io::Result<Touched> {
+    std::thread::scope(|scope| {
+        let mut builder = std::thread::Builder::new();
+        if let Some(bytes) = stack_size {
+            builder = builder.stack_size(bytes);
+        }
+        builder
+            .spawn_scoped(scope, work)?
+            .join()
+            .map_err(|_| std::io::Error::other("the fresh thread panicked"))
+    })
+}
+
 /// `stack_fresh_thread`: in a newly spawned thread with a never-used stack, touches `bytes` of its own
 /// stack; only the touch is timed and metered, inside the thread.
 pub fn stack_fresh_thread(bytes: usize) -> std::io::Result<Touched> {
     let page = page_size();
-    std::thread::Builder::new()
-        .stack_size(FRESH_STACK_BYTES.max(2 * bytes))
-        .spawn(move || Touched::measure(bytes / page, || touch_own_stack(bytes, page)))?
-        .join()
-        .map_err(|_| std::io::Error::other("the fresh thread panicked"))
+    in_fresh_thread(Some(FRESH_STACK_BYTES.max(2 * bytes)), || {
+        Touched::measure(bytes / page, || touch_own_stack(bytes, page))
+    })
 }
 
 /// `heap_fresh_thread`: in a newly spawned thread, allocates `bytes` from `alloc` and touches each
@@ -217,20 +233,15 @@ pub fn heap_fresh_thread<A: GlobalAlloc + Sync>(
     bytes: usize,
 ) -> std::io::Result<Touched> {
     let page = page_size();
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .spawn_scoped(scope, || {
-                let mut block = None;
-                let touched = Touched::measure(bytes / page, || {
-                    let mut fresh = HeapBlock::new(alloc, bytes);
-                    black_box(fresh.touch_pages(page, 3));
-                    block = Some(fresh);
-                });
-                drop(block);
-                touched
-            })?
-            .join()
-            .map_err(|_| std::io::Error::other("the fresh thread panicked"))
+    in_fresh_thread(None, || {
+        let mut block = None;
+        let touched = Touched::measure(bytes / page, || {
+            let mut fresh = HeapBlock::new(alloc, bytes);
+            black_box(fresh.touch_pages(page, 3));
+            block = Some(fresh);
+        });
+        drop(block);
+        touched
     })
 }
 
