@@ -30,7 +30,7 @@ fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<Placem
     group.bench_function(BenchmarkId::new("stack_reserve", size_label(N)), |b| {
         b.iter(|| stack_reserve::<N>(page, black_box(7)))
     });
-    for kind in in_process_order(AllocatorKind::ALL.to_vec()) {
+    for &kind in &in_process_order(selection().to_vec()) {
         kind.visit(Heap::<N> {
             group: &mut *group,
             placements: &mut *placements,
@@ -55,9 +55,6 @@ fn heap<A: NamedAllocator, const N: usize>(
     group: &mut Group,
     placements: &mut Vec<PlacementEntry>,
 ) {
-    if !selected::<A>() {
-        return;
-    }
     let name = A::KIND.name();
     let page = page_size();
     group.bench_function(
@@ -157,13 +154,15 @@ fn alignment<const N: usize>(group: &mut Group) {
     }
 }
 
-/// Whether `STACKHEAP_ALLOCATORS` (all three when unset) selects `A`.
+/// The allocators `STACKHEAP_ALLOCATORS` selects (all three when unset), read once.
+fn selection() -> &'static [AllocatorKind] {
+    static SELECTED: std::sync::OnceLock<Vec<AllocatorKind>> = std::sync::OnceLock::new();
+    SELECTED.get_or_init(stackheap::allocators::selected_allocators)
+}
+
+/// Whether the selection holds `A`.
 fn selected<A: NamedAllocator>() -> bool {
-    static SELECTED: std::sync::OnceLock<Vec<stackheap::allocators::AllocatorKind>> =
-        std::sync::OnceLock::new();
-    SELECTED
-        .get_or_init(stackheap::allocators::selected_allocators)
-        .contains(&A::KIND)
+    selection().contains(&A::KIND)
 }
 
 /// First touch of memory new to the process, heap and stack, with minor faults per page. Flat
@@ -249,7 +248,7 @@ fn for_selected<B: AllocatorBench + Copy>(
     bytes: usize,
     bench: B,
 ) {
-    for kind in stackheap::allocators::selected_allocators() {
+    for &kind in selection() {
         kind.visit(Visit {
             group: &mut *group,
             faults: &mut *faults,
@@ -372,7 +371,7 @@ fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
 fn main() {
     let mode = BenchMode::current();
     // A bad STACKHEAP_ALLOCATORS or filter stops the run, with one line, before anything is measured.
-    selected::<System>();
+    selection();
     wanted("");
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     // Debug builds (cargo test) spend their time in unoptimised fill loops; the guard is meaningful only
