@@ -1009,7 +1009,7 @@ fn process_note(results: &Results) -> String {
     let spreads: Vec<f64> = results
         .benches
         .iter()
-        .filter_map(|b| crate::stats::relative_spread(&results.process_means(&b.id)))
+        .filter_map(|b| results.process_spread(&b.id))
         .collect();
     let spread = match (
         crate::stats::median(&spreads),
@@ -1372,8 +1372,7 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
                 median_upper: b.median.confidence_interval.upper_bound,
                 confidence_level: b.mean.confidence_interval.confidence_level,
                 processes: b.processes,
-                process_spread: crate::stats::relative_spread(&results.process_means(&b.id))
-                    .filter(|_| b.processes > 1),
+                process_spread: results.process_spread(&b.id),
                 throughput: b.throughput,
                 throughput_per_second: per_second.map(|p| p.0),
                 throughput_unit: per_second.map(|p| format!("{}/s", p.1)),

@@ -481,6 +481,15 @@ impl Results {
             .collect()
     }
 
+    /// (max - min) / median of `id`'s means across processes; `None` when fewer than two processes
+    /// measured it (a spread of one value says nothing).
+    pub fn process_spread(&self, id: &str) -> Option<f64> {
+        let means = self.process_means(id);
+        (means.len() > 1)
+            .then(|| crate::stats::relative_spread(&means))
+            .flatten()
+    }
+
     /// How many processes measured `id` (1 for a single run).
     pub fn process_count(&self, id: &str) -> usize {
         self.processes
@@ -555,6 +564,8 @@ mod tests {
         );
         assert_eq!(results.process_count("g/a/0000064"), 3);
         assert_eq!(results.process_count("g/b/0000064"), 1);
+        assert_eq!(results.process_spread("g/a/0000064"), Some(4.0 / 12.0));
+        assert_eq!(results.process_spread("g/b/0000064"), None);
     }
 
     #[test]
