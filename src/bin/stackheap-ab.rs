@@ -46,10 +46,10 @@ enum Command {
         #[arg(long, default_value_t = 6)]
         min_pairs: usize,
         /// Pairs at most
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = 48)]
         max_pairs: usize,
         /// Seconds after which no new round starts
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 260)]
         budget_secs: u64,
         /// Where to write the outcome [default: TARGET/stackheap/ab.json]
         #[arg(long)]
