@@ -154,6 +154,18 @@ pub struct PlacementEntry {
     pub placement: Placement,
 }
 
+impl crate::results::SuiteEntry for PlacementEntry {
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+
+    /// Offsets beyond the line or the page they are measured in.
+    fn problem(&self) -> Option<String> {
+        (self.placement.offset_in_line >= 64 || self.placement.offset_in_page >= 4096)
+            .then(|| "offset_in_line must be below 64 and offset_in_page below 4096".into())
+    }
+}
+
 /// One heap block of `len` bytes from allocator `A`, freed on drop.
 pub struct HeapBlock<'a, A: GlobalAlloc> {
     alloc: &'a A,

@@ -268,6 +268,12 @@ pub fn compare_icount_files(
             suite.join("icount.json").display()
         ))
     })?;
+    if base.entries.is_empty() {
+        return Err(InputError(format!(
+            "{}: holds no instruction counts: expected at least one (measure again without a --filter that matches nothing)",
+            suite.join(format!("{base_name}.json")).display()
+        )));
+    }
     let selected = |e: &IcountEntry| filter.is_none_or(|f| f.is_match(&e.id));
     let base: Vec<_> = base.entries.into_iter().filter(selected).collect();
     let current: Vec<_> = current.entries.into_iter().filter(selected).collect();

@@ -1,7 +1,7 @@
 //! Configuration from the `STACKHEAP_*` variables: one parser for every comma-separated list, which
 //! names the variable and the item on any bad value and refuses a value given twice (also when spelled
 //! differently, as `64K,65536`), so that a bad list is one clear line and never reaches Criterion's
-//! duplicate-id assertion.
+//! duplicate-id assertion; and one parser for benchmark filters.
 
 use std::fmt::Display;
 
@@ -26,9 +26,34 @@ pub fn parse_list<T: PartialEq + Display>(
     Ok(items.into_iter().map(|(item, _)| item).collect())
 }
 
+/// Compiles a benchmark filter given as `what` (a flag, or "filter" for Criterion's positional one);
+/// a bad expression is one line naming it and the parser's complaint (the regex crate's own message
+/// takes four lines, with a caret under the position).
+pub fn parse_filter(what: &str, text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|e| {
+        let message = e.to_string();
+        let why = message
+            .lines()
+            .find_map(|line| line.strip_prefix("error: "))
+            .unwrap_or(message.lines().last().unwrap_or("invalid"))
+            .to_owned();
+        format!("{what} '{text}' is not a regular expression: {why}")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_filter_is_one_line_naming_it() {
+        let err = parse_filter("--filter", "(").unwrap_err();
+        assert_eq!(
+            err,
+            "--filter '(' is not a regular expression: unclosed group"
+        );
+        assert!(parse_filter("filter", "^a|b$").is_ok());
+    }
 
     fn number(text: &str) -> Result<u32, String> {
         text.parse().map_err(|_| "is not a number".to_string())

@@ -751,6 +751,23 @@ pub struct MemoryEntry {
     pub above_idle_bytes: u64,
 }
 
+impl crate::results::SuiteEntry for MemoryEntry {
+    fn key(&self) -> String {
+        format!("{} {} t{}", self.workload, self.allocator, self.threads)
+    }
+
+    /// A thread count, round count or peak of zero, or more above idle than the peak itself.
+    fn problem(&self) -> Option<String> {
+        if self.threads == 0 || self.rounds == 0 || self.peak_rss_bytes == 0 {
+            Some("threads, rounds and peak_rss_bytes must be at least 1".into())
+        } else if self.above_idle_bytes > self.peak_rss_bytes {
+            Some("above_idle_bytes must not exceed peak_rss_bytes".into())
+        } else {
+            None
+        }
+    }
+}
+
 /// Measures the peak resident memory of a fresh child process (this executable, re-run with `args`)
 /// that runs `workload` through `kind` and exits; `None` runs nothing, for the idle baseline.
 ///

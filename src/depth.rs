@@ -388,16 +388,29 @@ impl DepthEntry {
     pub fn is_overflow(&self) -> bool {
         self.outcome == "overflow"
     }
+}
 
-    /// What makes no sense in this entry, if anything: a level of zero bytes (every depth figure
-    /// divides by it), or a difference or probe time that is not a finite number.
-    pub fn problem(&self) -> Option<&'static str> {
+impl crate::results::SuiteEntry for DepthEntry {
+    fn key(&self) -> String {
+        let stack = self
+            .requested_stack_bytes
+            .map_or("default".to_owned(), |b| b.to_string());
+        format!(
+            "{} stack {stack} frame {}",
+            self.kind.name(),
+            self.frame_bytes
+        )
+    }
+
+    /// A level of zero bytes (every depth figure divides by it), or a difference or probe time
+    /// that is not a finite number.
+    fn problem(&self) -> Option<String> {
         if self.bytes_per_level == Some(0) {
-            Some("bytes_per_level must be at least 1")
+            Some("bytes_per_level must be at least 1".into())
         } else if self.difference_percent.is_some_and(|d| !d.is_finite()) {
-            Some("difference_percent must be a finite number")
+            Some("difference_percent must be a finite number".into())
         } else if !self.probe_ms.is_finite() || self.probe_ms < 0.0 {
-            Some("probe_ms must be a finite, non-negative number")
+            Some("probe_ms must be a finite, non-negative number".into())
         } else {
             None
         }

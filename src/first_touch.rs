@@ -44,6 +44,28 @@ pub struct FaultEntry {
     pub huge_faults_per_iter: Option<f64>,
 }
 
+impl crate::results::SuiteEntry for FaultEntry {
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+
+    /// A size of zero, or fault and page counts that are negative or not finite.
+    fn problem(&self) -> Option<String> {
+        let counts = [
+            Some(self.minor_faults_per_iter),
+            self.pages_per_iter,
+            self.huge_faults_per_iter,
+        ];
+        if self.size_bytes == 0 {
+            Some("size_bytes must be at least 1".into())
+        } else if counts.iter().flatten().any(|c| !c.is_finite() || *c < 0.0) {
+            Some("fault and page counts must be finite and non-negative".into())
+        } else {
+            None
+        }
+    }
+}
+
 impl FaultEntry {
     /// Minor faults per touched page, when the pages are known.
     pub fn faults_per_page(&self) -> Option<f64> {

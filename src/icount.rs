@@ -130,6 +130,24 @@ pub struct IcountEntry {
     pub instructions_per_iter: f64,
 }
 
+impl crate::results::SuiteEntry for IcountEntry {
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+
+    /// Counts of zero, or a per-iteration figure that is not positive and finite (a verdict
+    /// computed from it would read "+inf%").
+    fn problem(&self) -> Option<String> {
+        (self.iterations == 0
+            || self.instructions == 0
+            || !(self.instructions_per_iter.is_finite() && self.instructions_per_iter > 0.0))
+            .then(|| {
+                "iterations, instructions and instructions_per_iter must be positive and finite"
+                    .into()
+            })
+    }
+}
+
 /// Reads the total instruction count (`Ir`) from a callgrind output file.
 pub fn parse_callgrind_total(text: &str) -> Option<u64> {
     text.lines()

@@ -328,10 +328,20 @@ pub struct LatencyEntry {
     pub timer_overhead_ns: f64,
 }
 
-impl LatencyEntry {
-    /// What makes no sense in this entry, if anything: percentiles that are negative, not finite or
-    /// out of order, no samples, or a thread count of zero.
-    pub fn problem(&self) -> Option<String> {
+impl crate::results::SuiteEntry for LatencyEntry {
+    fn key(&self) -> String {
+        format!(
+            "{} {} t{} {}",
+            self.workload.name(),
+            self.allocator,
+            self.threads,
+            self.op.name()
+        )
+    }
+
+    /// Percentiles that are negative, not finite or out of order, no samples, or a thread count of
+    /// zero.
+    fn problem(&self) -> Option<String> {
         let p = [self.p50_ns, self.p99_ns, self.p999_ns, self.max_ns];
         if p.iter().any(|v| !v.is_finite() || *v < 0.0) {
             Some("percentiles must be finite and non-negative".into())
@@ -343,35 +353,6 @@ impl LatencyEntry {
             None
         }
     }
-
-    /// The cell this entry describes; a file holds each cell once.
-    pub fn key(&self) -> (Workload, AllocatorKind, usize, Op) {
-        (self.workload, self.allocator, self.threads, self.op)
-    }
-}
-
-/// Checks every entry of a latency file: the first entry that makes no sense, or the first cell that
-/// appears twice, as one sentence naming it.
-pub fn check_entries(entries: &[LatencyEntry]) -> Result<(), String> {
-    let mut seen = std::collections::HashSet::new();
-    for e in entries {
-        let cell = format!(
-            "{} {} t{} {}",
-            e.workload.name(),
-            e.allocator,
-            e.threads,
-            e.op.name()
-        );
-        if let Some(problem) = e.problem() {
-            return Err(format!("entry {cell}: {problem}"));
-        }
-        if !seen.insert(e.key()) {
-            return Err(format!(
-                "entry {cell} appears twice: expected each cell once"
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Rounds of `workload` at `threads` that make about [`LATENCY_RUN_OPS`] allocator operations.
@@ -484,22 +465,26 @@ mod tests {
             clock: "rdtsc".into(),
             timer_overhead_ns: 16.0,
         };
-        assert_eq!(check_entries(std::slice::from_ref(&good)), Ok(()));
+        let check = |entries: &[LatencyEntry]| {
+            crate::results::check_entries(std::path::Path::new("latency.json"), entries)
+                .map_err(|e| e.0)
+        };
+        assert_eq!(check(std::slice::from_ref(&good)), Ok(()));
         let bad = |f: fn(&mut LatencyEntry)| {
             let mut e = good.clone();
             f(&mut e);
-            check_entries(&[e]).unwrap_err()
+            check(&[e]).unwrap_err()
         };
         assert_eq!(
             bad(|e| e.p99_ns = f64::NAN),
-            "entry local_churn jemalloc t2 free: percentiles must be finite and non-negative"
+            "latency.json: entry local_churn jemalloc t2 free: percentiles must be finite and non-negative"
         );
         assert!(bad(|e| e.p50_ns = -1.0).contains("non-negative"));
         assert!(bad(|e| e.max_ns = 10.0).contains("must not decrease"));
         assert!(bad(|e| e.samples = 0).contains("at least 1"));
         assert_eq!(
-            check_entries(&[good.clone(), good]).unwrap_err(),
-            "entry local_churn jemalloc t2 free appears twice: expected each cell once"
+            check(&[good.clone(), good]).unwrap_err(),
+            "latency.json: entry local_churn jemalloc t2 free appears twice: expected each entry once"
         );
     }
 

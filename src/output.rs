@@ -217,10 +217,7 @@ impl BenchFilter {
             _ if ignored => BenchFilter::Nothing,
             None => BenchFilter::All,
             Some(text) if exact => BenchFilter::Exact(text),
-            Some(text) => BenchFilter::Regex(
-                regex::Regex::new(&text)
-                    .map_err(|e| format!("filter '{text}' is not a regular expression: {e}"))?,
-            ),
+            Some(text) => BenchFilter::Regex(crate::config::parse_filter("filter", &text)?),
         })
     }
 

@@ -199,6 +199,16 @@ fn read_json<T: serde::de::DeserializeOwned>(
     expected: &str,
     hint: &str,
 ) -> Result<T, InputError> {
+    // A FIFO or a device in place of a result file would block the read or never end.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(input_error(format!(
+                "{}: not a regular file: expected {expected}",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         input_error(format!(
             "{}: cannot read ({e}): expected {expected}",
@@ -226,7 +236,7 @@ impl CriterionTree {
             )));
         }
         Ok(CriterionTree {
-            dirs: result_dirs(home),
+            dirs: result_dirs(home)?,
         })
     }
 
@@ -245,10 +255,20 @@ impl CriterionTree {
                 "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",
                 CRITERION_HINT,
             )?;
-            benches.push(Bench::new(meta, estimates));
+            check_estimates(&dir.join("estimates.json"), &estimates)?;
+            benches.push((dir, Bench::new(meta, estimates)));
         }
-        benches.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(benches)
+        benches.sort_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+        // Two directories claiming one id: whichever were read would silently hide the other.
+        if let Some(pair) = benches.windows(2).find(|w| w[0].1.id == w[1].1.id) {
+            return Err(input_error(format!(
+                "{} and {}: both hold benchmark '{}': expected each benchmark id once",
+                pair[0].0.display(),
+                pair[1].0.display(),
+                pair[0].1.id
+            )));
+        }
+        Ok(benches.into_iter().map(|(_, b)| b).collect())
     }
 
     /// Names of the runs and baselines in the tree (`new`, `base`, saved names, ...).
@@ -330,17 +350,65 @@ fn aggregate_processes(
     by_process
 }
 
-/// Every directory under `home` that holds one benchmark's result (a `benchmark.json` or an
-/// `estimates.json`: a result missing one of them is then reported by path), outside Criterion's
-/// `report/`. Unreadable directories are skipped.
-fn result_dirs(home: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![home.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+/// The figures of `estimates.json` the suite uses (mean and median) must be positive, finite times
+/// with intervals whose low end is not above their high end: anything else is a damaged file, and a
+/// verdict computed from it ("+inf%") would be nonsense.
+fn check_estimates(path: &Path, estimates: &Estimates) -> Result<(), InputError> {
+    for (name, e) in [("mean", &estimates.mean), ("median", &estimates.median)] {
+        let ci = &e.confidence_interval;
+        let problem = if !(e.point_estimate.is_finite() && e.point_estimate > 0.0) {
+            "point_estimate must be a positive, finite time"
+        } else if !(ci.lower_bound.is_finite() && ci.upper_bound.is_finite()) {
+            "confidence_interval bounds must be finite"
+        } else if ci.lower_bound > ci.upper_bound {
+            "confidence_interval lower_bound is above upper_bound"
+        } else {
             continue;
         };
-        for path in entries.flatten().map(|e| e.path()) {
+        return Err(input_error(format!(
+            "{}: {name}: {problem} (got {}, [{}, {}])",
+            path.display(),
+            e.point_estimate,
+            ci.lower_bound,
+            ci.upper_bound
+        )));
+    }
+    Ok(())
+}
+
+/// Every directory under `home` that holds one benchmark's result (a `benchmark.json` or an
+/// `estimates.json`: a result missing one of them is then reported by path), outside Criterion's
+/// `report/`. A directory that cannot be read is an error (skipping it would drop its results
+/// without a word), and so is a directory reached twice through symbolic links (a loop would
+/// multiply every row under it).
+fn result_dirs(home: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let mut found = Vec::new();
+    let mut visited = std::collections::BTreeSet::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let real = std::fs::canonicalize(&dir).map_err(|e| {
+            input_error(format!(
+                "{}: cannot resolve ({e}): expected a readable Criterion results directory",
+                dir.display()
+            ))
+        })?;
+        if !visited.insert(real.clone()) {
+            return Err(input_error(format!(
+                "{}: leads to {} a second time (a symbolic link loop or a second link): expected each results directory once",
+                dir.display(),
+                real.display()
+            )));
+        }
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            input_error(format!(
+                "{}: cannot read ({e}): expected a readable Criterion results directory",
+                dir.display()
+            ))
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| input_error(format!("{}: cannot list ({e})", dir.display())))?
+                .path();
             if !path.is_dir() || path.file_name().is_some_and(|n| n == "report") {
                 continue;
             }
@@ -351,7 +419,7 @@ fn result_dirs(home: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    found
+    Ok(found)
 }
 
 /// The envelope of every `target/stackheap/*.json` file.
@@ -373,9 +441,40 @@ pub use crate::latency::LatencyEntry as LatencyRow;
 /// A row of `first_touch.json`: the type the stack_vs_heap bench writes.
 pub use crate::first_touch::FaultEntry as FaultRow;
 
+/// A row of one of the suite's result files, as the reader checks it.
+pub trait SuiteEntry {
+    /// The entry's name in an error line; two entries of one file never share it.
+    fn key(&self) -> String;
+    /// What makes no sense in this entry (a zero divisor, a negative or infinite figure), if
+    /// anything.
+    fn problem(&self) -> Option<String>;
+}
+
+/// The first entry that makes no sense, or the first key that appears twice (one copy would
+/// silently win), as one line naming the file and the entry.
+pub fn check_entries<E: SuiteEntry>(path: &Path, entries: &[E]) -> Result<(), InputError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in entries {
+        let key = entry.key();
+        if let Some(problem) = entry.problem() {
+            return Err(input_error(format!(
+                "{}: entry {key}: {problem}",
+                path.display()
+            )));
+        }
+        if !seen.insert(key.clone()) {
+            return Err(input_error(format!(
+                "{}: entry {key} appears twice: expected each entry once",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads `<dir>/<name>.json` if it exists: `Ok(None)` when absent, an error when present but not a
-/// schema-1 stackheap file of that kind.
-pub fn load_suite_file<E: serde::de::DeserializeOwned>(
+/// schema-1 stackheap file of that kind, or when an entry makes no sense or appears twice.
+pub fn load_suite_file<E: serde::de::DeserializeOwned + SuiteEntry>(
     dir: &Path,
     name: &str,
 ) -> Result<Option<SuiteFile<E>>, InputError> {
@@ -397,6 +496,7 @@ pub fn load_suite_file<E: serde::de::DeserializeOwned>(
             crate::output::SCHEMA
         )));
     }
+    check_entries(&path, &file.entries)?;
     Ok(Some(file))
 }
 
@@ -417,6 +517,12 @@ pub struct Results {
 impl Results {
     /// Loads the latest run (`new`) and the suite's own files.
     pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
+        if suite.exists() && !suite.is_dir() {
+            return Err(input_error(format!(
+                "{}: not a directory: expected the suite's results directory (target/stackheap)",
+                suite.display()
+            )));
+        }
         let tree = CriterionTree::open(criterion)?;
         let mut benches = tree.benches("new")?;
         if benches.is_empty() {
@@ -434,34 +540,11 @@ impl Results {
         Ok(Results {
             processes,
             benches,
-            depth: load_suite_file(suite, "depth")?
-                .map(|file: SuiteFile<DepthRow>| {
-                    match file
-                        .entries
-                        .iter()
-                        .enumerate()
-                        .find_map(|(i, e)| Some((i, e.problem()?)))
-                    {
-                        Some((i, problem)) => Err(input_error(format!(
-                            "{}: entry {i}: {problem}",
-                            suite.join("depth.json").display()
-                        ))),
-                        None => Ok(file),
-                    }
-                })
-                .transpose()?,
+            depth: load_suite_file(suite, "depth")?,
             memory: load_suite_file(suite, "memory")?,
             faults: load_suite_file(suite, "first_touch")?,
             placement: load_suite_file(suite, "placement")?,
-            latency: load_suite_file(suite, "latency")?
-                .map(|file: SuiteFile<LatencyRow>| {
-                    crate::latency::check_entries(&file.entries)
-                        .map(|()| file)
-                        .map_err(|e| {
-                            input_error(format!("{}: {e}", suite.join("latency.json").display()))
-                        })
-                })
-                .transpose()?,
+            latency: load_suite_file(suite, "latency")?,
         })
     }
 

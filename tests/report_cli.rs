@@ -488,6 +488,195 @@ fn a_depth_entry_with_zero_bytes_per_level_is_named_not_a_panic() {
     std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
     assert_bad_input(
         sb.run(&["report"]),
-        "depth.json: entry 4: bytes_per_level must be at least 1",
+        "depth.json: entry std_thread stack 2097152 frame 0: bytes_per_level must be at least 1",
     );
+}
+
+/// Rewrites the current `estimates.json` of the benchmark in `rel_dir` with `edit`.
+fn edit_current_estimates(sb: &Sandbox, rel_dir: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = sb.criterion().join(rel_dir).join("new/estimates.json");
+    let mut est: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut est);
+    std::fs::write(&path, serde_json::to_vec(&est).unwrap()).unwrap();
+}
+
+#[test]
+fn times_that_make_no_sense_are_refused_naming_the_file() {
+    // Regression: negative, zero and infinite means and inverted intervals were reported as they
+    // were, and compare turned them into verdicts such as "+inf%".
+    let edits: [(&str, fn(&mut serde_json::Value)); 4] = [
+        ("negative", |e| e["mean"]["point_estimate"] = (-5.0).into()),
+        ("zero", |e| e["mean"]["point_estimate"] = 0.0.into()),
+        ("median", |e| e["median"]["point_estimate"] = (-1.0).into()),
+        ("inverted", |e| {
+            let ci = &mut e["mean"]["confidence_interval"];
+            let (low, high) = (ci["lower_bound"].clone(), ci["upper_bound"].clone());
+            ci["lower_bound"] = high;
+            ci["upper_bound"] = low;
+        }),
+    ];
+    for (name, edit) in edits {
+        let sb = Sandbox::new(&format!("times-{name}"));
+        edit_current_estimates(&sb, "stack_vs_heap/heap_box_system/0000064", edit);
+        let expected = if name == "inverted" {
+            "lower_bound is above upper_bound"
+        } else {
+            "point_estimate must be a positive, finite time"
+        };
+        let out = sb.run(&["report"]);
+        assert_bad_input(out.clone(), expected);
+        assert!(
+            out.2.contains("heap_box_system/0000064/new/estimates.json"),
+            "{}",
+            out.2
+        );
+    }
+}
+
+#[test]
+fn two_directories_with_one_benchmark_id_are_refused() {
+    // Regression: one copy silently won, which could hide a regression.
+    let sb = Sandbox::new("dup-id");
+    let dir = sb.criterion().join("stack_vs_heap/heap_box_system");
+    copy_dir(&dir.join("0000064"), &dir.join("copy-of-64"));
+    assert_bad_input(
+        sb.run(&["report"]),
+        "both hold benchmark 'stack_vs_heap/heap_box/system/0000064'",
+    );
+}
+
+#[test]
+fn a_symlink_loop_in_the_results_tree_is_refused() {
+    // Regression: a link back up the tree multiplied every row under it (41x).
+    let sb = Sandbox::new("symlink-loop");
+    std::os::unix::fs::symlink("..", sb.criterion().join("stack_vs_heap/loop")).unwrap();
+    assert_bad_input(sb.run(&["report"]), "a second time");
+}
+
+#[test]
+fn an_unreadable_results_directory_is_refused_not_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // root reads a mode-000 directory anyway: nothing to provoke.
+        eprintln!("skipped: running as root");
+        return;
+    }
+    let sb = Sandbox::new("unreadable");
+    let dir = sb.criterion().join("contention_local_churn");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = sb.run(&["report"]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_bad_input(out, "contention_local_churn: cannot read");
+}
+
+#[test]
+fn a_results_dir_that_is_a_file_is_refused() {
+    let sb = Sandbox::new("results-file");
+    let file = sb.root.join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let out = Command::new(BIN)
+        .arg("--criterion-dir")
+        .arg(sb.criterion())
+        .arg("--results-dir")
+        .arg(&file)
+        .args(["report", "--out"])
+        .arg(sb.root.join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_bad_input(
+        (out.status.code().unwrap_or(-1), String::new(), stderr),
+        "not-a-dir: not a directory",
+    );
+    assert!(!sb.root.join("out").exists(), "no report from bad input");
+}
+
+#[test]
+fn a_fifo_in_place_of_a_result_file_is_named_not_waited_on() {
+    // Regression: reading a FIFO blocked the report forever.
+    let sb = Sandbox::new("fifo");
+    let path = sb.suite().join("depth.json");
+    std::fs::remove_file(&path).unwrap();
+    let status = Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(status.success());
+    let mut child = Command::new(BIN)
+        .arg("--criterion-dir")
+        .arg(sb.criterion())
+        .arg("--results-dir")
+        .arg(sb.suite())
+        .arg("report")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the report waited on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_bad_input(
+        (out.status.code().unwrap_or(-1), String::new(), stderr),
+        "depth.json: not a regular file",
+    );
+}
+
+#[test]
+fn instruction_counts_of_zero_or_an_empty_baseline_are_refused() {
+    // Regression: zero counts gave verdicts of "+inf%"; an empty baseline switched the gate off.
+    let sb = Sandbox::new("icount-zero");
+    sb.save_current_as("same");
+    write_icounts(&sb, "icount-same", 186.023);
+    write_icounts(&sb, "icount", 0.0);
+    assert_bad_input(
+        sb.run(&["compare", "same"]),
+        "icount.json: entry stack_vs_heap/heap_box/system/0000064: iterations, instructions and instructions_per_iter must be positive and finite",
+    );
+    let empty =
+        serde_json::json!({"schema": 1, "kind": "icount-same", "machine": {}, "entries": []});
+    std::fs::write(sb.suite().join("icount-same.json"), empty.to_string()).unwrap();
+    write_icounts(&sb, "icount", 186.023);
+    assert_bad_input(
+        sb.run(&["compare", "same"]),
+        "icount-same.json: holds no instruction counts",
+    );
+}
+
+#[test]
+fn a_bad_filter_is_one_line() {
+    let sb = Sandbox::new("bad-filter");
+    sb.save_current_as("same");
+    assert_bad_input(
+        sb.run(&["compare", "same", "--filter", "("]),
+        "--filter '(' is not a regular expression: unclosed group",
+    );
+}
+
+#[test]
+fn an_icount_filter_matching_nothing_never_overwrites_a_saved_baseline() {
+    // Regression: `measure --filter <nothing> --save NAME` wrote an empty baseline, and the next
+    // compare passed with the instruction gate silently off.
+    let sb = Sandbox::new("icount-empty-filter");
+    let target = sb.root.join("target");
+    std::fs::create_dir_all(target.join("stackheap")).unwrap();
+    let saved = target.join("stackheap/icount-main.json");
+    std::fs::write(&saved, "saved counts").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stackheap-icount"))
+        .args(["measure", "--filter", "^matches-nothing$", "--save", "main"])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_bad_input(
+        (out.status.code().unwrap_or(-1), String::new(), stderr),
+        "--filter '^matches-nothing$' matches no workload",
+    );
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "saved counts");
+    assert!(!target.join("stackheap/icount.json").exists());
 }

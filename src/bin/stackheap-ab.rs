@@ -106,11 +106,8 @@ fn main() -> ExitCode {
                     "--min-pairs {min_pairs} --max-pairs {max_pairs}: expected 2 <= min <= max"
                 ));
             }
-            if let Err(e) = regex::Regex::new(&filter) {
-                let first = e.to_string().lines().last().unwrap_or("").trim().to_owned();
-                return fail(format!(
-                    "--filter '{filter}': not a regular expression ({first})"
-                ));
+            if let Err(e) = stackheap::config::parse_filter("--filter", &filter) {
+                return fail(e);
             }
             for exe in baseline_exes.iter().chain(&candidate_exes) {
                 if !exe.is_file() {

@@ -60,7 +60,7 @@ fn fail(msg: &str) -> ExitCode {
 
 fn measure(save: Option<String>, filter: Option<String>) -> ExitCode {
     let filter = match filter
-        .map(|f| regex::Regex::new(&f).map_err(|e| format!("--filter '{f}': {e}")))
+        .map(|f| stackheap::config::parse_filter("--filter", &f))
         .transpose()
     {
         Ok(f) => f,
@@ -81,11 +81,20 @@ fn measure(save: Option<String>, filter: Option<String>) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&scratch) {
         return fail(&format!("{}: {e}", scratch.display()));
     }
-    let mut entries = Vec::new();
-    for id in workload_ids()
+    let ids: Vec<String> = workload_ids()
         .into_iter()
         .filter(|id| filter.as_ref().is_none_or(|f| f.is_match(id)))
-    {
+        .collect();
+    if ids.is_empty() {
+        // Writing an empty file would overwrite the current counts (and, with --save, a baseline)
+        // and switch the instruction gate off without a word.
+        return fail(&format!(
+            "--filter '{}' matches no workload: expected one of `stackheap-icount list`; nothing written",
+            filter.as_ref().map_or("", |f| f.as_str())
+        ));
+    }
+    let mut entries = Vec::new();
+    for id in ids {
         match count(&exe, &id, iterations(&id), &scratch) {
             Ok(entry) => {
                 println!(

@@ -106,10 +106,7 @@ fn run(
                 }
             }
             let filter = filter
-                .map(|f| {
-                    regex::Regex::new(&f)
-                        .map_err(|e| format!("--filter '{f}' is not a regular expression: {e}"))
-                })
+                .map(|f| stackheap::config::parse_filter("--filter", &f))
                 .transpose()?;
             let mut report = compare(criterion, &baseline, threshold, filter.as_ref())
                 .map_err(|e| e.to_string())?;
