@@ -505,7 +505,8 @@ fn edit_current_estimates(sb: &Sandbox, rel_dir: &str, edit: impl FnOnce(&mut se
 fn times_that_make_no_sense_are_refused_naming_the_file() {
     // Regression: negative, zero and infinite means and inverted intervals were reported as they
     // were, and compare turned them into verdicts such as "+inf%".
-    let edits: [(&str, fn(&mut serde_json::Value)); 4] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 4] = [
         ("negative", |e| e["mean"]["point_estimate"] = (-5.0).into()),
         ("zero", |e| e["mean"]["point_estimate"] = 0.0.into()),
         ("median", |e| e["median"]["point_estimate"] = (-1.0).into()),
