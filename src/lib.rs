@@ -35,6 +35,7 @@ pub mod latency;
 pub mod locality;
 pub mod machine;
 pub mod output;
+pub mod platform;
 pub mod report;
 pub mod results;
 pub mod stats;

@@ -72,7 +72,88 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    remove_stale_temporaries(dir, "tmp");
     result
+}
+
+/// Removes `.<name>.<pid>.<suffix>` entries in `dir` left by processes that no longer run (a
+/// killed run's temporary files and staging directories); those of live processes are theirs.
+pub fn remove_stale_temporaries(dir: &Path, suffix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let pid = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(suffix))
+            .and_then(|n| n.strip_suffix('.'))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !crate::platform::process_is_alive(pid)
+        {
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// Publishes `files` (name, bytes) as the whole content of directory `dir`: written into a fresh
+/// staging directory beside it, then swapped in with one atomic exchange (`renameat2`
+/// `RENAME_EXCHANGE`), so a reader sees the old set or the new set, never a mix, and a failure at
+/// any point leaves the old set as it was. Refuses a `dir` holding anything but files of these
+/// names (the swap would throw the rest away).
+pub fn publish_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<Vec<PathBuf>> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| std::io::Error::other("expected a directory name"))?;
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(std::io::Error::other("not a directory"));
+        }
+        for entry in std::fs::read_dir(dir)? {
+            let entry_name = entry?.file_name();
+            if !files.iter().any(|(f, _)| entry_name == *f) {
+                return Err(std::io::Error::other(format!(
+                    "holds '{}', which is not part of a report: expected a directory that holds only a report",
+                    entry_name.to_string_lossy()
+                )));
+            }
+        }
+    }
+    std::fs::create_dir_all(parent)?;
+    remove_stale_temporaries(parent, "new");
+    let staging = parent.join(format!(".{name}.{}.new", std::process::id()));
+    let result = (|| {
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir(&staging)?;
+        for (file, bytes) in files {
+            let mut f = std::fs::File::create(staging.join(file))?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        if dir.exists() {
+            crate::platform::exchange_paths(&staging, dir)
+        } else {
+            std::fs::rename(&staging, dir)
+        }
+    })();
+    // After an exchange the staging name holds the old set; after a failure, the partial new one.
+    let _ = std::fs::remove_dir_all(&staging);
+    result?;
+    Ok(files.iter().map(|(f, _)| dir.join(f)).collect())
 }
 
 /// Which process of a repeated run this bench binary is: `(k, n)` for process k of n, from
@@ -242,6 +323,66 @@ impl BenchFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("stackheap-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_report_set_is_published_whole_or_not_at_all() {
+        let root = scratch("publish");
+        let out = root.join("report");
+        publish_dir(&out, &[("a", b"old a".to_vec()), ("b", b"old b".to_vec())]).unwrap();
+        publish_dir(&out, &[("a", b"new a".to_vec()), ("b", b"new b".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(out.join("b")).unwrap(), b"new b");
+        // The second file cannot be written: the old set stays as it was, nothing is left over.
+        let err = publish_dir(
+            &out,
+            &[("a", b"newer a".to_vec()), ("no-such-dir/b", b"x".to_vec())],
+        );
+        assert!(err.is_err());
+        assert_eq!(std::fs::read(out.join("a")).unwrap(), b"new a");
+        assert_eq!(names_in(&root), ["report"]);
+        // A directory holding something else is not swapped away.
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = publish_dir(&out, &[("a", vec![]), ("b", vec![])]).unwrap_err();
+        assert!(err.to_string().contains("holds 'notes.txt'"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_cleaned_and_live_ones_kept() {
+        let root = scratch("stale");
+        let dead = format!(".results.json.{}.tmp", u32::MAX - 1);
+        let live = format!(".depth.json.{}.tmp", std::process::id());
+        std::fs::write(root.join(&dead), "").unwrap();
+        std::fs::write(root.join(&live), "").unwrap();
+        std::fs::create_dir(root.join(format!(".report.{}.new", u32::MAX - 1))).unwrap();
+        write_atomically(&root.join("x.json"), b"{}").unwrap();
+        assert_eq!(
+            names_in(&root),
+            [
+                live.clone(),
+                format!(".report.{}.new", u32::MAX - 1),
+                "x.json".into()
+            ]
+        );
+        publish_dir(&root.join("report"), &[("a", vec![])]).unwrap();
+        assert_eq!(names_in(&root), [live, "report".into(), "x.json".into()]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn process_index_and_count_are_both_set_or_neither() {

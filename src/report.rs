@@ -1435,14 +1435,9 @@ fn pretty<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     serde_json::to_vec_pretty(value).map_err(|e| e.to_string())
 }
 
-/// Writes every rendered file into `dir`, each through a temporary file and a rename: a failure
-/// leaves the previous report in place, never half a file.
+/// Publishes the rendered files as the report directory `dir`, as one set: a failure at any point
+/// leaves the previous report whole, never old and new files mixed (see
+/// [`crate::output::publish_dir`]).
 pub fn write(dir: &Path, rendered: &Rendered) -> std::io::Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    for (name, bytes) in &rendered.files {
-        let path = dir.join(name);
-        crate::output::write_atomically(&path, bytes)?;
-        written.push(path);
-    }
-    Ok(written)
+    crate::output::publish_dir(dir, &rendered.files)
 }
