@@ -781,27 +781,32 @@ pub fn peak_rss_of_child(
     let spec = run.map_or("idle".into(), |(w, k, t)| {
         format!("{}:{}:{t}", w.name(), k.name())
     });
-    let output = std::process::Command::new(exe)
-        .args(args)
-        .env(MEMORY_CHILD_ENV, &spec)
-        .stdin(std::process::Stdio::null())
-        .output()
+    let mut command = std::process::Command::new(exe);
+    command.args(args).env(MEMORY_CHILD_ENV, &spec);
+    let ended = crate::child::run(command, MEMORY_CHILD_TIMEOUT)
         .map_err(|e| format!("cannot start the memory child for {spec}: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let peak = stdout
+    let peak = ended
+        .stdout
         .lines()
         .find_map(|l| l.strip_prefix(PEAK_PREFIX)?.trim().parse::<u64>().ok());
-    match (output.status.success(), peak) {
-        (true, Some(kib)) => Ok(kib * 1024),
-        _ => Err(format!(
-            "the memory child for {spec} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
+    match (ended.status, peak) {
+        (Some(status), Some(kib)) if status.success() => Ok(kib * 1024),
+        (None, _) => Err(format!(
+            "the memory child for {spec} ran past {} s and was killed",
+            MEMORY_CHILD_TIMEOUT.as_secs()
+        )),
+        (Some(status), _) => Err(format!(
+            "the memory child for {spec} failed ({status}): {}",
+            ended.last_stderr_line()
         )),
     }
 }
 
 const PEAK_PREFIX: &str = "stackheap-peak-rss-kib=";
+
+/// A memory child runs one workload once (well under a second here): one still running after this
+/// long is stuck, not slow.
+const MEMORY_CHILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Peak resident set of this process so far, in KiB (`VmHWM` in `/proc/self/status`).
 pub fn own_peak_rss_kib() -> Option<u64> {

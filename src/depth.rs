@@ -11,11 +11,11 @@
 use serde::Serialize;
 use std::fmt;
 use std::hint::black_box;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -513,47 +513,28 @@ fn run_child(
     command
         .args(&child.args)
         .env(CHILD_ENV, probe.encode())
-        .env(CHILD_FD_ENV, page.fd.as_raw_fd().to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env(CHILD_FD_ENV, page.fd.as_raw_fd().to_string());
     match (probe.kind, probe.stack) {
         (ProbeKind::RustMinStack, Some(size)) => command.env("RUST_MIN_STACK", size.to_string()),
         // Rust's default must not silently become the caller's RUST_MIN_STACK.
         _ => command.env_remove("RUST_MIN_STACK"),
     };
-    let deadline = Instant::now() + timeout;
-    let mut process = command.spawn()?;
-    let status = loop {
-        if let Some(status) = process.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = process.kill();
-            let _ = process.wait();
-            return Ok((
-                format!("error: hung: killed after {:.1} s", timeout.as_secs_f64()),
-                page,
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(1));
+    let ended = crate::child::run(command, timeout)?;
+    let outcome = match ended.status {
+        Some(status) => judge(status, &ended, page.record()),
+        None => format!("error: hung: killed after {:.1} s", timeout.as_secs_f64()),
     };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = process.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    Ok((judge(status, &stderr, page.record()), page))
+    Ok((outcome, page))
 }
 
 /// Decides what the child's end means: only SIGABRT with Rust's overflow message is an overflow.
-fn judge(status: std::process::ExitStatus, stderr: &str, record: &ProbeRecord) -> String {
-    let overflow_message = stderr.contains("has overflowed its stack");
-    let last_line = stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
+fn judge(
+    status: std::process::ExitStatus,
+    ended: &crate::child::Ended,
+    record: &ProbeRecord,
+) -> String {
+    let overflow_message = ended.stderr.contains("has overflowed its stack");
+    let last_line = ended.last_stderr_line();
     match (status.signal(), status.code()) {
         (Some(libc::SIGABRT), _) if overflow_message => "overflow".into(),
         (Some(libc::SIGABRT), _) => {

@@ -24,6 +24,7 @@ pub mod ab;
 pub mod allocators;
 pub mod arrays;
 pub mod chart;
+pub mod child;
 pub mod compare;
 pub mod config;
 pub mod contention;

@@ -4,10 +4,17 @@
 
 use std::path::Path;
 
-/// Whether a process with this id still runs.
+/// Whether a process with this id still runs (a zombie, dead but not yet reaped, does not).
 #[cfg(target_os = "linux")]
 pub fn process_is_alive(pid: u32) -> bool {
-    Path::new("/proc").join(pid.to_string()).exists()
+    let Ok(stat) = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
+    else {
+        return false;
+    };
+    // `pid (comm) state ...`: comm may hold spaces and parentheses, the state follows the last ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state != "Z" && state != "X")
 }
 
 /// Swaps two paths in one atomic step (`renameat2` with `RENAME_EXCHANGE`): a reader of either
@@ -71,6 +78,16 @@ pub fn harden_child() -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Kills (SIGKILL) every process in the group led by `leader`: a child started in its own group
+/// and whatever it started.
+#[cfg(target_os = "linux")]
+pub fn kill_process_group(leader: u32) {
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
+    unsafe {
+        libc::kill(-(leader as libc::pid_t), libc::SIGKILL);
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
