@@ -9,6 +9,7 @@
 //! slower high / faster low).
 
 use crate::allocators::AllocatorKind;
+use crate::id::{BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind};
 use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::ProbeKind;
@@ -982,8 +983,8 @@ pub fn locality_sets(results: &Results) -> Vec<u64> {
         results
             .benches
             .iter()
-            .filter(|b| b.group == "locality")
-            .filter_map(|b| b.size_bytes),
+            .filter(|b| b.family() == Family::Locality)
+            .filter_map(|b| b.size_bytes()),
     )
 }
 
@@ -1197,8 +1198,16 @@ pub fn sizes(results: &Results) -> Vec<u64> {
     let mut sizes: Vec<u64> = results
         .benches
         .iter()
-        .filter(|b| b.group == "stack_vs_heap" && b.variant == "stack_array")
-        .filter_map(|b| b.size_bytes)
+        .filter(|b| {
+            matches!(
+                b.key,
+                BenchId::Stack {
+                    kind: StackKind::Array,
+                    ..
+                }
+            )
+        })
+        .filter_map(|b| b.size_bytes())
         .collect();
     sizes.sort_unstable();
     sizes.dedup();
@@ -1212,9 +1221,13 @@ pub fn size_id(size: u64) -> String {
 
 pub fn contention_workloads(results: &Results) -> Vec<String> {
     let mut workloads: Vec<String> = Vec::new();
-    for b in results.benches.iter().filter(|b| b.group == "contention") {
-        if !workloads.contains(&b.variant) {
-            workloads.push(b.variant.clone());
+    for b in results
+        .benches
+        .iter()
+        .filter(|b| b.family() == Family::Contention)
+    {
+        if !workloads.iter().any(|w| w == b.variant()) {
+            workloads.push(b.variant().to_owned());
         }
     }
     workloads.sort_by_key(|w| workload_rank(w));
@@ -1225,8 +1238,8 @@ pub fn contention_threads(results: &Results) -> Vec<usize> {
     let mut threads: Vec<usize> = results
         .benches
         .iter()
-        .filter(|b| b.group == "contention")
-        .filter_map(|b| b.threads)
+        .filter(|b| b.family() == Family::Contention)
+        .filter_map(|b| b.threads())
         .collect();
     threads.sort_unstable();
     threads.dedup();

@@ -32,6 +32,7 @@ pub mod depth;
 pub mod findings;
 pub mod first_touch;
 pub mod icount;
+pub mod id;
 pub mod latency;
 pub mod locality;
 pub mod machine;

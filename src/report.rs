@@ -6,6 +6,7 @@
 use crate::allocators::AllocatorKind;
 use crate::chart::{Axis, BarGroup, Marker, Series, Style, bar_chart, line_chart};
 use crate::contention::Workload;
+use crate::id::{BenchId, TouchKind};
 use crate::depth::{DepthEntry, ProbeKind};
 use crate::findings::*;
 use crate::latency::Op;
@@ -273,15 +274,18 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let aligned: Vec<&Bench> = results
         .benches
         .iter()
-        .filter(|b| b.group == "stack_vs_heap" && b.variant == "alignment")
+        .filter(|b| matches!(b.key, BenchId::Alignment { .. }))
         .collect();
-    let align_sizes = distinct(aligned.iter().filter_map(|b| b.size_bytes));
+    let align_sizes = distinct(aligned.iter().filter_map(|b| b.size_bytes()));
     if !align_sizes.is_empty() {
         let at = |offset: usize, size: u64| {
-            results.bench(&format!(
-                "stack_vs_heap/alignment/{offset:02}/{}",
-                size_id(size)
-            ))
+            results.bench(
+                &BenchId::Alignment {
+                    offset: offset as u8,
+                    bytes: size,
+                }
+                .to_string(),
+            )
         };
         let mut rows = vec![vec!["offset past a cache line".to_string()]];
         rows[0].extend(align_sizes.iter().map(|&s| format_bytes(s as f64)));
@@ -327,10 +331,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
     let benches: Vec<&Bench> = results
         .benches
         .iter()
-        .filter(|b| {
-            b.group == "first_touch"
-                || (b.group == "stack_vs_heap" && b.variant.starts_with("box_new_large"))
-        })
+        .filter(|b| matches!(b.key, BenchId::FirstTouch { .. } | BenchId::BoxNewLarge { .. }))
         .collect();
     if benches.is_empty() {
         return None;
@@ -352,13 +353,19 @@ fn first_touch_section(results: &Results) -> Option<Section> {
             .filter(|p| *p > 0.0)
             .map_or("-".into(), |p| format_ns(b.mean.point_estimate / p));
         rows.push(vec![
-            b.variant.clone(),
-            match (b.allocator.as_deref(), b.variant.as_str()) {
-                (Some(a), _) => allocator_label(a).to_owned(),
-                (None, "stack_fresh_thread") => "stack".to_owned(),
+            b.variant().to_owned(),
+            match (b.allocator(), b.key) {
+                (Some(a), _) => allocator_label(a.name()).to_owned(),
+                (
+                    None,
+                    BenchId::FirstTouch {
+                        kind: TouchKind::StackFreshThread,
+                        ..
+                    },
+                ) => "stack".to_owned(),
                 _ => "-".to_owned(),
             },
-            b.size_bytes.map_or("-".into(), |s| format_bytes(s as f64)),
+            b.size_bytes().map_or("-".into(), |s| format_bytes(s as f64)),
             format_ns(b.mean.point_estimate),
             per_page,
             fault.map_or("-".into(), |f| format!("{:.1}", f.minor_faults_per_iter)),
@@ -1358,11 +1365,11 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
             let per_second = b.per_second();
             ResultRow {
                 id: &b.id,
-                group: &b.group,
-                variant: &b.variant,
-                allocator: b.allocator.as_deref(),
-                threads: b.threads,
-                size_bytes: b.size_bytes,
+                group: b.family().name(),
+                variant: b.variant(),
+                allocator: b.allocator().map(|a| a.name()),
+                threads: b.threads(),
+                size_bytes: b.size_bytes(),
                 unit: "ns",
                 mean: b.mean.point_estimate,
                 mean_lower: b.mean.confidence_interval.lower_bound,

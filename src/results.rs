@@ -2,6 +2,8 @@
 //! so parsed into strict types and rejected by path when the shape differs) and the suite's own
 //! versioned `target/stackheap/*.json`.
 
+use crate::allocators::AllocatorKind;
+use crate::id::{BenchId, Family};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -92,16 +94,13 @@ pub struct Estimates {
     pub std_dev: Estimate,
 }
 
-/// One benchmark's result in one run (`new`) or baseline, with what its id says.
+/// One benchmark's result in one run (`new`) or baseline.
 #[derive(Debug, Clone)]
 pub struct Bench {
+    /// The id as text (the key of every lookup), always `key.to_string()`.
     pub id: String,
-    pub group: String,
-    /// `stack_vs_heap/heap_box/...` -> `heap_box`; `contention/larson/...` -> `larson`.
-    pub variant: String,
-    pub allocator: Option<String>,
-    pub threads: Option<usize>,
-    pub size_bytes: Option<u64>,
+    /// The id, typed: what each part means.
+    pub key: BenchId,
     pub throughput: Option<Throughput>,
     /// Criterion's estimate; after a repeated run, the median of the processes' means with an
     /// interval across processes (see [`Results::load`]).
@@ -111,40 +110,38 @@ pub struct Bench {
     pub processes: usize,
 }
 
-/// An id part naming what the memory came from: one of the allocators, or `mmap` (the kernel).
-fn is_allocator_name(part: &str) -> bool {
-    part == "mmap" || part.parse::<crate::allocators::AllocatorKind>().is_ok()
-}
-
 impl Bench {
-    fn new(meta: BenchmarkJson, estimates: Estimates) -> Bench {
-        let parts: Vec<&str> = meta.full_id.split('/').collect();
-        let allocator = parts
-            .iter()
-            .find(|p| is_allocator_name(p))
-            .map(|p| p.to_string());
-        let threads = parts
-            .iter()
-            .find_map(|p| p.strip_prefix('t').and_then(|n| n.parse().ok()));
-        // Sizes are the last part, zero-padded to at least 7 digits (16 MiB and up take 8).
-        let size_bytes = parts
-            .last()
-            .filter(|p| p.len() >= 7 && p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse().ok());
-        let group = parts.first().copied().unwrap_or_default().to_owned();
-        let variant = parts.get(1).copied().unwrap_or_default().to_owned();
+    fn new(key: BenchId, meta: BenchmarkJson, estimates: Estimates) -> Bench {
         Bench {
-            id: meta.full_id,
-            group,
-            variant,
-            allocator,
-            threads,
-            size_bytes,
+            id: key.to_string(),
+            key,
             throughput: meta.throughput,
             mean: estimates.mean,
             median: estimates.median,
             processes: 1,
         }
+    }
+
+    /// `stack_vs_heap`, `contention`, ...
+    pub fn family(&self) -> Family {
+        self.key.family()
+    }
+
+    /// `stack_vs_heap/heap_box/...` -> `heap_box`; `contention/larson/...` -> `larson`.
+    pub fn variant(&self) -> &'static str {
+        self.key.variant()
+    }
+
+    pub fn allocator(&self) -> Option<AllocatorKind> {
+        self.key.allocator()
+    }
+
+    pub fn threads(&self) -> Option<usize> {
+        self.key.threads()
+    }
+
+    pub fn size_bytes(&self) -> Option<u64> {
+        self.key.bytes()
     }
 
     /// A benchmark with the given mean, a confidence interval of +-`half_width` ns and, for
@@ -162,6 +159,7 @@ impl Bench {
         };
         let parts: Vec<&str> = id.split('/').collect();
         Bench::new(
+            id.parse().expect("a synthetic bench needs a real id"),
             BenchmarkJson {
                 group_id: parts[..parts.len() - 1].join("/"),
                 function_id: None,
@@ -256,7 +254,10 @@ impl CriterionTree {
                 CRITERION_HINT,
             )?;
             check_estimates(&dir.join("estimates.json"), &estimates)?;
-            benches.push((dir, Bench::new(meta, estimates)));
+            let key = meta.full_id.parse::<BenchId>().map_err(|e| {
+                input_error(format!("{}: {e}", dir.join("benchmark.json").display()))
+            })?;
+            benches.push((dir, Bench::new(key, meta, estimates)));
         }
         benches.sort_by(|(_, a), (_, b)| a.id.cmp(&b.id));
         // Two directories claiming one id: whichever were read would silently hide the other.
@@ -617,12 +618,12 @@ mod tests {
     #[test]
     fn a_repeated_run_reports_the_median_across_processes_with_their_range() {
         let processes = vec![
-            vec![bench("g/a/0000064", 10.0), bench("g/b/0000064", 50.0)],
-            vec![bench("g/a/0000064", 14.0), bench("g/b/0000064", 70.0)],
-            vec![bench("g/a/0000064", 12.0), bench("g/b/0000064", 60.0)],
+            vec![bench("stack_vs_heap/stack_array/0000064", 10.0), bench("stack_vs_heap/stack_reserve/0000064", 50.0)],
+            vec![bench("stack_vs_heap/stack_array/0000064", 14.0), bench("stack_vs_heap/stack_reserve/0000064", 70.0)],
+            vec![bench("stack_vs_heap/stack_array/0000064", 12.0), bench("stack_vs_heap/stack_reserve/0000064", 60.0)],
         ];
         // `new` is the last process's copy for a; b was re-run alone later (`new` differs).
-        let mut benches = vec![bench("g/a/0000064", 12.0), bench("g/b/0000064", 40.0)];
+        let mut benches = vec![bench("stack_vs_heap/stack_array/0000064", 12.0), bench("stack_vs_heap/stack_reserve/0000064", 40.0)];
         let by_process = aggregate_processes(&mut benches, &processes);
         let a = &benches[0];
         assert_eq!(a.processes, 3);
@@ -635,20 +636,20 @@ mod tests {
         // b's process results are stale: its latest single run stands alone.
         let b = &benches[1];
         assert_eq!((b.processes, b.mean.point_estimate), (1, 40.0));
-        assert!(by_process.iter().all(|p| !p.contains_key("g/b/0000064")));
+        assert!(by_process.iter().all(|p| !p.contains_key("stack_vs_heap/stack_reserve/0000064")));
         let results = Results {
             benches,
             processes: by_process,
             ..Results::default()
         };
         assert_eq!(
-            results.paired_ratios("g/a/0000064", "g/a/0000064"),
+            results.paired_ratios("stack_vs_heap/stack_array/0000064", "stack_vs_heap/stack_array/0000064"),
             [1.0, 1.0, 1.0]
         );
-        assert_eq!(results.process_count("g/a/0000064"), 3);
-        assert_eq!(results.process_count("g/b/0000064"), 1);
-        assert_eq!(results.process_spread("g/a/0000064"), Some(4.0 / 12.0));
-        assert_eq!(results.process_spread("g/b/0000064"), None);
+        assert_eq!(results.process_count("stack_vs_heap/stack_array/0000064"), 3);
+        assert_eq!(results.process_count("stack_vs_heap/stack_reserve/0000064"), 1);
+        assert_eq!(results.process_spread("stack_vs_heap/stack_array/0000064"), Some(4.0 / 12.0));
+        assert_eq!(results.process_spread("stack_vs_heap/stack_reserve/0000064"), None);
     }
 
     #[test]

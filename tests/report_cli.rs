@@ -681,3 +681,20 @@ fn an_icount_filter_matching_nothing_never_overwrites_a_saved_baseline() {
     assert_eq!(std::fs::read_to_string(&saved).unwrap(), "saved counts");
     assert!(!target.join("stackheap/icount.json").exists());
 }
+
+#[test]
+fn a_benchmark_id_the_suite_does_not_know_is_named_not_guessed() {
+    // Regression: ids were parsed by guesswork ("any part that parses as an allocator").
+    let sb = Sandbox::new("foreign-id");
+    let path = sb
+        .criterion()
+        .join("stack_vs_heap/heap_box_system/0000064/new/benchmark.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    meta["full_id"] = "stack_vs_heap/heap_box/tcmalloc/0000064".into();
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    assert_bad_input(
+        sb.run(&["report"]),
+        "'stack_vs_heap/heap_box/tcmalloc/0000064' is not a stackheap benchmark id",
+    );
+}
