@@ -8,9 +8,10 @@
 //! The memory runs are selected by the filter `contention/memory`, the latency runs by
 //! `contention/latency`.
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use stackheap::allocators::AllocatorKind;
 use stackheap::contention::*;
+use stackheap::id::{BenchId, Part};
 use stackheap::machine::available_cores;
 use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
 use stackheap::report::{latency_table, markdown_table, memory_table};
@@ -96,11 +97,16 @@ fn main() {
     let allocators = in_process_order(stackheap::allocators::selected_allocators());
     let mut c: Criterion = stackheap::criterion().configure_from_args();
     for workload in Workload::ALL {
-        let mut group = c.benchmark_group(format!("contention/{}", workload.name()));
+        let id = |allocator, threads| BenchId::Contention {
+            workload,
+            allocator,
+            threads,
+        };
+        let mut group = c.benchmark_group(id(AllocatorKind::System, 1).criterion_group());
         for &t in &threads {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
             for &kind in &allocators {
-                group.bench_function(BenchmarkId::new(kind.name(), format!("t{t}")), |b| {
+                group.bench_function(id(kind, t).criterion_id(), |b| {
                     b.iter_custom(|rounds| {
                         run_named(kind, workload, t, rounds)
                             .unwrap_or_else(|e| fail(&e.to_string()))
@@ -114,7 +120,7 @@ fn main() {
     c.final_summary();
 
     // Memory and latency are measured once per run (by the first process of a repeated run).
-    if mode == BenchMode::Bench && runs_once_parts() && filter.selects("contention/memory") {
+    if mode == BenchMode::Bench && runs_once_parts() && filter.selects(Part::Memory.name()) {
         let entries = measure_memory(&threads, &allocators, cores);
         match write_results("memory", &entries) {
             Ok(path) => println!("wrote {}", path.display()),
@@ -123,7 +129,7 @@ fn main() {
             )),
         }
     }
-    if mode == BenchMode::Bench && runs_once_parts() && filter.selects("contention/latency") {
+    if mode == BenchMode::Bench && runs_once_parts() && filter.selects(Part::Latency.name()) {
         let entries = stackheap::latency::measure_all(&threads, &allocators, cores)
             .unwrap_or_else(|e| fail(&e.to_string()));
         println!("\nlatency of single allocator operations (sampled; ns)");

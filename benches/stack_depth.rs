@@ -4,9 +4,9 @@
 //! Ids: `stack_depth/recursion_level/<frame>`, `stack_depth/spawn_join/<stack>`; probes are selected
 //! by the filter `stack_depth/overflow_probes`.
 
-use criterion::{BenchmarkId, Criterion, Throughput};
-use stackheap::arrays::size_label;
+use criterion::{Criterion, Throughput};
 use stackheap::depth::*;
+use stackheap::id::{BenchId, DepthBench, Family, Part};
 use stackheap::output::{BenchFilter, BenchMode, write_results};
 use std::time::{Duration, Instant};
 
@@ -128,7 +128,7 @@ fn main() {
     }
     let mut c: Criterion = stackheap::criterion().configure_from_args();
 
-    if mode != BenchMode::List && filter.selects("stack_depth/overflow_probes") {
+    if mode != BenchMode::List && filter.selects(Part::OverflowProbes.name()) {
         let entries = run_overflow_probes(&stacks, &frames, mode);
         if mode == BenchMode::Bench {
             match write_results("depth", &entries) {
@@ -138,17 +138,23 @@ fn main() {
         }
     }
 
-    let mut group = c.benchmark_group("stack_depth");
+    let id = |kind, bytes: usize| {
+        BenchId::Depth {
+            kind,
+            bytes: bytes as u64,
+        }
+        .criterion_id()
+    };
+    let mut group = c.benchmark_group(Family::StackDepth.name());
     group.throughput(Throughput::Elements(TIMED_LEVELS));
     for &frame in &frames {
-        group.bench_function(
-            BenchmarkId::new("recursion_level", size_label(frame)),
-            |b| b.iter(|| recurse_to(frame, TIMED_LEVELS)),
-        );
+        group.bench_function(id(DepthBench::RecursionLevel, frame), |b| {
+            b.iter(|| recurse_to(frame, TIMED_LEVELS))
+        });
     }
     group.throughput(Throughput::Elements(1));
     for &stack in &stacks {
-        group.bench_function(BenchmarkId::new("spawn_join", size_label(stack)), |b| {
+        group.bench_function(id(DepthBench::SpawnJoin, stack), |b| {
             b.iter(|| {
                 std::thread::Builder::new()
                     .stack_size(stack)

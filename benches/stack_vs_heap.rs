@@ -11,11 +11,12 @@
 //! with minor faults per page in `target/stackheap/first_touch.json`.
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use stackheap::allocators::{AllocatorKind, AllocatorVisitor};
 use stackheap::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
 use stackheap::arrays::*;
 use stackheap::first_touch::*;
+use stackheap::id::{BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind};
 use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
 use std::hint::black_box;
 
@@ -23,11 +24,15 @@ type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
 fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<PlacementEntry>) {
     group.throughput(Throughput::Bytes(N as u64));
-    group.bench_function(BenchmarkId::new("stack_array", size_label(N)), |b| {
+    let stack = |kind| BenchId::Stack {
+        kind,
+        bytes: N as u64,
+    };
+    group.bench_function(stack(StackKind::Array).criterion_id(), |b| {
         b.iter(|| stack_array::<N>(black_box(7)))
     });
     let page = page_size();
-    group.bench_function(BenchmarkId::new("stack_reserve", size_label(N)), |b| {
+    group.bench_function(stack(StackKind::Reserve).criterion_id(), |b| {
         b.iter(|| stack_reserve::<N>(page, black_box(7)))
     });
     for &kind in &in_process_order(selection().to_vec()) {
@@ -55,26 +60,27 @@ fn heap<A: NamedAllocator, const N: usize>(
     group: &mut Group,
     placements: &mut Vec<PlacementEntry>,
 ) {
-    let name = A::KIND.name();
+    let id = |kind| BenchId::Heap {
+        kind,
+        allocator: A::KIND,
+        bytes: N as u64,
+    };
     let page = page_size();
-    group.bench_function(
-        BenchmarkId::new(format!("alloc_free/{name}"), size_label(N)),
-        |b| b.iter(|| alloc_free::<A, N>(A::get(), page, black_box(7))),
-    );
-    group.bench_function(
-        BenchmarkId::new(format!("heap_box/{name}"), size_label(N)),
-        |b| b.iter(|| heap_box::<A, N>(A::get(), black_box(7))),
-    );
+    group.bench_function(id(HeapKind::AllocFree).criterion_id(), |b| {
+        b.iter(|| alloc_free::<A, N>(A::get(), page, black_box(7)))
+    });
+    group.bench_function(id(HeapKind::Box).criterion_id(), |b| {
+        b.iter(|| heap_box::<A, N>(A::get(), black_box(7)))
+    });
     let mut block = HeapBlock::new(A::get(), N);
-    let id = BenchmarkId::new(format!("heap_reused/{name}"), size_label(N));
     let mut ran = false;
-    group.bench_function(id, |b| {
+    group.bench_function(id(HeapKind::Reused).criterion_id(), |b| {
         ran = true;
         b.iter(|| heap_reused::<A, N>(&mut block, black_box(7)))
     });
     if ran {
         placements.push(PlacementEntry {
-            id: format!("stack_vs_heap/heap_reused/{name}/{}", size_label(N)),
+            id: id(HeapKind::Reused).to_string(),
             placement: block.placement(),
         });
     }
@@ -84,7 +90,7 @@ fn heap<A: NamedAllocator, const N: usize>(
 /// one walk over 64 MiB of scattered nodes takes tens of milliseconds.
 fn locality(c: &mut Criterion) {
     use stackheap::locality::*;
-    let mut group = c.benchmark_group("locality");
+    let mut group = c.benchmark_group(Family::Locality.name());
     group
         .sampling_mode(criterion::SamplingMode::Flat)
         .sample_size(10);
@@ -107,10 +113,12 @@ fn locality_on_stack<const BYTES: usize>(group: &mut Group) {
     // The nodes live in this frame, on the bench thread's stack, while Criterion times the walks.
     let mut nodes = StackNodes::<BYTES>::new();
     let head = link_on_stack(&mut nodes);
-    group.bench_function(
-        BenchmarkId::new("contiguous/stack", size_label(BYTES)),
-        |b| b.iter(|| walk(black_box(head))),
-    );
+    let id = BenchId::Locality {
+        layout: Layout::Contiguous,
+        owner: Owner::Stack,
+        bytes: BYTES as u64,
+    };
+    group.bench_function(id.criterion_id(), |b| b.iter(|| walk(black_box(head))));
 }
 
 fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
@@ -118,19 +126,24 @@ fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
     if !selected::<A>() {
         return;
     }
-    let name = A::KIND.name();
-    let ws = size_label(working_set);
+    let id = |layout| BenchId::Locality {
+        layout,
+        owner: Owner::Heap(A::KIND),
+        bytes: working_set as u64,
+    };
     // Building 64 MiB of scattered nodes takes a while: only for a benchmark the filter selects.
-    if wanted(&format!("locality/contiguous/{name}/{ws}")) {
-        let contiguous = ContiguousHeap::new(A::get(), working_set);
-        group.bench_function(BenchmarkId::new(format!("contiguous/{name}"), &ws), |b| {
-            b.iter(|| walk(black_box(contiguous.head)))
+    let contiguous = id(Layout::Contiguous);
+    if wanted(&contiguous.to_string()) {
+        let nodes = ContiguousHeap::new(A::get(), working_set);
+        group.bench_function(contiguous.criterion_id(), |b| {
+            b.iter(|| walk(black_box(nodes.head)))
         });
     }
-    if wanted(&format!("locality/scattered/{name}/{ws}")) {
-        let scattered = Scattered::new(A::get(), working_set, 42);
-        group.bench_function(BenchmarkId::new(format!("scattered/{name}"), &ws), |b| {
-            b.iter(|| walk(black_box(scattered.head)))
+    let scattered = id(Layout::Scattered);
+    if wanted(&scattered.to_string()) {
+        let nodes = Scattered::new(A::get(), working_set, 42);
+        group.bench_function(scattered.criterion_id(), |b| {
+            b.iter(|| walk(black_box(nodes.head)))
         });
     }
 }
@@ -147,10 +160,13 @@ fn alignment<const N: usize>(group: &mut Group) {
     group.throughput(Throughput::Bytes(N as u64));
     let mut block = HeapBlock::with_align(&System, N + 64, 64);
     for offset in ALIGNMENT_OFFSETS {
-        group.bench_function(
-            BenchmarkId::new(format!("alignment/{offset:02}"), size_label(N)),
-            |b| b.iter(|| fill_at_offset::<System, N>(&mut block, black_box(offset), black_box(7))),
-        );
+        let id = BenchId::Alignment {
+            offset: offset as u8,
+            bytes: N as u64,
+        };
+        group.bench_function(id.criterion_id(), |b| {
+            b.iter(|| fill_at_offset::<System, N>(&mut block, black_box(offset), black_box(7)))
+        });
     }
 }
 
@@ -168,7 +184,7 @@ fn selected<A: NamedAllocator>() -> bool {
 /// First touch of memory new to the process, heap and stack, with minor faults per page. Flat
 /// sampling with 10 samples: one growth to 64 MiB faults in 16,384 pages.
 fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
-    let mut group = c.benchmark_group("first_touch");
+    let mut group = c.benchmark_group(Family::FirstTouch.name());
     // Half the suite's usual time: faults per page barely vary, and untimed set-up (a new thread,
     // giving memory back) makes each benchmark take longer than its measured time.
     group
@@ -180,15 +196,25 @@ fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
     for bytes in FIRST_TOUCH_SIZES {
         group.throughput(Throughput::Bytes(bytes as u64));
         let pages = bytes / page;
-        touch_bench(&mut group, faults, ("mmap", "mmap", "fresh", bytes), || {
-            Touched::measure(pages, || {
-                black_box(first_touch_mmap(bytes, page, black_box(7)));
-            })
-        });
+        let plain = |kind| BenchId::FirstTouch {
+            kind,
+            allocator: None,
+            bytes: bytes as u64,
+        };
         touch_bench(
             &mut group,
             faults,
-            ("stack_fresh_thread", "stack", "fresh", bytes),
+            (plain(TouchKind::Mmap), "mmap", "fresh"),
+            || {
+                Touched::measure(pages, || {
+                    black_box(first_touch_mmap(bytes, page, black_box(7)));
+                })
+            },
+        );
+        touch_bench(
+            &mut group,
+            faults,
+            (plain(TouchKind::StackFreshThread), "stack", "fresh"),
             || spawned(stack_fresh_thread(bytes)),
         );
         for_selected(&mut group, faults, bytes, FreshThreadAndPretouched);
@@ -208,37 +234,39 @@ fn spawned(touched: std::io::Result<Touched>) -> Touched {
     })
 }
 
-/// Benchmarks `touch` as `first_touch/<variant>/<size>` (the time is the touch's own) and records
-/// its faults per page.
+/// Benchmarks `touch` as `id` (the time is the touch's own) and records its faults per page, with
+/// where the memory came from and in what state.
 fn touch_bench(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
-    (variant, memory, mode, bytes): (&str, &str, &str, usize),
+    (id, memory, mode): (BenchId, &str, &str),
     mut touch: impl FnMut() -> Touched,
 ) {
-    touch_bench_after(
-        group,
-        faults,
-        (variant, memory, mode, bytes),
-        || {},
-        &mut touch,
-    );
+    touch_bench_after(group, faults, (id, memory, mode), || {}, &mut touch);
 }
 
 fn touch_bench_after(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
-    (variant, memory, mode, bytes): (&str, &str, &str, usize),
+    (id, memory, mode): (BenchId, &str, &str),
     mut setup: impl FnMut(),
     mut touch: impl FnMut() -> Touched,
 ) {
     let mut meter = TouchMeter::default();
-    let id = BenchmarkId::new(variant, size_label(bytes));
-    group.bench_function(id, |b| {
+    group.bench_function(id.criterion_id(), |b| {
         b.iter_custom(|iters| meter.time(iters, &mut setup, &mut touch))
     });
-    let id = format!("first_touch/{variant}/{}", size_label(bytes));
-    faults.extend(meter.entry(id, memory, mode, bytes));
+    let bytes = id.bytes().unwrap_or_default() as usize;
+    faults.extend(meter.entry(id.to_string(), memory, mode, bytes));
+}
+
+/// `first_touch/<kind>/<allocator A>/<bytes>`.
+fn heap_touch<A: NamedAllocator>(kind: TouchKind, bytes: usize) -> BenchId {
+    BenchId::FirstTouch {
+        kind,
+        allocator: Some(A::KIND),
+        bytes: bytes as u64,
+    }
 }
 
 /// Runs `bench` for every selected allocator.
@@ -287,10 +315,9 @@ impl AllocatorBench for FreshThreadAndPretouched {
             group,
             faults,
             (
-                &format!("heap_fresh_thread/{name}"),
+                heap_touch::<A>(TouchKind::HeapFreshThread, bytes),
                 name,
                 "given_back",
-                bytes,
             ),
             || give_back(A::KIND),
             || spawned(heap_fresh_thread(A::get(), bytes)),
@@ -301,7 +328,11 @@ impl AllocatorBench for FreshThreadAndPretouched {
         touch_bench(
             group,
             faults,
-            (&format!("pretouched/{name}"), name, "pretouched", bytes),
+            (
+                heap_touch::<A>(TouchKind::Pretouched, bytes),
+                name,
+                "pretouched",
+            ),
             || {
                 Touched::measure(bytes / page, || {
                     black_box(first_touch_pretouched(&mut block, page, black_box(7)));
@@ -321,14 +352,22 @@ impl AllocatorBench for Growth {
         touch_bench_after(
             group,
             faults,
-            (&format!("heap_growth/{name}"), name, "given_back", bytes),
+            (
+                heap_touch::<A>(TouchKind::HeapGrowth, bytes),
+                name,
+                "given_back",
+            ),
             || give_back(A::KIND),
             || heap_growth(A::get(), bytes),
         );
         touch_bench(
             group,
             faults,
-            (&format!("heap_regrowth/{name}"), name, "kept", bytes),
+            (
+                heap_touch::<A>(TouchKind::HeapRegrowth, bytes),
+                name,
+                "kept",
+            ),
             || heap_growth(A::get(), bytes),
         );
     }
@@ -336,19 +375,29 @@ impl AllocatorBench for Growth {
 
 fn box_new_large<const N: usize>(group: &mut Group) {
     group.throughput(Throughput::Bytes(N as u64));
-    let id =
-        |variant: &str| BenchmarkId::new(format!("box_new_large_{variant}/system"), size_label(N));
-    group.bench_function(id("array"), |b| b.iter(|| box_new_array::<N>(black_box(7))));
-    group.bench_function(id("zeroed"), |b| {
+    let id = |how| {
+        BenchId::BoxNewLarge {
+            how,
+            allocator: AllocatorKind::System,
+            bytes: N as u64,
+        }
+        .criterion_id()
+    };
+    group.bench_function(id(LargeBox::Array), |b| {
+        b.iter(|| box_new_array::<N>(black_box(7)))
+    });
+    group.bench_function(id(LargeBox::Zeroed), |b| {
         b.iter(|| box_new_zeroed::<N>(black_box(7)))
     });
-    group.bench_function(id("vec"), |b| b.iter(|| box_from_vec::<N>(black_box(7))));
+    group.bench_function(id(LargeBox::Vec), |b| {
+        b.iter(|| box_from_vec::<N>(black_box(7)))
+    });
 }
 
 /// Locality, alignment, large boxes and first touch.
 fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
     locality(c);
-    let mut group = c.benchmark_group("stack_vs_heap");
+    let mut group = c.benchmark_group(Family::StackVsHeap.name());
     alignment::<4096>(&mut group);
     alignment::<65536>(&mut group);
     box_new_large::<65536>(&mut group);
@@ -388,7 +437,7 @@ fn main() {
         }
     }
 
-    let mut group = c.benchmark_group("stack_vs_heap");
+    let mut group = c.benchmark_group(Family::StackVsHeap.name());
     let mut placements = Vec::new();
     stack_and_heap::<8>(&mut group, &mut placements);
     stack_and_heap::<16>(&mut group, &mut placements);

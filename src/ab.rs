@@ -4,6 +4,7 @@
 //! to a time budget (the way Chromium's Pinpoint bisects noisy benchmarks); what stays undecided is
 //! reported as such. The recorded pairs also feed `scripts/gate-check`'s resampling.
 
+use crate::id::{IdSet, exact_filter};
 use crate::results::{InputError, load_benches};
 use crate::stats::{GateVerdict, Interval, judge};
 use serde::{Deserialize, Serialize};
@@ -12,10 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The benchmarks the gate covers: the single-threaded stack and heap rows at three sizes, and the
-/// contention workloads whose allocator traffic a pull request is most likely to change, at 1 and 2
-/// threads.
-pub const DEFAULT_FILTER: &str = "^(stack_vs_heap/(stack_array|heap_box/[a-z]+)/(0000064|0004096|0065536)|contention/(local_churn|larson)/[a-z]+/t[12])$";
+/// The benchmarks the gate covers, as a Criterion filter: the single-threaded stack and heap rows
+/// at three sizes, and the contention workloads whose allocator traffic a pull request is most
+/// likely to change, at 1 and 2 threads ([`IdSet::Gate`]).
+pub fn default_filter() -> String {
+    let ids: Vec<String> = IdSet::Gate.ids().iter().map(|id| id.to_string()).collect();
+    exact_filter(ids.iter().map(String::as_str))
+}
 
 /// Criterion settings of one short process: the spread lives between processes, so many short
 /// processes beat a few long ones.
@@ -108,12 +112,6 @@ pub fn judge_pairs(pairs: &BTreeMap<String, Pairs>, threshold: f64) -> Vec<Row> 
             })
         })
         .collect()
-}
-
-/// A Criterion filter that selects exactly `ids`.
-pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
-    let alternatives: Vec<String> = ids.into_iter().map(regex::escape).collect();
-    format!("^({})$", alternatives.join("|"))
 }
 
 /// Runs the executables of `build` that `active` marks, each once with `filter`, its results in
@@ -419,7 +417,7 @@ mod tests {
 
     #[test]
     fn the_default_filter_covers_single_threaded_and_two_thread_rows() {
-        let re = regex::Regex::new(DEFAULT_FILTER).unwrap();
+        let re = regex::Regex::new(&default_filter()).unwrap();
         assert!(re.is_match("stack_vs_heap/heap_box/system/0000064"));
         assert!(re.is_match("stack_vs_heap/stack_array/0065536"));
         assert!(re.is_match("contention/local_churn/mimalloc/t2"));

@@ -9,10 +9,10 @@
 //! slower high / faster low).
 
 use crate::allocators::AllocatorKind;
-use crate::id::{BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind};
 use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::ProbeKind;
+use crate::id::{BenchId, Family, StackKind};
 use crate::latency::Op;
 use crate::results::{Bench, FaultRow, LatencyRow, MemoryRow, Results};
 use crate::units::{ALLOCATORS, allocator_label, format_bytes, format_ns, mib, thread_label};

@@ -8,8 +8,9 @@
 //! initialisation and argument parsing are not counted.
 
 use crate::allocators::{AllocatorKind, Jemalloc, MiMalloc, NamedAllocator, System};
-use crate::arrays::{heap_box, size_label, stack_array};
-use crate::depth::recurse_to;
+use crate::arrays::{heap_box, stack_array};
+use crate::depth::{DEFAULT_FRAME_SIZES, recurse_to};
+use crate::id::{BenchId, CI_SIZES, DepthBench, HeapKind, StackKind};
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::path::Path;
@@ -17,40 +18,35 @@ use std::path::Path;
 /// Iterations per counted run of a workload: enough to amortise one-time effects (first use of a
 /// size class), few enough that callgrind (about 50x slower than native) stays quick. Counts are
 /// deterministic whatever the number; it only has to be the same for baseline and candidate.
-pub fn iterations(id: &str) -> u64 {
-    let heavy = [
-        "0065536",
-        "recursion_level/0004096",
-        "recursion_level/0016384",
-    ];
-    if heavy.iter().any(|h| id.ends_with(h)) {
-        50
-    } else {
-        1000
-    }
+pub fn iterations(id: &BenchId) -> u64 {
+    let heavy = match *id {
+        BenchId::Depth { bytes, .. } => bytes >= 4096,
+        _ => id.bytes().is_some_and(|b| b >= 65536),
+    };
+    if heavy { 50 } else { 1000 }
 }
 /// Levels per recursion iteration (as the Criterion bench times).
 pub const RECURSION_LEVELS: u64 = 64;
-/// Sizes counted for stack arrays and heap boxes.
-pub const SIZES: [usize; 3] = [64, 4096, 65536];
-/// Frame sizes counted for recursion.
-pub const FRAMES: [usize; 5] = [0, 256, 1024, 4096, 16384];
 
-/// The workload ids, named like the Criterion benchmarks they mirror.
-pub fn workload_ids() -> Vec<String> {
+/// The workloads counted: stack arrays and heap boxes at the CI sizes, recursion at every default
+/// frame size, named like the Criterion benchmarks they mirror.
+pub fn workload_ids() -> Vec<BenchId> {
     let mut ids = Vec::new();
-    for size in SIZES {
-        ids.push(format!("stack_vs_heap/stack_array/{}", size_label(size)));
-        for alloc in AllocatorKind::ALL {
-            ids.push(format!(
-                "stack_vs_heap/heap_box/{alloc}/{}",
-                size_label(size)
-            ));
-        }
+    for bytes in CI_SIZES {
+        ids.push(BenchId::Stack {
+            kind: StackKind::Array,
+            bytes,
+        });
+        ids.extend(AllocatorKind::ALL.map(|allocator| BenchId::Heap {
+            kind: HeapKind::Box,
+            allocator,
+            bytes,
+        }));
     }
-    for frame in FRAMES {
-        ids.push(format!("stack_depth/recursion_level/{}", size_label(frame)));
-    }
+    ids.extend(DEFAULT_FRAME_SIZES.map(|frame| BenchId::Depth {
+        kind: DepthBench::RecursionLevel,
+        bytes: frame as u64,
+    }));
     ids
 }
 
@@ -62,20 +58,20 @@ fn recurse_frame<const F: usize>(_seed: u8) -> u64 {
     recurse_to(F, RECURSION_LEVELS).unwrap_or(0)
 }
 
-/// The workload named `id`; `None` for an unknown id.
-pub fn resolve(id: &str) -> Option<Workload> {
+/// The workload of `id`; `None` for an id that is not counted.
+pub fn resolve(id: &BenchId) -> Option<Workload> {
     macro_rules! sized {
-        ($size:expr, |$n:ident| $f:expr) => {
-            match $size {
-                "0000064" => {
+        ($bytes:expr, |$n:ident| $f:expr) => {
+            match $bytes {
+                64 => {
                     const $n: usize = 64;
                     $f
                 }
-                "0004096" => {
+                4096 => {
                     const $n: usize = 4096;
                     $f
                 }
-                "0065536" => {
+                65536 => {
                     const $n: usize = 65536;
                     $f
                 }
@@ -83,29 +79,43 @@ pub fn resolve(id: &str) -> Option<Workload> {
             }
         };
     }
-    let parts: Vec<&str> = id.split('/').collect();
-    Some(match parts.as_slice() {
-        ["stack_vs_heap", "stack_array", s] => sized!(*s, |N| stack_array::<N> as Workload),
-        ["stack_vs_heap", "heap_box", "system", s] => {
-            sized!(*s, |N| |seed| heap_box::<System, N>(System::get(), seed))
-        }
-        ["stack_vs_heap", "heap_box", "jemalloc", s] => {
-            sized!(*s, |N| |seed| heap_box::<Jemalloc, N>(
-                Jemalloc::get(),
-                seed
-            ))
-        }
-        ["stack_vs_heap", "heap_box", "mimalloc", s] => {
-            sized!(*s, |N| |seed| heap_box::<MiMalloc, N>(
-                MiMalloc::get(),
-                seed
-            ))
-        }
-        ["stack_depth", "recursion_level", "0000000"] => recurse_frame::<0>,
-        ["stack_depth", "recursion_level", "0000256"] => recurse_frame::<256>,
-        ["stack_depth", "recursion_level", "0001024"] => recurse_frame::<1024>,
-        ["stack_depth", "recursion_level", "0004096"] => recurse_frame::<4096>,
-        ["stack_depth", "recursion_level", "0016384"] => recurse_frame::<16384>,
+    Some(match *id {
+        BenchId::Stack {
+            kind: StackKind::Array,
+            bytes,
+        } => sized!(bytes, |N| stack_array::<N> as Workload),
+        BenchId::Heap {
+            kind: HeapKind::Box,
+            allocator,
+            bytes,
+        } => match allocator {
+            AllocatorKind::System => {
+                sized!(bytes, |N| |seed| heap_box::<System, N>(System::get(), seed))
+            }
+            AllocatorKind::Jemalloc => {
+                sized!(bytes, |N| |seed| heap_box::<Jemalloc, N>(
+                    Jemalloc::get(),
+                    seed
+                ))
+            }
+            AllocatorKind::Mimalloc => {
+                sized!(bytes, |N| |seed| heap_box::<MiMalloc, N>(
+                    MiMalloc::get(),
+                    seed
+                ))
+            }
+        },
+        BenchId::Depth {
+            kind: DepthBench::RecursionLevel,
+            bytes,
+        } => match bytes {
+            0 => recurse_frame::<0>,
+            256 => recurse_frame::<256>,
+            1024 => recurse_frame::<1024>,
+            4096 => recurse_frame::<4096>,
+            16384 => recurse_frame::<16384>,
+            _ => return None,
+        },
         _ => return None,
     })
 }
@@ -214,8 +224,10 @@ mod tests {
             let workload = resolve(&id).unwrap_or_else(|| panic!("{id} resolves"));
             assert!(icount_measured_region(workload, 2) > 0, "{id}");
         }
-        assert!(resolve("stack_vs_heap/heap_box/tcmalloc/0000064").is_none());
-        assert!(resolve("stack_vs_heap/stack_array/0000100").is_none());
+        let uncounted: BenchId = "stack_vs_heap/stack_array/0000100".parse().unwrap();
+        assert!(resolve(&uncounted).is_none());
+        let uncounted: BenchId = "contention/larson/system/t1".parse().unwrap();
+        assert!(resolve(&uncounted).is_none());
     }
 
     #[test]

@@ -335,7 +335,7 @@ fn parse(text: &str) -> Option<BenchId> {
     {
         let parts: Vec<&str> = text.split('/').collect();
         let allocator = |p: &str| p.parse::<AllocatorKind>().ok();
-        let parsed = match parts.as_slice() {
+        match parts.as_slice() {
             [family, variant, size] => match Family::from_name(family)? {
                 Family::StackVsHeap => Some(BenchId::Stack {
                     kind: StackKind::from_name(variant)?,
@@ -407,8 +407,7 @@ fn parse(text: &str) -> Option<BenchId> {
                 Family::StackDepth => None,
             },
             _ => None,
-        };
-        parsed
+        }
     }
 }
 
@@ -421,7 +420,11 @@ pub fn ranking_group(id: &BenchId) -> Option<String> {
             kind: HeapKind::Box | HeapKind::Reused,
             bytes,
             ..
-        } => Some(format!("{}/{}", Family::StackVsHeap.name(), size_part(bytes))),
+        } => Some(format!(
+            "{}/{}",
+            Family::StackVsHeap.name(),
+            size_part(bytes)
+        )),
         BenchId::Heap {
             kind: HeapKind::AllocFree,
             bytes,
@@ -443,6 +446,93 @@ pub fn ranking_group(id: &BenchId) -> Option<String> {
     }
 }
 
+named! {
+    /// Parts of a run that are not Criterion benchmarks (their results go to
+    /// `target/stackheap/*.json`) but answer to the same filter, by these names.
+    Part {
+        Memory = "contention/memory",
+        Latency = "contention/latency",
+        OverflowProbes = "stack_depth/overflow_probes",
+    }
+}
+
+named! {
+    /// Named sets of ids that scripts and gates ask for (`stackheap-report list --set <name>`).
+    IdSet {
+        /// The saved-baseline CI subset (`scripts/ci-bench <name>`): single-threaded rows at three
+        /// sizes, the recursion levels and `local_churn` at one thread.
+        Ci = "ci",
+        /// What the paired A/B gate judges (`scripts/ci-bench --compare-ref`): the single-threaded
+        /// rows and the contention rows at 1 and 2 threads.
+        Gate = "gate",
+        /// The rows `inject-slowdown` slows down, which `scripts/gate-check` must see caught.
+        Injected = "injected",
+    }
+}
+
+/// The sizes the CI subsets and the instruction counts use.
+pub const CI_SIZES: [u64; 3] = [64, 4096, 65536];
+
+impl IdSet {
+    pub fn ids(self) -> Vec<BenchId> {
+        let mut ids = Vec::new();
+        let stack = |bytes| BenchId::Stack {
+            kind: StackKind::Array,
+            bytes,
+        };
+        let heap = |kind, allocator, bytes| BenchId::Heap {
+            kind,
+            allocator,
+            bytes,
+        };
+        let contention = |workload, allocator, threads| BenchId::Contention {
+            workload,
+            allocator,
+            threads,
+        };
+        match self {
+            IdSet::Ci => {
+                for bytes in CI_SIZES {
+                    ids.push(stack(bytes));
+                    for allocator in AllocatorKind::ALL {
+                        ids.push(heap(HeapKind::Box, allocator, bytes));
+                        ids.push(heap(HeapKind::Reused, allocator, bytes));
+                    }
+                }
+                ids.extend(
+                    crate::depth::DEFAULT_FRAME_SIZES.map(|frame| BenchId::Depth {
+                        kind: DepthBench::RecursionLevel,
+                        bytes: frame as u64,
+                    }),
+                );
+                ids.extend(AllocatorKind::ALL.map(|a| contention(Workload::LocalChurn, a, 1)));
+            }
+            IdSet::Gate => {
+                for bytes in CI_SIZES {
+                    ids.push(stack(bytes));
+                    ids.extend(AllocatorKind::ALL.map(|a| heap(HeapKind::Box, a, bytes)));
+                }
+                for workload in [Workload::LocalChurn, Workload::Larson] {
+                    for allocator in AllocatorKind::ALL {
+                        ids.extend([1, 2].map(|t| contention(workload, allocator, t)));
+                    }
+                }
+            }
+            IdSet::Injected => {
+                ids.push(heap(HeapKind::Box, AllocatorKind::System, 64));
+                ids.push(contention(Workload::LocalChurn, AllocatorKind::System, 2));
+            }
+        }
+        ids
+    }
+}
+
+/// A regular expression (Criterion's filter syntax) that selects exactly `ids`.
+pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let alternatives: Vec<String> = ids.into_iter().map(regex::escape).collect();
+    format!("^({})$", alternatives.join("|"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,7 +541,11 @@ mod tests {
     fn examples() -> Vec<BenchId> {
         let mut ids = Vec::new();
         for bytes in [1, 64, 4096, 1 << 20, 16 << 20, 64 << 20, 1 << 30] {
-            ids.extend(StackKind::ALL.iter().map(|&kind| BenchId::Stack { kind, bytes }));
+            ids.extend(
+                StackKind::ALL
+                    .iter()
+                    .map(|&kind| BenchId::Stack { kind, bytes }),
+            );
             for &allocator in &AllocatorKind::ALL {
                 ids.extend(HeapKind::ALL.iter().map(|&kind| BenchId::Heap {
                     kind,
@@ -487,7 +581,11 @@ mod tests {
                 owner: Owner::Stack,
                 bytes,
             });
-            ids.extend(DepthBench::ALL.iter().map(|&kind| BenchId::Depth { kind, bytes }));
+            ids.extend(
+                DepthBench::ALL
+                    .iter()
+                    .map(|&kind| BenchId::Depth { kind, bytes }),
+            );
         }
         for workload in Workload::ALL {
             for allocator in AllocatorKind::ALL {
@@ -544,6 +642,23 @@ mod tests {
     }
 
     #[test]
+    fn the_sets_hold_what_their_users_need() {
+        let text =
+            |set: IdSet| -> Vec<String> { set.ids().iter().map(|i| i.to_string()).collect() };
+        let gate = text(IdSet::Gate);
+        assert_eq!(gate.len(), 24);
+        assert!(gate.contains(&"contention/larson/mimalloc/t2".to_owned()));
+        // What the gate-check injects must be judged by the gate.
+        assert!(text(IdSet::Injected).iter().all(|id| gate.contains(id)));
+        let ci = text(IdSet::Ci);
+        assert!(ci.contains(&"stack_depth/recursion_level/0016384".to_owned()));
+        assert!(!ci.iter().any(|id| id.ends_with("/t2")));
+        let filter = regex::Regex::new(&exact_filter(gate.iter().map(String::as_str))).unwrap();
+        assert!(gate.iter().all(|id| filter.is_match(id)));
+        assert!(!filter.is_match("contention/larson/mimalloc/t4"));
+    }
+
+    #[test]
     fn anything_else_is_refused() {
         for text in [
             "",
@@ -562,7 +677,10 @@ mod tests {
             "stack_vs_heap/stack_array/0000064/extra",
         ] {
             let err = text.parse::<BenchId>().unwrap_err();
-            assert!(err.to_string().contains("is not a stackheap benchmark id"), "{text}");
+            assert!(
+                err.to_string().contains("is not a stackheap benchmark id"),
+                "{text}"
+            );
         }
     }
 }

@@ -6,9 +6,9 @@
 use crate::allocators::AllocatorKind;
 use crate::chart::{Axis, BarGroup, Marker, Series, Style, bar_chart, line_chart};
 use crate::contention::Workload;
-use crate::id::{BenchId, TouchKind};
 use crate::depth::{DepthEntry, ProbeKind};
 use crate::findings::*;
+use crate::id::{BenchId, TouchKind};
 use crate::latency::Op;
 use crate::results::{Bench, LatencyRow, MemoryRow, Results};
 use crate::units::*;
@@ -331,7 +331,12 @@ fn first_touch_section(results: &Results) -> Option<Section> {
     let benches: Vec<&Bench> = results
         .benches
         .iter()
-        .filter(|b| matches!(b.key, BenchId::FirstTouch { .. } | BenchId::BoxNewLarge { .. }))
+        .filter(|b| {
+            matches!(
+                b.key,
+                BenchId::FirstTouch { .. } | BenchId::BoxNewLarge { .. }
+            )
+        })
         .collect();
     if benches.is_empty() {
         return None;
@@ -365,7 +370,8 @@ fn first_touch_section(results: &Results) -> Option<Section> {
                 ) => "stack".to_owned(),
                 _ => "-".to_owned(),
             },
-            b.size_bytes().map_or("-".into(), |s| format_bytes(s as f64)),
+            b.size_bytes()
+                .map_or("-".into(), |s| format_bytes(s as f64)),
             format_ns(b.mean.point_estimate),
             per_page,
             fault.map_or("-".into(), |f| format!("{:.1}", f.minor_faults_per_iter)),

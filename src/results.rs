@@ -618,12 +618,24 @@ mod tests {
     #[test]
     fn a_repeated_run_reports_the_median_across_processes_with_their_range() {
         let processes = vec![
-            vec![bench("stack_vs_heap/stack_array/0000064", 10.0), bench("stack_vs_heap/stack_reserve/0000064", 50.0)],
-            vec![bench("stack_vs_heap/stack_array/0000064", 14.0), bench("stack_vs_heap/stack_reserve/0000064", 70.0)],
-            vec![bench("stack_vs_heap/stack_array/0000064", 12.0), bench("stack_vs_heap/stack_reserve/0000064", 60.0)],
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 10.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 50.0),
+            ],
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 14.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 70.0),
+            ],
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 12.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 60.0),
+            ],
         ];
         // `new` is the last process's copy for a; b was re-run alone later (`new` differs).
-        let mut benches = vec![bench("stack_vs_heap/stack_array/0000064", 12.0), bench("stack_vs_heap/stack_reserve/0000064", 40.0)];
+        let mut benches = vec![
+            bench("stack_vs_heap/stack_array/0000064", 12.0),
+            bench("stack_vs_heap/stack_reserve/0000064", 40.0),
+        ];
         let by_process = aggregate_processes(&mut benches, &processes);
         let a = &benches[0];
         assert_eq!(a.processes, 3);
@@ -636,20 +648,39 @@ mod tests {
         // b's process results are stale: its latest single run stands alone.
         let b = &benches[1];
         assert_eq!((b.processes, b.mean.point_estimate), (1, 40.0));
-        assert!(by_process.iter().all(|p| !p.contains_key("stack_vs_heap/stack_reserve/0000064")));
+        assert!(
+            by_process
+                .iter()
+                .all(|p| !p.contains_key("stack_vs_heap/stack_reserve/0000064"))
+        );
         let results = Results {
             benches,
             processes: by_process,
             ..Results::default()
         };
         assert_eq!(
-            results.paired_ratios("stack_vs_heap/stack_array/0000064", "stack_vs_heap/stack_array/0000064"),
+            results.paired_ratios(
+                "stack_vs_heap/stack_array/0000064",
+                "stack_vs_heap/stack_array/0000064"
+            ),
             [1.0, 1.0, 1.0]
         );
-        assert_eq!(results.process_count("stack_vs_heap/stack_array/0000064"), 3);
-        assert_eq!(results.process_count("stack_vs_heap/stack_reserve/0000064"), 1);
-        assert_eq!(results.process_spread("stack_vs_heap/stack_array/0000064"), Some(4.0 / 12.0));
-        assert_eq!(results.process_spread("stack_vs_heap/stack_reserve/0000064"), None);
+        assert_eq!(
+            results.process_count("stack_vs_heap/stack_array/0000064"),
+            3
+        );
+        assert_eq!(
+            results.process_count("stack_vs_heap/stack_reserve/0000064"),
+            1
+        );
+        assert_eq!(
+            results.process_spread("stack_vs_heap/stack_array/0000064"),
+            Some(4.0 / 12.0)
+        );
+        assert_eq!(
+            results.process_spread("stack_vs_heap/stack_reserve/0000064"),
+            None
+        );
     }
 
     #[test]

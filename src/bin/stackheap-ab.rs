@@ -4,7 +4,7 @@
 //! Exit codes: 0 nothing regressed, 1 a regression, 2 bad input.
 
 use clap::{Parser, Subcommand};
-use stackheap::ab::{Build, DEFAULT_FILTER, Outcome, Plan, format_outcome, resample, run};
+use stackheap::ab::{Build, Outcome, Plan, default_filter, format_outcome, resample, run};
 use stackheap::output::{results_dir, write_atomically};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,9 +39,10 @@ enum Command {
         /// Change, in percent, that counts as a regression
         #[arg(long, default_value_t = 5.0)]
         threshold: f64,
-        /// Benchmark ids to compare (a regular expression)
-        #[arg(long, default_value = DEFAULT_FILTER)]
-        filter: String,
+        /// Benchmark ids to compare (a regular expression) [default: the gate's set,
+        /// `stackheap-report list --set gate`]
+        #[arg(long)]
+        filter: Option<String>,
         /// Pairs before the first verdict
         #[arg(long, default_value_t = 6)]
         min_pairs: usize,
@@ -106,6 +107,7 @@ fn main() -> ExitCode {
                     "--min-pairs {min_pairs} --max-pairs {max_pairs}: expected 2 <= min <= max"
                 ));
             }
+            let filter = filter.unwrap_or_else(default_filter);
             if let Err(e) = stackheap::config::parse_filter("--filter", &filter) {
                 return fail(e);
             }

@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use stackheap::icount::{count, icount_measured_region, iterations, resolve, workload_ids};
+use stackheap::id::BenchId;
 use stackheap::output::{results_dir, write_results};
 use std::process::ExitCode;
 
@@ -36,15 +37,17 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { id, iterations } => match resolve(&id) {
-            Some(workload) => {
-                std::hint::black_box(icount_measured_region(workload, iterations));
-                ExitCode::SUCCESS
+        Command::Run { id, iterations } => {
+            match id.parse::<BenchId>().ok().as_ref().and_then(resolve) {
+                Some(workload) => {
+                    std::hint::black_box(icount_measured_region(workload, iterations));
+                    ExitCode::SUCCESS
+                }
+                None => fail(&format!(
+                    "unknown workload '{id}': expected one of `stackheap-icount list`"
+                )),
             }
-            None => fail(&format!(
-                "unknown workload '{id}': expected one of `stackheap-icount list`"
-            )),
-        },
+        }
         Command::List => {
             workload_ids().iter().for_each(|id| println!("{id}"));
             ExitCode::SUCCESS
@@ -81,9 +84,9 @@ fn measure(save: Option<String>, filter: Option<String>) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&scratch) {
         return fail(&format!("{}: {e}", scratch.display()));
     }
-    let ids: Vec<String> = workload_ids()
+    let ids: Vec<BenchId> = workload_ids()
         .into_iter()
-        .filter(|id| filter.as_ref().is_none_or(|f| f.is_match(id)))
+        .filter(|id| filter.as_ref().is_none_or(|f| f.is_match(&id.to_string())))
         .collect();
     if ids.is_empty() {
         // Writing an empty file would overwrite the current counts (and, with --save, a baseline)
@@ -95,7 +98,7 @@ fn measure(save: Option<String>, filter: Option<String>) -> ExitCode {
     }
     let mut entries = Vec::new();
     for id in ids {
-        match count(&exe, &id, iterations(&id), &scratch) {
+        match count(&exe, &id.to_string(), iterations(&id), &scratch) {
             Ok(entry) => {
                 println!(
                     "{:<45} {:>14.1} instructions/iteration",

@@ -6,6 +6,7 @@ use stackheap::compare::{
     DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icount_files,
     format_table, with_icounts,
 };
+use stackheap::id::{IdSet, exact_filter};
 use stackheap::output::{results_dir, write_atomically};
 use stackheap::report::{Environment, render, write};
 use stackheap::results::{Results, criterion_home};
@@ -54,6 +55,24 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Print a named set of benchmark ids, one per line, or as one Criterion filter (what the
+    /// scripts use instead of spelling ids)
+    List {
+        /// ci (the saved-baseline CI subset), gate (the paired A/B gate's rows) or injected (the
+        /// rows inject-slowdown slows down)
+        #[arg(long, value_parser = parse_set)]
+        set: IdSet,
+        /// Print one regular expression that selects exactly these ids
+        #[arg(long)]
+        regex: bool,
+    },
+}
+
+fn parse_set(text: &str) -> Result<IdSet, String> {
+    IdSet::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = IdSet::ALL.iter().map(|s| s.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -75,6 +94,15 @@ fn run(
     suite: &std::path::Path,
 ) -> Result<ExitCode, String> {
     match command {
+        Command::List { set, regex } => {
+            let ids: Vec<String> = set.ids().iter().map(|id| id.to_string()).collect();
+            if regex {
+                println!("{}", exact_filter(ids.iter().map(String::as_str)));
+            } else {
+                ids.iter().for_each(|id| println!("{id}"));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { out } => {
             let results = Results::load(criterion, suite).map_err(|e| e.to_string())?;
             let env = Environment::for_results(&results);
