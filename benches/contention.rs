@@ -36,8 +36,8 @@ fn measure_memory(
                 let peak = peak_rss_of_child(&exe, &[], Some((workload, kind, t)))
                     .unwrap_or_else(|e| fail(&e));
                 entries.push(MemoryEntry {
-                    workload: workload.name().into(),
-                    allocator: kind.name().into(),
+                    workload,
+                    allocator: kind,
                     threads: t,
                     oversubscribed: workload.os_threads(t) > cores,
                     rounds: MEMORY_ROUNDS,

@@ -40,6 +40,12 @@ pub enum Workload {
     RayonCollect,
 }
 
+impl std::fmt::Display for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Workload {
     pub const ALL: [Workload; 8] = [
         Self::LocalChurn,
@@ -741,8 +747,8 @@ pub const MEMORY_ROUNDS: u64 = 20;
 /// One row of `target/stackheap/memory.json`.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemoryEntry {
-    pub workload: String,
-    pub allocator: String,
+    pub workload: Workload,
+    pub allocator: AllocatorKind,
     pub threads: usize,
     /// More threads than available cores.
     pub oversubscribed: bool,

@@ -12,7 +12,9 @@ use crate::allocators::AllocatorKind;
 use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::ProbeKind;
-use crate::id::{BenchId, Family, StackKind};
+use crate::id::{
+    BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind, ranking_group,
+};
 use crate::latency::Op;
 use crate::results::{Bench, FaultRow, LatencyRow, MemoryRow, Results};
 use crate::units::{ALLOCATORS, allocator_label, format_bytes, format_ns, mib, thread_label};
@@ -140,21 +142,49 @@ impl Answer {
     }
 }
 
-/// The id of a stack_vs_heap benchmark.
-pub fn svh_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
-    bench_id("stack_vs_heap", variant, allocator, size)
+/// `stack_vs_heap/<stack kind>/<size>`.
+pub fn stack_id(kind: StackKind, bytes: u64) -> String {
+    BenchId::Stack { kind, bytes }.to_string()
 }
 
-/// `first_touch/<variant>[/<allocator>]/<size>`.
-pub fn first_touch_id(variant: &str, allocator: Option<&str>, size: u64) -> String {
-    bench_id("first_touch", variant, allocator, size)
-}
-
-fn bench_id(group: &str, variant: &str, allocator: Option<&str>, size: u64) -> String {
-    match allocator {
-        Some(a) => format!("{group}/{variant}/{a}/{}", size_id(size)),
-        None => format!("{group}/{variant}/{}", size_id(size)),
+/// `stack_vs_heap/<heap kind>/<allocator>/<size>`.
+pub fn heap_id(kind: HeapKind, allocator: AllocatorKind, bytes: u64) -> String {
+    BenchId::Heap {
+        kind,
+        allocator,
+        bytes,
     }
+    .to_string()
+}
+
+/// `stack_vs_heap/box_new_large_<how>/system/<size>`.
+fn large_box_id(how: LargeBox, bytes: u64) -> String {
+    BenchId::BoxNewLarge {
+        how,
+        allocator: AllocatorKind::System,
+        bytes,
+    }
+    .to_string()
+}
+
+/// `first_touch/<kind>[/<allocator>]/<size>`.
+pub fn first_touch_id(kind: TouchKind, allocator: Option<AllocatorKind>, bytes: u64) -> String {
+    BenchId::FirstTouch {
+        kind,
+        allocator,
+        bytes,
+    }
+    .to_string()
+}
+
+/// `contention/<workload>/<allocator>/t<threads>`.
+pub fn contention_id(workload: Workload, allocator: AllocatorKind, threads: usize) -> String {
+    BenchId::Contention {
+        workload,
+        allocator,
+        threads,
+    }
+    .to_string()
 }
 
 fn timed(results: &Results, id: &str) -> Option<Timed> {
@@ -164,9 +194,9 @@ fn timed(results: &Results, id: &str) -> Option<Timed> {
 /// `glibc 8.4 ns`, one per allocator measured: alloc_free at `size`.
 fn alloc_free_at(results: &Results, size: u64) -> Vec<String> {
     ALLOCATORS
-        .iter()
+        .into_iter()
         .filter_map(|a| {
-            let t = mean(results, &svh_id("alloc_free", Some(a), size))?;
+            let t = mean(results, &heap_id(HeapKind::AllocFree, a, size))?;
             Some(format!("{} {}", allocator_label(a), format_ns(t)))
         })
         .collect()
@@ -181,17 +211,17 @@ pub fn distinct(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
 }
 
 /// heap_box / stack_array at `size` for `allocator`.
-pub fn heap_over_stack(results: &Results, allocator: &str, size: u64) -> Option<Ratio> {
+pub fn heap_over_stack(results: &Results, allocator: AllocatorKind, size: u64) -> Option<Ratio> {
     compare(
         results,
-        &svh_id("heap_box", Some(allocator), size),
-        &svh_id("stack_array", None, size),
+        &heap_id(HeapKind::Box, allocator, size),
+        &stack_id(StackKind::Array, size),
     )
 }
 
 /// The smallest size from which on (at that size and every larger one) a heap block from `allocator`
 /// is not decidedly slower than the stack array.
-pub fn heap_crossover(results: &Results, allocator: &str) -> Option<u64> {
+pub fn heap_crossover(results: &Results, allocator: AllocatorKind) -> Option<u64> {
     let ratios: Vec<(u64, Ratio)> = sizes(results)
         .into_iter()
         .filter_map(|s| Some((s, heap_over_stack(results, allocator, s)?)))
@@ -207,7 +237,7 @@ pub fn heap_crossover(results: &Results, allocator: &str) -> Option<u64> {
 /// run was repeated).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ranked {
-    pub allocator: &'static str,
+    pub allocator: AllocatorKind,
     pub timed: Timed,
     pub to_best: Ratio,
 }
@@ -216,8 +246,8 @@ pub struct Ranked {
 type Ranking = Vec<Ranked>;
 
 /// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
-fn ranked_ids(results: &Results, ids: &[(&'static str, String)]) -> Ranking {
-    let mut times: Vec<(&'static str, &str, Timed)> = ids
+fn ranked_ids(results: &Results, ids: &[(AllocatorKind, String)]) -> Ranking {
+    let mut times: Vec<(AllocatorKind, &str, Timed)> = ids
         .iter()
         .filter_map(|(a, id)| Some((*a, id.as_str(), timed(results, id)?)))
         .collect();
@@ -238,10 +268,10 @@ fn ranked_ids(results: &Results, ids: &[(&'static str, String)]) -> Ranking {
 }
 
 /// The workload's time per round for each allocator at `threads`, fastest first.
-fn ranked(results: &Results, workload: &str, threads: usize) -> Ranking {
-    let ids: Vec<(&'static str, String)> = ALLOCATORS
-        .iter()
-        .map(|a| (*a, format!("contention/{workload}/{a}/t{threads}")))
+fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking {
+    let ids: Vec<(AllocatorKind, String)> = ALLOCATORS
+        .into_iter()
+        .map(|a| (a, contention_id(workload, a, threads)))
         .collect();
     ranked_ids(results, &ids)
 }
@@ -267,8 +297,8 @@ pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<
 }
 
 /// The largest thread count measured for `workload` whose threads all fit `cores`.
-fn fitting_threads(results: &Results, workload: &str, cores: Option<usize>) -> Option<usize> {
-    let os = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+fn fitting_threads(results: &Results, workload: Workload, cores: Option<usize>) -> Option<usize> {
+    let os = |t: usize| workload.os_threads(t);
     contention_threads(results)
         .into_iter()
         .filter(|&t| cores.is_none_or(|c| os(t) <= c))
@@ -293,7 +323,7 @@ fn ranking_text(ranking: &[Ranked]) -> String {
 }
 
 /// The allocators tied with the fastest (not decidedly slower than it).
-fn tied_best(ranking: &[Ranked]) -> Vec<&'static str> {
+fn tied_best(ranking: &[Ranked]) -> Vec<AllocatorKind> {
     ranking
         .iter()
         .filter(|r| !r.to_best.decidedly_above())
@@ -311,9 +341,9 @@ fn answer_stack(results: &Results) -> Answer {
         "mean time per iteration; (Nx) heap / stack, ≈ within noise",
     );
     let measured = sizes(results);
-    let allocators: Vec<&str> = ALLOCATORS
+    let allocators: Vec<AllocatorKind> = ALLOCATORS
         .into_iter()
-        .filter(|a| {
+        .filter(|&a| {
             measured
                 .iter()
                 .any(|&s| heap_over_stack(results, a, s).is_some())
@@ -327,7 +357,7 @@ fn answer_stack(results: &Results) -> Answer {
     if let Some(&small) = measured.iter().find(|&&s| s == 64).or(measured.first()) {
         let costs: Vec<String> = allocators
             .iter()
-            .filter_map(|a| {
+            .filter_map(|&a| {
                 let r = heap_over_stack(results, a, small)?;
                 let verdict = if r.decided() {
                     r.text()
@@ -345,7 +375,7 @@ fn answer_stack(results: &Results) -> Answer {
     }
     let direct = alloc_free_at(results, 64);
     if !direct.is_empty() {
-        let stack = mean(results, &svh_id("stack_reserve", None, 64))
+        let stack = mean(results, &stack_id(StackKind::Reserve, 64))
             .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
         sentences.push(format!(
             "Allocating and freeing 64 B alone: {}{stack}.",
@@ -354,7 +384,7 @@ fn answer_stack(results: &Results) -> Answer {
     }
     let crossovers: Vec<String> = allocators
         .iter()
-        .map(|a| match heap_crossover(results, a) {
+        .map(|&a| match heap_crossover(results, a) {
             Some(s) => format!("{} {}", allocator_label(a), format_bytes(s as f64)),
             None => format!("{} none measured", allocator_label(a)),
         })
@@ -383,11 +413,11 @@ fn answer_stack(results: &Results) -> Answer {
     for s in shown {
         let mut row = vec![
             format_bytes(s as f64),
-            mean(results, &svh_id("stack_array", None, s)).map_or("-".into(), format_ns),
+            mean(results, &stack_id(StackKind::Array, s)).map_or("-".into(), format_ns),
         ];
-        row.extend(allocators.iter().map(|a| {
+        row.extend(allocators.iter().map(|&a| {
             match (
-                mean(results, &svh_id("heap_box", Some(a), s)),
+                mean(results, &heap_id(HeapKind::Box, a, s)),
                 heap_over_stack(results, a, s),
             ) {
                 (Some(t), Some(r)) if r.decided() => format!("{} ({:.2}x)", format_ns(t), r.ratio),
@@ -406,12 +436,12 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
         "contention",
         "time per allocator operation, relative to the fastest",
     );
-    let rows: Vec<(String, usize, Ranking)> = contention_workloads(results)
+    let rows: Vec<(Workload, usize, Ranking)> = contention_workloads(results)
         .into_iter()
-        .filter(|w| w != "stack_control")
+        .filter(|&w| w != Workload::StackControl)
         .filter_map(|w| {
-            let t = fitting_threads(results, &w, cores)?;
-            let ranking = ranked(results, &w, t);
+            let t = fitting_threads(results, w, cores)?;
+            let ranking = ranked(results, w, t);
             (ranking.len() >= 2).then_some((w, t, ranking))
         })
         .collect();
@@ -419,14 +449,14 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
         answer.text = "Not measured in this run: run `scripts/run contention` (or `cargo bench --bench contention`).".into();
         return answer;
     }
-    let best_or_tied = |a: &str| {
+    let best_or_tied = |a: AllocatorKind| {
         rows.iter()
             .filter(|(_, _, r)| tied_best(r).contains(&a))
             .count()
     };
-    let mut counts: Vec<(&str, usize)> = ALLOCATORS
-        .iter()
-        .map(|a| (*a, best_or_tied(a)))
+    let mut counts: Vec<(AllocatorKind, usize)> = ALLOCATORS
+        .into_iter()
+        .map(|a| (a, best_or_tied(a)))
         .filter(|(a, _)| {
             rows.iter()
                 .any(|(_, _, r)| r.iter().any(|x| x.allocator == *a))
@@ -449,10 +479,11 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
         "fastest first (≈ within noise; Nx: time ratio to the fastest)".into(),
     ]);
     for (w, t, ranking) in rows {
-        let os = Workload::from_name(&w).map_or(t, |x| x.os_threads(t));
-        answer
-            .table
-            .push(vec![w, thread_label(t, os, false), ranking_text(&ranking)]);
+        answer.table.push(vec![
+            w.name().to_owned(),
+            thread_label(t, w.os_threads(t), false),
+            ranking_text(&ranking),
+        ]);
     }
     answer
 }
@@ -607,12 +638,12 @@ fn not_measured(quote: &'static str, what_would: &str) -> Claim {
 
 fn claim_managed(results: &Results) -> Claim {
     const Q: &str = "Stack memory is managed by the CPU; heap memory by the programmer.";
-    let ratios: Vec<(&str, Ratio)> = ALLOCATORS
-        .iter()
-        .filter_map(|a| Some((*a, heap_over_stack(results, a, 64)?)))
+    let ratios: Vec<(AllocatorKind, Ratio)> = ALLOCATORS
+        .into_iter()
+        .filter_map(|a| Some((a, heap_over_stack(results, a, 64)?)))
         .collect();
     let direct = alloc_free_at(results, 64);
-    let direct = match mean(results, &svh_id("stack_reserve", None, 64)) {
+    let direct = match mean(results, &stack_id(StackKind::Reserve, 64)) {
         Some(stack) if !direct.is_empty() => format!(
             " Getting and giving back 64 B alone: the stack {}, the heap {}.",
             format_ns(stack),
@@ -620,7 +651,7 @@ fn claim_managed(results: &Results) -> Claim {
         ),
         _ => String::new(),
     };
-    let Some(stack) = mean(results, &svh_id("stack_array", None, 64)) else {
+    let Some(stack) = mean(results, &stack_id(StackKind::Array, 64)) else {
         return not_measured(
             Q,
             "needs stack_array and heap_box at 64 B (cargo bench --bench stack_vs_heap).",
@@ -662,7 +693,7 @@ fn claim_freed() -> Claim {
 
 fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
     const Q: &str = "Each thread has its own stack; all threads share one heap.";
-    let Some(t) = fitting_threads(results, "local_churn", cores).filter(|&t| t > 1) else {
+    let Some(t) = fitting_threads(results, Workload::LocalChurn, cores).filter(|&t| t > 1) else {
         return not_measured(
             Q,
             "needs local_churn and stack_control at 1 and 2+ threads (cargo bench --bench contention).",
@@ -672,8 +703,8 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
         Some(timed(results, &id_of(1))?.point / timed(results, &id_of(t))?.point * t as f64)
     };
     let Some(stack_scaling) = ALLOCATORS
-        .iter()
-        .filter_map(|a| scaling(&|n| format!("contention/stack_control/{a}/t{n}")))
+        .into_iter()
+        .filter_map(|a| scaling(&|n| contention_id(Workload::StackControl, a, n)))
         .reduce(f64::max)
     else {
         return not_measured(
@@ -681,14 +712,9 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
             "needs stack_control at 1 and 2+ threads (cargo bench --bench contention).",
         );
     };
-    let heap: Vec<(&str, f64)> = ALLOCATORS
-        .iter()
-        .filter_map(|a| {
-            Some((
-                *a,
-                scaling(&|n| format!("contention/local_churn/{a}/t{n}"))?,
-            ))
-        })
+    let heap: Vec<(AllocatorKind, f64)> = ALLOCATORS
+        .into_iter()
+        .filter_map(|a| Some((a, scaling(&|n| contention_id(Workload::LocalChurn, a, n))?)))
         .collect();
     let behind: Vec<&str> = heap
         .iter()
@@ -837,7 +863,7 @@ fn claim_page_faults(results: &Results) -> Claim {
     const Q: &str = "Heap access can be very expensive because of page faults.";
     let faults = results.faults_by_id();
     let size = 1u64 << 20;
-    let fresh_id = first_touch_id("mmap", None, size);
+    let fresh_id = first_touch_id(TouchKind::Mmap, None, size);
     let (Some(fresh), Some(fresh_faults)) =
         (timed(results, &fresh_id), faults.get(fresh_id.as_str()))
     else {
@@ -848,8 +874,13 @@ fn claim_page_faults(results: &Results) -> Claim {
     };
     let fresh_faults = fresh_faults.minor_faults_per_iter;
     let retouch = ALLOCATORS
-        .iter()
-        .filter_map(|a| timed(results, &first_touch_id("pretouched", Some(a), size)))
+        .into_iter()
+        .filter_map(|a| {
+            timed(
+                results,
+                &first_touch_id(TouchKind::Pretouched, Some(a), size),
+            )
+        })
         .min_by(|a, b| a.point.total_cmp(&b.point));
     let mut evidence = format!(
         "Touching 1 MiB of pages fresh from the kernel costs {} ({fresh_faults:.0} minor faults, {} each)",
@@ -871,13 +902,16 @@ fn claim_page_faults(results: &Results) -> Claim {
             fresh_faults >= 1.0
         }
     };
-    if let Some(stack) = timed(results, &first_touch_id("stack_fresh_thread", None, size)) {
+    if let Some(stack) = timed(
+        results,
+        &first_touch_id(TouchKind::StackFreshThread, None, size),
+    ) {
         evidence += &format!(
             " A new thread's own stack pays the same: 1 MiB of it costs {} to touch first.",
             format_ns(stack.point)
         );
     }
-    let kept = growth_faults(&faults, "heap_regrowth");
+    let kept = growth_faults(&faults, TouchKind::HeapRegrowth);
     if !kept.is_empty() {
         evidence += &format!(
             " But allocators keep what is freed: growing the heap again to the same size faults {} per page; only memory new to the process (or given back to the kernel) pays.",
@@ -896,13 +930,16 @@ fn claim_page_faults(results: &Results) -> Claim {
 }
 
 /// `glibc 0.78`, one per allocator: faults per page of the largest `variant` heap growth measured.
-fn growth_faults(faults: &BTreeMap<&str, &FaultRow>, variant: &str) -> Vec<String> {
+fn growth_faults(faults: &BTreeMap<&str, &FaultRow>, kind: TouchKind) -> Vec<String> {
     ALLOCATORS
-        .iter()
+        .into_iter()
         .filter_map(|a| {
             faults
                 .values()
-                .filter(|f| f.id.starts_with(&format!("first_touch/{variant}/{a}/")))
+                .filter(|f| {
+                    matches!(f.id.parse::<BenchId>(),
+                        Ok(BenchId::FirstTouch { kind: k, allocator: Some(x), .. }) if k == kind && x == a)
+                })
                 .max_by_key(|f| f.size_bytes)
                 .and_then(|f| f.faults_per_page())
                 .map(|p| format!("{} {p:.2}", allocator_label(a)))
@@ -912,18 +949,18 @@ fn growth_faults(faults: &BTreeMap<&str, &FaultRow>, variant: &str) -> Vec<Strin
 
 fn claim_cache(results: &Results) -> Claim {
     const Q: &str = "The stack frame of the running thread is in the processor cache, which is faster than RAM.";
-    let hot: Vec<(u64, &str, Ratio)> = sizes(results)
+    let hot: Vec<(u64, AllocatorKind, Ratio)> = sizes(results)
         .into_iter()
         .filter(|&s| s <= 16 << 10)
         .flat_map(|s| {
-            ALLOCATORS.iter().filter_map(move |a| {
+            ALLOCATORS.into_iter().filter_map(move |a| {
                 Some((
                     s,
-                    *a,
+                    a,
                     compare(
                         results,
-                        &svh_id("heap_reused", Some(a), s),
-                        &svh_id("stack_array", None, s),
+                        &heap_id(HeapKind::Reused, a, s),
+                        &stack_id(StackKind::Array, s),
                     )?,
                 ))
             })
@@ -932,7 +969,7 @@ fn claim_cache(results: &Results) -> Claim {
     let locality = match (locality_crossover(results), locality_sets(results).last()) {
         (Some(ws), Some(&largest)) => {
             let at_largest: Vec<String> = ALLOCATORS
-                .iter()
+                .into_iter()
                 .filter_map(|a| {
                     Some(format!("{} {}", allocator_label(a), scatter_ratio(results, a, largest)?.text()))
                 })
@@ -972,9 +1009,14 @@ fn claim_cache(results: &Results) -> Claim {
     )
 }
 
-/// The id of a locality benchmark.
-pub fn locality_id(layout: &str, owner: &str, working_set: u64) -> String {
-    format!("locality/{layout}/{owner}/{}", size_id(working_set))
+/// `locality/<layout>/<owner>/<working set>`.
+pub fn locality_id(layout: Layout, owner: Owner, working_set: u64) -> String {
+    BenchId::Locality {
+        layout,
+        owner,
+        bytes: working_set,
+    }
+    .to_string()
 }
 
 /// Working sets measured by the locality benchmarks, sorted.
@@ -989,11 +1031,11 @@ pub fn locality_sets(results: &Results) -> Vec<u64> {
 }
 
 /// scattered / contiguous for `allocator` at `working_set`: the cost of scattering the same reads.
-fn scatter_ratio(results: &Results, allocator: &str, working_set: u64) -> Option<Ratio> {
+fn scatter_ratio(results: &Results, allocator: AllocatorKind, working_set: u64) -> Option<Ratio> {
     compare(
         results,
-        &locality_id("scattered", allocator, working_set),
-        &locality_id("contiguous", allocator, working_set),
+        &locality_id(Layout::Scattered, Owner::Heap(allocator), working_set),
+        &locality_id(Layout::Contiguous, Owner::Heap(allocator), working_set),
     )
 }
 
@@ -1003,7 +1045,7 @@ pub fn locality_crossover(results: &Results) -> Option<u64> {
     let sets = locality_sets(results);
     let slower_everywhere = |ws: u64| {
         let ratios: Vec<Ratio> = ALLOCATORS
-            .iter()
+            .into_iter()
             .filter_map(|a| scatter_ratio(results, a, ws))
             .collect();
         !ratios.is_empty() && ratios.iter().all(Ratio::decidedly_above)
@@ -1018,17 +1060,17 @@ pub fn locality_crossover(results: &Results) -> Option<u64> {
 fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
     const Q: &str =
         "Some heaps are fast for small objects, others efficient in multithreaded programs.";
-    let small_ids: Vec<(&'static str, String)> = ALLOCATORS
-        .iter()
-        .map(|a| (*a, svh_id("heap_box", Some(a), 64)))
+    let small_ids: Vec<(AllocatorKind, String)> = ALLOCATORS
+        .into_iter()
+        .map(|a| (a, heap_id(HeapKind::Box, a, 64)))
         .collect();
     let small = ranked_ids(results, &small_ids);
-    let threaded: Vec<Vec<&'static str>> = contention_workloads(results)
+    let threaded: Vec<Vec<AllocatorKind>> = contention_workloads(results)
         .into_iter()
-        .filter(|w| w != "stack_control")
+        .filter(|&w| w != Workload::StackControl)
         .filter_map(|w| {
-            let t = fitting_threads(results, &w, cores).filter(|&t| t > 1)?;
-            let r = ranked(results, &w, t);
+            let t = fitting_threads(results, w, cores).filter(|&t| t > 1)?;
+            let r = ranked(results, w, t);
             (r.len() >= 2).then(|| tied_best(&r))
         })
         .collect();
@@ -1039,15 +1081,14 @@ fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
         );
     }
     let small_best = tied_best(&small);
-    let wins = |a: &str| threaded.iter().filter(|b| b.contains(&a)).count();
-    let threaded_best: Vec<&str> = ALLOCATORS
-        .iter()
-        .copied()
-        .filter(|a| wins(a) * 2 > threaded.len())
+    let wins = |a: AllocatorKind| threaded.iter().filter(|b| b.contains(&a)).count();
+    let threaded_best: Vec<AllocatorKind> = ALLOCATORS
+        .into_iter()
+        .filter(|&a| wins(a) * 2 > threaded.len())
         .collect();
-    let names = |v: &[&str]| {
+    let names = |v: &[AllocatorKind]| {
         v.iter()
-            .map(|a| allocator_label(a))
+            .map(|&a| allocator_label(a))
             .collect::<Vec<_>>()
             .join(" and ")
     };
@@ -1095,41 +1136,50 @@ pub struct RankingEntry {
 pub fn rankings(results: &Results) -> Vec<RankingEntry> {
     let mut out = Vec::new();
     for size in sizes(results) {
-        let mut members = vec![("stack_array".to_owned(), svh_id("stack_array", None, size))];
-        members.extend(
-            ALLOCATORS
-                .iter()
-                .map(|a| (format!("heap_box/{a}"), svh_id("heap_box", Some(a), size))),
-        );
+        // Members are named by the id's parts below the ranking group: `stack_array`,
+        // `heap_box/<allocator>`.
+        let stack = BenchId::Stack {
+            kind: StackKind::Array,
+            bytes: size,
+        };
+        let mut members = vec![(stack.criterion_function(), stack.to_string())];
+        members.extend(ALLOCATORS.into_iter().map(|a| {
+            let heap = BenchId::Heap {
+                kind: HeapKind::Box,
+                allocator: a,
+                bytes: size,
+            };
+            (heap.criterion_function(), heap.to_string())
+        }));
         pairwise(
             results,
-            &format!("stack_vs_heap/{}", size_id(size)),
+            &ranking_group(&stack).unwrap_or_default(),
             &members,
             &mut out,
         );
         let members: Vec<(String, String)> = ALLOCATORS
-            .iter()
-            .map(|a| (a.to_string(), svh_id("alloc_free", Some(a), size)))
+            .into_iter()
+            .map(|a| (a.to_string(), heap_id(HeapKind::AllocFree, a, size)))
             .collect();
-        pairwise(
-            results,
-            &format!("stack_vs_heap/alloc_free/{}", size_id(size)),
-            &members,
-            &mut out,
-        );
+        let group = ranking_group(&BenchId::Heap {
+            kind: HeapKind::AllocFree,
+            allocator: AllocatorKind::System,
+            bytes: size,
+        });
+        pairwise(results, &group.unwrap_or_default(), &members, &mut out);
     }
     for workload in contention_workloads(results) {
         for t in contention_threads(results) {
             let members: Vec<(String, String)> = ALLOCATORS
-                .iter()
-                .map(|a| (a.to_string(), format!("contention/{workload}/{a}/t{t}")))
+                .into_iter()
+                .map(|a| (a.to_string(), contention_id(workload, a, t)))
                 .collect();
-            pairwise(
-                results,
-                &format!("contention/{workload}/t{t}"),
-                &members,
-                &mut out,
-            );
+            let group = ranking_group(&BenchId::Contention {
+                workload,
+                allocator: AllocatorKind::System,
+                threads: t,
+            });
+            pairwise(results, &group.unwrap_or_default(), &members, &mut out);
         }
     }
     out
@@ -1219,19 +1269,17 @@ pub fn size_id(size: u64) -> String {
     size_label(size as usize)
 }
 
-pub fn contention_workloads(results: &Results) -> Vec<String> {
-    let mut workloads: Vec<String> = Vec::new();
-    for b in results
-        .benches
-        .iter()
-        .filter(|b| b.family() == Family::Contention)
-    {
-        if !workloads.iter().any(|w| w == b.variant()) {
-            workloads.push(b.variant().to_owned());
-        }
-    }
-    workloads.sort_by_key(|w| workload_rank(w));
-    workloads
+/// The contention workloads measured, in the order the benches list them.
+pub fn contention_workloads(results: &Results) -> Vec<Workload> {
+    Workload::ALL
+        .into_iter()
+        .filter(|&w| {
+            results
+                .benches
+                .iter()
+                .any(|b| matches!(b.key, BenchId::Contention { workload, .. } if workload == w))
+        })
+        .collect()
 }
 
 pub fn contention_threads(results: &Results) -> Vec<usize> {
@@ -1249,12 +1297,12 @@ pub fn contention_threads(results: &Results) -> Vec<usize> {
 /// Operations per second of `contention/<workload>/<alloc>/t<threads>`.
 pub fn ops_per_second(
     results: &Results,
-    workload: &str,
-    alloc: &str,
+    workload: Workload,
+    alloc: AllocatorKind,
     threads: usize,
 ) -> Option<f64> {
     results
-        .bench(&format!("contention/{workload}/{alloc}/t{threads}"))?
+        .bench(&contention_id(workload, alloc, threads))?
         .per_second()
         .map(|(v, _)| v)
 }
@@ -1262,18 +1310,18 @@ pub fn ops_per_second(
 /// `stack_control` does not allocate: its line is the best of its runs under each allocator.
 pub fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
     ALLOCATORS
-        .iter()
-        .filter_map(|a| ops_per_second(results, "stack_control", a, threads))
+        .into_iter()
+        .filter_map(|a| ops_per_second(results, Workload::StackControl, a, threads))
         .reduce(f64::max)
 }
 
 /// The entry of `memory` for one workload, allocator and thread count.
-pub fn memory_entry<'a>(
-    memory: &'a [MemoryRow],
-    workload: &str,
-    allocator: &str,
+pub fn memory_entry(
+    memory: &[MemoryRow],
+    workload: Workload,
+    allocator: AllocatorKind,
     threads: usize,
-) -> Option<&'a MemoryRow> {
+) -> Option<&MemoryRow> {
     memory
         .iter()
         .find(|e| e.workload == workload && e.allocator == allocator && e.threads == threads)
@@ -1350,7 +1398,7 @@ pub fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
                     let e = latency_entry(latency, workload, t, a, op)?;
                     Some(format!(
                         "{} {} (p50 {}, max {})",
-                        allocator_label(a.name()),
+                        allocator_label(a),
                         format_ns(e.p99_ns),
                         format_ns(e.p50_ns),
                         format_ns(e.max_ns)
@@ -1378,13 +1426,13 @@ pub fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
 pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     let size = 64u64;
-    if let Some(stack) = mean(results, &svh_id("stack_array", None, size)) {
+    if let Some(stack) = mean(results, &stack_id(StackKind::Array, size)) {
         for a in ALLOCATORS {
             if let (Some(heap), Some(ratio)) = (
-                mean(results, &svh_id("heap_box", Some(a), size)),
+                mean(results, &heap_id(HeapKind::Box, a, size)),
                 heap_over_stack(results, a, size),
             ) {
-                let alloc_only = mean(results, &svh_id("alloc_free", Some(a), size))
+                let alloc_only = mean(results, &heap_id(HeapKind::AllocFree, a, size))
                     .map(|t| {
                         format!(
                             "; allocating and freeing alone (alloc_free) costs {}",
@@ -1414,7 +1462,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         }
     }
     let faults = results.faults_by_id();
-    let mmap_id = first_touch_id("mmap", None, 1 << 20);
+    let mmap_id = first_touch_id(TouchKind::Mmap, None, 1 << 20);
     if let (Some(t), Some(f)) = (mean(results, &mmap_id), faults.get(mmap_id.as_str())) {
         let f = f.minor_faults_per_iter;
         out.push(format!(
@@ -1423,7 +1471,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
             format_ns(t / f.max(1.0))
         ));
     }
-    let given_back = growth_faults(&faults, "heap_growth");
+    let given_back = growth_faults(&faults, TouchKind::HeapGrowth);
     if !given_back.is_empty() {
         out.push(format!(
             "Growing the heap after the allocator was asked to give its free memory back faults {} per page (1.00: every page fresh; less: the allocator kept memory).",
@@ -1431,14 +1479,8 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         ));
     }
     if let (Some(array), Some(zeroed)) = (
-        mean(
-            results,
-            &svh_id("box_new_large_array", Some("system"), 1 << 20),
-        ),
-        mean(
-            results,
-            &svh_id("box_new_large_zeroed", Some("system"), 1 << 20),
-        ),
+        mean(results, &large_box_id(LargeBox::Array, 1 << 20)),
+        mean(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
     ) {
         out.push(format!(
             "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",
@@ -1450,27 +1492,26 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let threads = contention_threads(results);
     let cores = cores.unwrap_or(usize::MAX);
     for workload in contention_workloads(results)
-        .iter()
-        .filter(|w| *w != "stack_control")
+        .into_iter()
+        .filter(|&w| w != Workload::StackControl)
     {
         // The largest thread count whose threads all fit the cores.
-        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
         let Some(t) = threads
             .iter()
             .copied()
-            .filter(|&t| os_threads(t) <= cores)
+            .filter(|&t| workload.os_threads(t) <= cores)
             .max()
         else {
             continue;
         };
-        let ops: Vec<(&str, f64)> = ALLOCATORS
-            .iter()
-            .filter_map(|a| ops_per_second(results, workload, a, t).map(|v| (*a, v)))
+        let ops: Vec<(AllocatorKind, f64)> = ALLOCATORS
+            .into_iter()
+            .filter_map(|a| ops_per_second(results, workload, a, t).map(|v| (a, v)))
             .collect();
         if ops.len() < 2 {
             continue;
         }
-        let by_ops = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
+        let by_ops = |a: &&(AllocatorKind, f64), b: &&(AllocatorKind, f64)| a.1.total_cmp(&b.1);
         let (Some(&(best, best_ops)), Some(&(worst, worst_ops))) =
             (ops.iter().max_by(by_ops), ops.iter().min_by(by_ops))
         else {
@@ -1484,7 +1525,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
             best_ops / 1e6,
             worst_ops / 1e6
         ));
-        if workload == "local_churn" && t > 1 {
+        if workload == Workload::LocalChurn && t > 1 {
             for a in ALLOCATORS {
                 if let (Some(one), Some(many), Some(c1), Some(cn)) = (
                     ops_per_second(results, workload, a, 1),
@@ -1563,9 +1604,13 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     if let Some(memory) = &results.memory
         && let Some(t) = memory_threads_within_cores(&memory.entries)
     {
-        for workload in ["larson", "producer_consumer", "thread_churn"] {
+        for workload in [
+            Workload::Larson,
+            Workload::ProducerConsumer,
+            Workload::ThreadChurn,
+        ] {
             let row: Vec<String> = ALLOCATORS
-                .iter()
+                .into_iter()
                 .filter_map(|a| {
                     memory_entry(&memory.entries, workload, a, t)
                         .map(|e| format!("{} {}", allocator_label(a), mib(e.peak_rss_bytes)))
@@ -1765,8 +1810,8 @@ mod tests {
             ("stack_vs_heap/stack_array/0065536", 4340.0),
             ("stack_vs_heap/heap_box/system/0065536", 3460.0),
         ]);
-        assert_eq!(heap_crossover(&r, "system"), Some(4096));
-        assert_eq!(heap_crossover(&r, "jemalloc"), None);
+        assert_eq!(heap_crossover(&r, AllocatorKind::System), Some(4096));
+        assert_eq!(heap_crossover(&r, AllocatorKind::Jemalloc), None);
         let answer = &answers(&r, Some(2))[0];
         assert!(
             answer.text.contains("(within noise (±20%)): glibc 4 KiB."),
@@ -1800,8 +1845,11 @@ mod tests {
             ("contention/local_churn/mimalloc/t2", 62.0),
             ("contention/local_churn/system/t4", 10.0),
         ]);
-        let ranking = ranked(&r, "local_churn", 2);
-        assert_eq!(tied_best(&ranking), ["jemalloc", "mimalloc"]);
+        let ranking = ranked(&r, Workload::LocalChurn, 2);
+        assert_eq!(
+            tied_best(&ranking),
+            [AllocatorKind::Jemalloc, AllocatorKind::Mimalloc]
+        );
         let text = ranking_text(&ranking);
         assert!(
             text.starts_with("jemalloc ≈ mimalloc; glibc 1.67x ["),

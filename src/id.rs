@@ -467,6 +467,8 @@ named! {
         Gate = "gate",
         /// The rows `inject-slowdown` slows down, which `scripts/gate-check` must see caught.
         Injected = "injected",
+        /// One quick row, for smoke tests of the gate's plumbing (`.ci/run`).
+        Smoke = "smoke",
     }
 }
 
@@ -518,6 +520,7 @@ impl IdSet {
                     }
                 }
             }
+            IdSet::Smoke => ids.push(stack(64)),
             IdSet::Injected => {
                 ids.push(heap(HeapKind::Box, AllocatorKind::System, 64));
                 ids.push(contention(Workload::LocalChurn, AllocatorKind::System, 2));

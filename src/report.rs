@@ -8,7 +8,7 @@ use crate::chart::{Axis, BarGroup, Marker, Series, Style, bar_chart, line_chart}
 use crate::contention::Workload;
 use crate::depth::{DepthEntry, ProbeKind};
 use crate::findings::*;
-use crate::id::{BenchId, TouchKind};
+use crate::id::{BenchId, HeapKind, Layout, Owner, StackKind, TouchKind};
 use crate::latency::Op;
 use crate::results::{Bench, LatencyRow, MemoryRow, Results};
 use crate::units::*;
@@ -25,13 +25,31 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn allocator_color(name: &str) -> RGBColor {
-    match name {
-        "system" => RGBColor(214, 39, 40),
-        "jemalloc" => RGBColor(31, 119, 180),
-        "mimalloc" => RGBColor(44, 160, 44),
-        "mmap" => RGBColor(148, 103, 189),
-        _ => RGBColor(20, 20, 20),
+/// Where a chart line's memory comes from: an allocator's heap, or the stack.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    Heap(AllocatorKind),
+    Stack,
+}
+
+impl From<AllocatorKind> for Source {
+    fn from(kind: AllocatorKind) -> Source {
+        Source::Heap(kind)
+    }
+}
+
+impl From<&AllocatorKind> for Source {
+    fn from(kind: &AllocatorKind) -> Source {
+        Source::Heap(*kind)
+    }
+}
+
+fn allocator_color(source: impl Into<Source>) -> RGBColor {
+    match source.into() {
+        Source::Heap(AllocatorKind::System) => RGBColor(214, 39, 40),
+        Source::Heap(AllocatorKind::Jemalloc) => RGBColor(31, 119, 180),
+        Source::Heap(AllocatorKind::Mimalloc) => RGBColor(44, 160, 44),
+        Source::Stack => RGBColor(20, 20, 20),
     }
 }
 
@@ -90,21 +108,27 @@ impl Environment {
 }
 
 /// The marker that tells an allocator's series apart besides its colour.
-fn allocator_marker(name: &str) -> Marker {
-    match name {
-        "system" => Marker::Circle,
-        "jemalloc" => Marker::Triangle,
-        "mimalloc" => Marker::Square,
-        _ => Marker::Diamond,
+fn allocator_marker(source: impl Into<Source>) -> Marker {
+    match source.into() {
+        Source::Heap(AllocatorKind::System) => Marker::Circle,
+        Source::Heap(AllocatorKind::Jemalloc) => Marker::Triangle,
+        Source::Heap(AllocatorKind::Mimalloc) => Marker::Square,
+        Source::Stack => Marker::Diamond,
     }
 }
 
-/// A series of one allocator (or `stack`), coloured and marked as every chart marks it.
-fn allocator_series(name: &str, label: String, style: Style, points: Vec<(f64, f64)>) -> Series {
+/// A series of one allocator (or the stack), coloured and marked as every chart marks it.
+fn allocator_series(
+    source: impl Into<Source>,
+    label: String,
+    style: Style,
+    points: Vec<(f64, f64)>,
+) -> Series {
+    let source = source.into();
     Series {
         name: label,
-        color: allocator_color(name),
-        marker: allocator_marker(name),
+        color: allocator_color(source),
+        marker: allocator_marker(source),
         style,
         points,
         intervals: Vec::new(),
@@ -136,10 +160,9 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     if sizes.is_empty() {
         return None;
     }
-    let id = svh_id;
     // Heap cost relative to the stack: heap_box / stack_array with its interval, one line per allocator.
     let ratio_series: Vec<Series> = ALLOCATORS
-        .iter()
+        .into_iter()
         .map(|a| {
             let ratios: Vec<(u64, Ratio)> = sizes
                 .iter()
@@ -167,30 +190,30 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         &ratio_series,
         Some((1.0, "1.0 = the stack's cost")),
     );
-    let series_for = |variant: &str, alloc: Option<&str>| -> Vec<(f64, f64)> {
+    let series_for = |id: &dyn Fn(u64) -> String| -> Vec<(f64, f64)> {
         sizes
             .iter()
-            .filter_map(|&s| mean(results, &id(variant, alloc, s)).map(|ns| (s as f64, ns)))
+            .filter_map(|&s| mean(results, &id(s)).map(|ns| (s as f64, ns)))
             .collect()
     };
     let mut series = vec![allocator_series(
-        "stack",
+        Source::Stack,
         "stack_array".into(),
         Style::Line,
-        series_for("stack_array", None),
+        series_for(&|s| stack_id(StackKind::Array, s)),
     )];
     for a in ALLOCATORS {
         series.push(allocator_series(
             a,
             format!("heap_box {} (solid)", allocator_label(a)),
             Style::Line,
-            series_for("heap_box", Some(a)),
+            series_for(&|s| heap_id(HeapKind::Box, a, s)),
         ));
         series.push(allocator_series(
             a,
             format!("heap_reused {} (dashed)", allocator_label(a)),
             Style::Dashed,
-            series_for("heap_reused", Some(a)),
+            series_for(&|s| heap_id(HeapKind::Reused, a, s)),
         ));
     }
     let time_chart = line_chart(
@@ -202,17 +225,17 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         None,
     );
     let mut rows = vec![vec!["size".to_string(), "stack_array".into()]];
-    for variant in ["heap_box", "heap_reused"] {
+    for kind in [HeapKind::Box, HeapKind::Reused] {
         for alloc in ALLOCATORS {
-            rows[0].push(format!("{variant} {}", allocator_label(alloc)));
+            rows[0].push(format!("{} {}", kind.name(), allocator_label(alloc)));
         }
     }
     for &s in &sizes {
         let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
-        let mut row = vec![format_bytes(s as f64), cell(id("stack_array", None, s))];
-        for variant in ["heap_box", "heap_reused"] {
+        let mut row = vec![format_bytes(s as f64), cell(stack_id(StackKind::Array, s))];
+        for kind in [HeapKind::Box, HeapKind::Reused] {
             for alloc in ALLOCATORS {
-                row.push(cell(id(variant, Some(alloc), s)));
+                row.push(cell(heap_id(kind, alloc, s)));
             }
         }
         rows.push(row);
@@ -224,8 +247,8 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     // The direct cost of getting and giving back N bytes (one byte touched per page).
     if sizes.iter().any(|&s| {
         ALLOCATORS
-            .iter()
-            .any(|a| mean(results, &id("alloc_free", Some(a), s)).is_some())
+            .into_iter()
+            .any(|a| mean(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
     }) {
         let mut rows = vec![vec!["size".to_string(), "stack_reserve".into()]];
         rows[0].extend(
@@ -235,11 +258,14 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         );
         for &s in &sizes {
             let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
-            let mut row = vec![format_bytes(s as f64), cell(id("stack_reserve", None, s))];
+            let mut row = vec![
+                format_bytes(s as f64),
+                cell(stack_id(StackKind::Reserve, s)),
+            ];
             row.extend(
                 ALLOCATORS
-                    .iter()
-                    .map(|a| cell(id("alloc_free", Some(a), s))),
+                    .into_iter()
+                    .map(|a| cell(heap_id(HeapKind::AllocFree, a, s))),
             );
             rows.push(row);
         }
@@ -360,7 +386,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         rows.push(vec![
             b.variant().to_owned(),
             match (b.allocator(), b.key) {
-                (Some(a), _) => allocator_label(a.name()).to_owned(),
+                (Some(a), _) => allocator_label(a).to_owned(),
                 (
                     None,
                     BenchId::FirstTouch {
@@ -416,18 +442,18 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
     let cores = env.cores();
     let mut sections = Vec::new();
     for (i, workload) in contention_workloads(results)
-        .iter()
-        .filter(|w| *w != "stack_control")
+        .into_iter()
+        .filter(|&w| w != Workload::StackControl)
         .enumerate()
     {
-        let os_threads = |t: usize| Workload::from_name(workload).map_or(t, |w| w.os_threads(t));
+        let os_threads = |t: usize| workload.os_threads(t);
         let oversubscribed = |t: usize| cores.is_some_and(|c| os_threads(t) > c);
         let thread_label = |t: usize| thread_label(t, os_threads(t), oversubscribed(t));
-        let stack_control_line =
-            Workload::from_name(workload).is_some_and(Workload::has_stack_control_line);
-        let mops = |a: &str, t: usize| ops_per_second(results, workload, a, t).map(|v| v / 1e6);
+        let stack_control_line = workload.has_stack_control_line();
+        let mops =
+            |a: AllocatorKind, t: usize| ops_per_second(results, workload, a, t).map(|v| v / 1e6);
         let mut series: Vec<Series> = ALLOCATORS
-            .iter()
+            .into_iter()
             .map(|a| {
                 allocator_series(
                     a,
@@ -442,7 +468,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
             .collect();
         if stack_control_line {
             series.push(allocator_series(
-                "stack",
+                Source::Stack,
                 "stack_control, no heap (dashed)".into(),
                 Style::Dashed,
                 threads
@@ -453,7 +479,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
         }
         // The ideal: the fastest allocator at t1, times the threads that can run at once.
         if let Some(best_t1) = ALLOCATORS
-            .iter()
+            .into_iter()
             .filter_map(|a| mops(a, 1))
             .reduce(f64::max)
         {
@@ -476,7 +502,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
             });
         }
         let chart = line_chart(
-            &format!("contention/{workload}: allocator operations per second by threads"),
+            &format!("{workload}: allocator operations per second by threads"),
             "threads",
             "million operations / s",
             (
@@ -517,7 +543,7 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
         if stack_control_line {
             notes.push("stack_control does the same per-operation work on a stack buffer, with no heap: the ideal scaling line.".into());
         }
-        if let Some(about) = Workload::from_name(workload).and_then(workload_note) {
+        if let Some(about) = workload_note(workload) {
             notes.push(about.into());
         }
         if threads.iter().any(|&t| oversubscribed(t)) {
@@ -737,33 +763,33 @@ fn locality_section(results: &Results) -> Option<Section> {
         return None;
     }
     // Nanoseconds per node visited: the walk's time over the nodes in the working set.
-    let per_node = |layout: &str, owner: &str, ws: u64| {
+    let per_node = |layout: Layout, owner: Owner, ws: u64| {
         mean(results, &locality_id(layout, owner, ws))
             .map(|ns| ns / (ws / crate::locality::NODE_BYTES as u64) as f64)
     };
-    let points = |layout: &str, owner: &str| -> Vec<(f64, f64)> {
+    let points = |layout: Layout, owner: Owner| -> Vec<(f64, f64)> {
         sets.iter()
             .filter_map(|&ws| per_node(layout, owner, ws).map(|v| (ws as f64, v)))
             .collect()
     };
     let mut series = vec![allocator_series(
-        "stack",
+        Source::Stack,
         "contiguous on the stack".into(),
         Style::Dashed,
-        points("contiguous", "stack"),
+        points(Layout::Contiguous, Owner::Stack),
     )];
     for a in ALLOCATORS {
         series.push(allocator_series(
             a,
             format!("contiguous, one {} block (dashed)", allocator_label(a)),
             Style::Dashed,
-            points("contiguous", a),
+            points(Layout::Contiguous, Owner::Heap(a)),
         ));
         series.push(allocator_series(
             a,
             format!("scattered {} nodes (solid)", allocator_label(a)),
             Style::Line,
-            points("scattered", a),
+            points(Layout::Scattered, Owner::Heap(a)),
         ));
     }
     let chart = line_chart(
@@ -783,11 +809,15 @@ fn locality_section(results: &Results) -> Option<Section> {
         );
     }
     for &ws in &sets {
-        let cell =
-            |layout: &str, owner: &str| per_node(layout, owner, ws).map_or("-".into(), format_ns);
-        let mut row = vec![format_bytes(ws as f64), cell("contiguous", "stack")];
-        for layout in ["contiguous", "scattered"] {
-            row.extend(ALLOCATORS.iter().map(|a| cell(layout, a)));
+        let cell = |layout: Layout, owner: Owner| {
+            per_node(layout, owner, ws).map_or("-".into(), format_ns)
+        };
+        let mut row = vec![
+            format_bytes(ws as f64),
+            cell(Layout::Contiguous, Owner::Stack),
+        ];
+        for &layout in Layout::ALL {
+            row.extend(ALLOCATORS.into_iter().map(|a| cell(layout, Owner::Heap(a))));
         }
         rows.push(row);
     }
@@ -817,23 +847,19 @@ fn locality_section(results: &Results) -> Option<Section> {
 /// Peak memory as a table: one row per workload and thread count (in the suite's workload order),
 /// one column per allocator present.
 pub fn memory_table(memory: &[MemoryRow]) -> Vec<Vec<String>> {
-    let allocators: Vec<&str> = AllocatorKind::ALL
-        .iter()
-        .map(|k| k.name())
-        .filter(|a| memory.iter().any(|e| e.allocator == *a))
+    let allocators: Vec<AllocatorKind> = AllocatorKind::ALL
+        .into_iter()
+        .filter(|&a| memory.iter().any(|e| e.allocator == a))
         .collect();
     let mut header = vec!["workload".to_string(), "threads".into()];
-    header.extend(allocators.iter().map(|a| allocator_label(a).to_string()));
-    let mut keys: Vec<(usize, &str, usize)> = memory
-        .iter()
-        .map(|e| (workload_rank(&e.workload), e.workload.as_str(), e.threads))
-        .collect();
+    header.extend(allocators.iter().map(|&a| allocator_label(a).to_string()));
+    let mut keys: Vec<(Workload, usize)> = memory.iter().map(|e| (e.workload, e.threads)).collect();
     keys.sort_unstable();
     keys.dedup();
     let mut table = vec![header];
-    for (_, workload, threads) in keys {
+    for (workload, threads) in keys {
         let mut row = vec![workload.to_string(), format!("t{threads}")];
-        row.extend(allocators.iter().map(|a| {
+        row.extend(allocators.iter().map(|&a| {
             memory_entry(memory, workload, a, threads).map_or("-".into(), |e| mib(e.peak_rss_bytes))
         }));
         table.push(row);
@@ -846,7 +872,7 @@ fn memory_section(results: &Results) -> Option<Section> {
     // One thread count for the chart: the largest that is not oversubscribed.
     let t_chart = memory_threads_within_cores(memory)?;
     let series: Vec<(String, RGBColor, Marker)> = ALLOCATORS
-        .iter()
+        .into_iter()
         .map(|a| {
             (
                 allocator_label(a).to_string(),
@@ -857,14 +883,13 @@ fn memory_section(results: &Results) -> Option<Section> {
         .collect();
     let groups: Vec<BarGroup> = Workload::ALL
         .iter()
-        .filter(|w| memory.iter().any(|e| e.workload == w.name()))
-        .map(|w| BarGroup {
+        .filter(|&&w| memory.iter().any(|e| e.workload == w))
+        .map(|&w| BarGroup {
             category: w.name().into(),
             values: ALLOCATORS
-                .iter()
+                .into_iter()
                 .map(|a| {
-                    memory_entry(memory, w.name(), a, t_chart)
-                        .map(|e| e.peak_rss_bytes as f64 / 1048576.0)
+                    memory_entry(memory, w, a, t_chart).map(|e| e.peak_rss_bytes as f64 / 1048576.0)
                 })
                 .collect(),
         })
@@ -920,7 +945,7 @@ pub fn latency_table(latency: &[LatencyRow]) -> Vec<Vec<String>> {
         let mut row = vec![
             workload.name().to_string(),
             thread_label(threads, any.os_threads, any.oversubscribed),
-            allocator_label(allocator.name()).to_string(),
+            allocator_label(allocator).to_string(),
         ];
         for entry in entries {
             row.extend(match entry {
@@ -957,12 +982,8 @@ fn latency_section(results: &Results) -> Option<Section> {
                     Op::Free => (Style::Dashed, "dashed"),
                 };
                 series.push(allocator_series(
-                    allocator.name(),
-                    format!(
-                        "{} {} ({how})",
-                        allocator_label(allocator.name()),
-                        op.name()
-                    ),
+                    allocator,
+                    format!("{} {} ({how})", allocator_label(allocator), op.name()),
                     style,
                     latency_percentiles(e)
                         .iter()

@@ -3,12 +3,8 @@
 
 use crate::allocators::AllocatorKind;
 
-/// The allocators' stable names, in the registry's order.
-pub const ALLOCATORS: [&str; 3] = [
-    AllocatorKind::ALL[0].name(),
-    AllocatorKind::ALL[1].name(),
-    AllocatorKind::ALL[2].name(),
-];
+/// The allocators, in the order reports list them.
+pub const ALLOCATORS: [AllocatorKind; 3] = AllocatorKind::ALL;
 
 /// A time for people: `37.8 ns`, `1.20 µs`, `3.41 ms`.
 pub fn format_ns(ns: f64) -> String {
@@ -39,10 +35,11 @@ pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
 }
 
-pub fn allocator_label(name: &str) -> &str {
-    match name {
-        "system" => "glibc",
-        other => other,
+/// An allocator as people know it: `glibc` for the system allocator.
+pub fn allocator_label(kind: impl std::borrow::Borrow<AllocatorKind>) -> &'static str {
+    match *kind.borrow() {
+        AllocatorKind::System => "glibc",
+        other => other.name(),
     }
 }
 

@@ -156,9 +156,9 @@ fn the_report_shows_the_answers_on_the_first_screen_and_draws_every_chart() {
     for wanted in [
         "Heap cost relative to the stack, by size",
         "Fill and read N bytes",
-        "contention/local_churn: allocator operations per second by threads",
-        "contention/producer_consumer: allocator operations per second by threads",
-        "contention/thread_churn: allocator operations per second by threads",
+        "local_churn: allocator operations per second by threads",
+        "producer_consumer: allocator operations per second by threads",
+        "thread_churn: allocator operations per second by threads",
         "Recursion depth until overflow by stack size",
         "Peak resident memory per workload",
         "local_churn: latency of one operation",
