@@ -9,6 +9,7 @@ use crate::results::{InputError, load_benches};
 use crate::stats::{GateVerdict, Interval, judge};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -33,6 +34,10 @@ pub const PROCESS_ARGS: [&str; 8] = [
     "--nresamples",
     "1000",
 ];
+
+/// One short process measures a few rows for well under a minute; one still running after this is
+/// stuck (it is killed, with whatever it started, and the comparison ends as bad input).
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// One build under test: a name and its bench executables.
 #[derive(Clone, Debug)]
@@ -135,19 +140,29 @@ fn run_build(
             measured.push(BTreeMap::new());
             continue;
         }
-        let out = || log.try_clone().map_err(|e| e.to_string());
-        let status = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .arg("--bench")
             .args(PROCESS_ARGS)
             .arg(filter)
-            .env("CRITERION_HOME", &home)
-            .stdout(out()?)
-            .stderr(out()?)
-            .status()
+            .env("CRITERION_HOME", &home);
+        let ended = crate::child::run(command, PROCESS_TIMEOUT)
             .map_err(|e| format!("{}: cannot start ({e})", exe.display()))?;
-        if !status.success() {
+        let mut log = &log;
+        let _ = log
+            .write_all(ended.stdout.as_bytes())
+            .and_then(|()| log.write_all(ended.stderr.as_bytes()));
+        let failure = match ended.status {
+            Some(status) if status.success() => None,
+            Some(status) => Some(format!("failed ({status})")),
+            None => Some(format!(
+                "ran past {} s and was killed",
+                PROCESS_TIMEOUT.as_secs()
+            )),
+        };
+        if let Some(failure) = failure {
             return Err(format!(
-                "{} ({}) failed ({status}): see {}",
+                "{} ({}) {failure}: see {}",
                 exe.display(),
                 build.label,
                 log_path.display()

@@ -169,31 +169,37 @@ pub fn parse_callgrind_total(text: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// One counted run takes seconds under callgrind here; one still running after this is stuck.
+const CALLGRIND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Counts the instructions of `id` by running `exe run <id> <iterations>` under callgrind.
 pub fn count(exe: &Path, id: &str, iterations: u64, scratch: &Path) -> Result<IcountEntry, String> {
     let out_file = scratch.join(format!("callgrind.{}.out", id.replace('/', "_")));
-    let output = std::process::Command::new("valgrind")
+    let mut command = std::process::Command::new("valgrind");
+    command
         .arg("--tool=callgrind")
         .arg("--collect-atstart=no")
         .arg("--toggle-collect=*icount_measured_region*")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(exe)
-        .args(["run", id, &iterations.to_string()])
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run valgrind ({e}): expected valgrind on PATH (apt-get install valgrind)"
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "callgrind run of {id} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        ));
+        .args(["run", id, &iterations.to_string()]);
+    let ended = crate::child::run(command, CALLGRIND_TIMEOUT).map_err(|e| {
+        format!("cannot run valgrind ({e}): expected valgrind on PATH (apt-get install valgrind)")
+    })?;
+    match ended.status {
+        Some(status) if status.success() => {}
+        Some(status) => {
+            return Err(format!(
+                "callgrind run of {id} failed ({status}): {}",
+                ended.last_stderr_line()
+            ));
+        }
+        None => {
+            return Err(format!(
+                "callgrind run of {id} ran past {} s and was killed",
+                CALLGRIND_TIMEOUT.as_secs()
+            ));
+        }
     }
     let text =
         std::fs::read_to_string(&out_file).map_err(|e| format!("{}: {e}", out_file.display()))?;
