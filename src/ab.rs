@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 /// at three sizes, and the contention workloads whose allocator traffic a pull request is most
 /// likely to change, at 1 and 2 threads ([`IdSet::Gate`]).
 pub fn default_filter() -> String {
-    let ids: Vec<String> = IdSet::Gate.ids().iter().map(|id| id.to_string()).collect();
-    exact_filter(ids.iter().map(String::as_str))
+    IdSet::Gate.filter()
 }
 
 /// Criterion settings of one short process: the spread lives between processes, so many short
@@ -152,15 +151,7 @@ fn run_build(
         let _ = log
             .write_all(ended.stdout.as_bytes())
             .and_then(|()| log.write_all(ended.stderr.as_bytes()));
-        let failure = match ended.status {
-            Some(status) if status.success() => None,
-            Some(status) => Some(format!("failed ({status})")),
-            None => Some(format!(
-                "ran past {} s and was killed",
-                PROCESS_TIMEOUT.as_secs()
-            )),
-        };
-        if let Some(failure) = failure {
+        if let Some(failure) = ended.failure() {
             return Err(format!(
                 "{} ({}) {failure}: see {}",
                 exe.display(),

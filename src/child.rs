@@ -1,7 +1,8 @@
 //! One protocol for every child process the suite starts (stack-depth probes, peak-memory
-//! children): no stdin, both outputs captured, a timeout after which the child is killed, no core
-//! files, and death with the parent ([`crate::platform::harden_child`]); the caller judges how it
-//! ended from [`Ended`].
+//! children, callgrind, the A/B gate's bench processes): no stdin, both outputs captured, a timeout
+//! after which the child is killed, no core files, and death with the parent
+//! ([`crate::platform::harden_child`]); [`Ended::failure`] says how a child failed (the depth probe,
+//! for which a deliberate abort is the point, judges its own end).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -16,6 +17,8 @@ pub struct Ended {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// The timeout it ran under.
+    pub timeout: Duration,
 }
 
 impl Ended {
@@ -31,6 +34,22 @@ impl Ended {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
             .trim()
+    }
+
+    /// How the child failed, in words, when it did not exit with status 0: `failed (<status>):
+    /// <its last stderr line>`, or `ran past <timeout> s and was killed`.
+    pub fn failure(&self) -> Option<String> {
+        match self.status {
+            Some(status) if status.success() => None,
+            Some(status) => Some(match self.last_stderr_line() {
+                "" => format!("failed ({status})"),
+                line => format!("failed ({status}): {line}"),
+            }),
+            None => Some(format!(
+                "ran past {} s and was killed",
+                self.timeout.as_secs()
+            )),
+        }
     }
 }
 
@@ -89,6 +108,7 @@ pub fn run(mut command: Command, timeout: Duration) -> std::io::Result<Ended> {
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
         elapsed: started.elapsed(),
+        timeout,
     })
 }
 
@@ -114,6 +134,30 @@ mod tests {
         assert_eq!(
             (ended.stdout.as_str(), ended.last_stderr_line()),
             ("out\n", "err")
+        );
+    }
+
+    #[test]
+    fn failure_says_how_a_child_ended() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(run(sh("exit 0"), ten).unwrap().failure(), None);
+        assert_eq!(
+            run(sh("echo why >&2; exit 3"), ten)
+                .unwrap()
+                .failure()
+                .as_deref(),
+            Some("failed (exit status: 3): why")
+        );
+        assert_eq!(
+            run(sh("exit 4"), ten).unwrap().failure().as_deref(),
+            Some("failed (exit status: 4)")
+        );
+        assert_eq!(
+            run(sh("sleep 30"), Duration::from_secs(1))
+                .unwrap()
+                .failure()
+                .as_deref(),
+            Some("ran past 1 s and was killed")
         );
     }
 

@@ -186,20 +186,8 @@ pub fn count(exe: &Path, id: &str, iterations: u64, scratch: &Path) -> Result<Ic
     let ended = crate::child::run(command, CALLGRIND_TIMEOUT).map_err(|e| {
         format!("cannot run valgrind ({e}): expected valgrind on PATH (apt-get install valgrind)")
     })?;
-    match ended.status {
-        Some(status) if status.success() => {}
-        Some(status) => {
-            return Err(format!(
-                "callgrind run of {id} failed ({status}): {}",
-                ended.last_stderr_line()
-            ));
-        }
-        None => {
-            return Err(format!(
-                "callgrind run of {id} ran past {} s and was killed",
-                CALLGRIND_TIMEOUT.as_secs()
-            ));
-        }
+    if let Some(failure) = ended.failure() {
+        return Err(format!("callgrind run of {id} {failure}"));
     }
     let text =
         std::fs::read_to_string(&out_file).map_err(|e| format!("{}: {e}", out_file.display()))?;

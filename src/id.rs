@@ -530,6 +530,18 @@ impl IdSet {
     }
 }
 
+impl IdSet {
+    /// The set's ids as text, in order.
+    pub fn texts(self) -> Vec<String> {
+        self.ids().iter().map(BenchId::to_string).collect()
+    }
+
+    /// One Criterion filter that selects exactly the set's ids.
+    pub fn filter(self) -> String {
+        exact_filter(self.texts().iter().map(String::as_str))
+    }
+}
+
 /// A regular expression (Criterion's filter syntax) that selects exactly `ids`.
 pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let alternatives: Vec<String> = ids.into_iter().map(regex::escape).collect();
@@ -646,8 +658,7 @@ mod tests {
 
     #[test]
     fn the_sets_hold_what_their_users_need() {
-        let text =
-            |set: IdSet| -> Vec<String> { set.ids().iter().map(|i| i.to_string()).collect() };
+        let text = IdSet::texts;
         let gate = text(IdSet::Gate);
         assert_eq!(gate.len(), 24);
         assert!(gate.contains(&"contention/larson/mimalloc/t2".to_owned()));

@@ -6,7 +6,7 @@ use stackheap::compare::{
     DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icount_files,
     format_table, with_icounts,
 };
-use stackheap::id::{IdSet, exact_filter};
+use stackheap::id::IdSet;
 use stackheap::output::{results_dir, write_atomically};
 use stackheap::report::{Environment, render, write};
 use stackheap::results::{Results, criterion_home};
@@ -95,11 +95,10 @@ fn run(
 ) -> Result<ExitCode, String> {
     match command {
         Command::List { set, regex } => {
-            let ids: Vec<String> = set.ids().iter().map(|id| id.to_string()).collect();
             if regex {
-                println!("{}", exact_filter(ids.iter().map(String::as_str)));
+                println!("{}", set.filter());
             } else {
-                ids.iter().for_each(|id| println!("{id}"));
+                set.texts().iter().for_each(|id| println!("{id}"));
             }
             Ok(ExitCode::SUCCESS)
         }
