@@ -15,11 +15,6 @@ use std::time::Instant;
 /// The sizes measured, in bytes: 8 B and every power of 4 from 16 B to 1 MiB.
 pub const SIZES: [usize; 10] = [8, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
-/// A size as it appears in benchmark ids: zero-padded to 7 digits so ids sort by size.
-pub fn size_label(bytes: usize) -> String {
-    format!("{bytes:07}")
-}
-
 /// Alignment of every heap block. 8, not 16: with `align <= size` glibc serves even 8 B blocks from
 /// plain `malloc` instead of its slower aligned path, as `Box<[u64; N]>` would.
 const BLOCK_ALIGN: usize = 8;
@@ -513,9 +508,12 @@ mod tests {
     fn sizes_are_sorted_labels_and_cover_8_bytes_to_1_mib() {
         assert_eq!(SIZES.first(), Some(&8));
         assert_eq!(SIZES.last(), Some(&(1 << 20)));
-        let labels: Vec<_> = SIZES.iter().map(|&s| size_label(s)).collect();
+        let labels: Vec<_> = SIZES
+            .iter()
+            .map(|&s| crate::id::size_part(s as u64))
+            .collect();
         assert!(labels.is_sorted());
-        assert_eq!(size_label(64), "0000064");
+        assert_eq!(crate::id::size_part(64), "0000064");
     }
 
     #[test]

@@ -22,10 +22,6 @@ pub struct Ended {
 }
 
 impl Ended {
-    pub fn timed_out(&self) -> bool {
-        self.status.is_none()
-    }
-
     /// The last line the child wrote to stderr that is not blank, for an error message.
     pub fn last_stderr_line(&self) -> &str {
         self.stderr
@@ -164,7 +160,7 @@ mod tests {
     #[test]
     fn a_child_past_its_timeout_is_killed() {
         let ended = run(sh("sleep 30"), Duration::from_millis(200)).unwrap();
-        assert!(ended.timed_out());
+        assert!(ended.status.is_none(), "timed out");
         assert!(ended.elapsed < Duration::from_secs(10));
     }
 

@@ -14,7 +14,8 @@ use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-/// The workloads, in the order benches and reports list them.
+/// The workloads, in the order benches and reports list them (the derived `Ord` is that order:
+/// reports sort by it).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -855,6 +856,11 @@ pub fn run_memory_child_if_requested() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_derived_order_is_the_order_reports_list() {
+        assert!(Workload::ALL.is_sorted());
+    }
     use crate::allocators::{Counting, Jemalloc, MiMalloc, System};
     use std::collections::{HashMap, HashSet};
     use std::sync::Mutex;

@@ -9,7 +9,6 @@
 //! slower high / faster low).
 
 use crate::allocators::AllocatorKind;
-use crate::arrays::size_label;
 use crate::contention::Workload;
 use crate::depth::ProbeKind;
 use crate::id::{
@@ -1264,11 +1263,6 @@ pub fn sizes(results: &Results) -> Vec<u64> {
     sizes
 }
 
-/// A size as it appears in benchmark ids (the benches' own label).
-pub fn size_id(size: u64) -> String {
-    size_label(size as usize)
-}
-
 /// The contention workloads measured, in the order the benches list them.
 pub fn contention_workloads(results: &Results) -> Vec<Workload> {
     Workload::ALL
@@ -1334,14 +1328,6 @@ pub fn memory_threads_within_cores(memory: &[MemoryRow]) -> Option<usize> {
         .filter(|e| !e.oversubscribed)
         .map(|e| e.threads)
         .max()
-}
-
-/// Position of a workload in the suite's order (unknown names last).
-pub fn workload_rank(name: &str) -> usize {
-    Workload::ALL
-        .iter()
-        .position(|w| w.name() == name)
-        .unwrap_or(Workload::ALL.len())
 }
 
 /// The percentiles a latency table and chart show, in order.

@@ -923,21 +923,15 @@ pub fn latency_table(latency: &[LatencyRow]) -> Vec<Vec<String>> {
         header.extend(PERCENTILE_LABELS.map(|p| format!("{} {p} ns", op.name())));
     }
     header.push("samples (alloc/free)".into());
-    let mut keys: Vec<(usize, Workload, usize, AllocatorKind)> = latency
+    // Workload's order is the suite's workload order.
+    let mut keys: Vec<(Workload, usize, AllocatorKind)> = latency
         .iter()
-        .map(|e| {
-            (
-                workload_rank(e.workload.name()),
-                e.workload,
-                e.threads,
-                e.allocator,
-            )
-        })
+        .map(|e| (e.workload, e.threads, e.allocator))
         .collect();
-    keys.sort_unstable_by_key(|&(rank, _, threads, allocator)| (rank, threads, allocator));
+    keys.sort_unstable();
     keys.dedup();
     let mut table = vec![header];
-    for (_, workload, threads, allocator) in keys {
+    for (workload, threads, allocator) in keys {
         let entries = Op::ALL.map(|op| latency_entry(latency, workload, threads, allocator, op));
         let Some(any) = entries.iter().flatten().next() else {
             continue;
