@@ -1135,64 +1135,51 @@ pub struct RankingEntry {
 pub fn rankings(results: &Results) -> Vec<RankingEntry> {
     let mut out = Vec::new();
     for size in sizes(results) {
+        let heap = |kind, allocator| BenchId::Heap {
+            kind,
+            allocator,
+            bytes: size,
+        };
         // Members are named by the id's parts below the ranking group: `stack_array`,
         // `heap_box/<allocator>`.
         let stack = BenchId::Stack {
             kind: StackKind::Array,
             bytes: size,
         };
-        let mut members = vec![(stack.criterion_function(), stack.to_string())];
-        members.extend(ALLOCATORS.into_iter().map(|a| {
-            let heap = BenchId::Heap {
-                kind: HeapKind::Box,
-                allocator: a,
-                bytes: size,
-            };
-            (heap.criterion_function(), heap.to_string())
+        let mut members = vec![(stack.criterion_function(), stack)];
+        members.extend(ALLOCATORS.map(|a| {
+            let id = heap(HeapKind::Box, a);
+            (id.criterion_function(), id)
         }));
-        pairwise(
-            results,
-            &ranking_group(&stack).unwrap_or_default(),
-            &members,
-            &mut out,
-        );
-        let members: Vec<(String, String)> = ALLOCATORS
-            .into_iter()
-            .map(|a| (a.to_string(), heap_id(HeapKind::AllocFree, a, size)))
-            .collect();
-        let group = ranking_group(&BenchId::Heap {
-            kind: HeapKind::AllocFree,
-            allocator: AllocatorKind::System,
-            bytes: size,
-        });
-        pairwise(results, &group.unwrap_or_default(), &members, &mut out);
+        pairwise(results, &members, &mut out);
+        let members = ALLOCATORS.map(|a| (a.to_string(), heap(HeapKind::AllocFree, a)));
+        pairwise(results, &members, &mut out);
     }
     for workload in contention_workloads(results) {
-        for t in contention_threads(results) {
-            let members: Vec<(String, String)> = ALLOCATORS
-                .into_iter()
-                .map(|a| (a.to_string(), contention_id(workload, a, t)))
-                .collect();
-            let group = ranking_group(&BenchId::Contention {
-                workload,
-                allocator: AllocatorKind::System,
-                threads: t,
+        for threads in contention_threads(results) {
+            let members = ALLOCATORS.map(|allocator| {
+                let id = BenchId::Contention {
+                    workload,
+                    allocator,
+                    threads,
+                };
+                (allocator.to_string(), id)
             });
-            pairwise(results, &group.unwrap_or_default(), &members, &mut out);
+            pairwise(results, &members, &mut out);
         }
     }
     out
 }
 
-/// Every pair of the measured `members` (name, id) of `group`, slower named second.
-fn pairwise(
-    results: &Results,
-    group: &str,
-    members: &[(String, String)],
-    out: &mut Vec<RankingEntry>,
-) {
-    let measured: Vec<&(String, String)> = members
+/// Every pair of the measured `members` (name, id), slower named second, in the ranking group the
+/// members share ([`ranking_group`]).
+fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<RankingEntry>) {
+    let Some(group) = members.first().and_then(|(_, id)| ranking_group(id)) else {
+        return;
+    };
+    let measured: Vec<(&String, String)> = members
         .iter()
+        .map(|(name, id)| (name, id.to_string()))
         .filter(|(_, id)| results.bench(id).is_some())
         .collect();
     for (i, (a, a_id)) in measured.iter().enumerate() {
@@ -1211,7 +1198,7 @@ fn pairwise(
                 ((a, b), inverse)
             };
             out.push(RankingEntry {
-                group: group.to_owned(),
+                group: group.clone(),
                 faster: faster.to_string(),
                 slower: slower.to_string(),
                 ratio: r.ratio,
