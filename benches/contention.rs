@@ -11,7 +11,7 @@
 use criterion::{Criterion, Throughput};
 use stackheap::allocators::AllocatorKind;
 use stackheap::contention::*;
-use stackheap::id::{BenchId, Part};
+use stackheap::id::{BenchId, Part, contention_group};
 use stackheap::machine::available_cores;
 use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
 use stackheap::report::{latency_table, markdown_table, memory_table};
@@ -102,7 +102,7 @@ fn main() {
             allocator,
             threads,
         };
-        let mut group = c.benchmark_group(id(AllocatorKind::System, 1).criterion_group());
+        let mut group = c.benchmark_group(contention_group(workload));
         for &t in &threads {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
             for &kind in &allocators {

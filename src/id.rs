@@ -158,6 +158,12 @@ pub enum BenchId {
     },
 }
 
+/// Criterion's group of one contention workload: `contention/<workload>` (each workload is a group,
+/// its allocators and thread counts the benchmarks in it).
+pub fn contention_group(workload: Workload) -> String {
+    format!("{}/{}", Family::Contention.name(), workload.name())
+}
+
 /// Sizes in ids: at least 7 digits, zero-padded (16 MiB and up take 8).
 pub fn size_part(bytes: u64) -> String {
     format!("{bytes:07}")
@@ -231,10 +237,8 @@ impl BenchId {
 
     /// Criterion's group name for this id (Criterion joins group, function and parameter with `/`).
     pub fn criterion_group(&self) -> String {
-        match self {
-            Self::Contention { workload, .. } => {
-                format!("{}/{}", Family::Contention.name(), workload.name())
-            }
+        match *self {
+            Self::Contention { workload, .. } => contention_group(workload),
             _ => self.family().name().to_owned(),
         }
     }
