@@ -38,12 +38,6 @@ impl From<AllocatorKind> for Source {
     }
 }
 
-impl From<&AllocatorKind> for Source {
-    fn from(kind: &AllocatorKind) -> Source {
-        Source::Heap(*kind)
-    }
-}
-
 fn allocator_color(source: impl Into<Source>) -> RGBColor {
     match source.into() {
         Source::Heap(AllocatorKind::System) => RGBColor(214, 39, 40),
