@@ -43,11 +43,7 @@ impl Sandbox {
             .args(args)
             .output()
             .expect("run stackheap-report");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(out)
     }
 
     /// Every `<which>/` directory of the fixture run.
@@ -88,6 +84,15 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
+}
+
+/// A finished CLI run as (exit code, stdout, stderr).
+fn outcome(out: std::process::Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
@@ -586,11 +591,7 @@ fn a_results_dir_that_is_a_file_is_refused() {
         .arg(sb.root.join("out"))
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_bad_input(
-        (out.status.code().unwrap_or(-1), String::new(), stderr),
-        "not-a-dir: not a directory",
-    );
+    assert_bad_input(outcome(out), "not-a-dir: not a directory");
     assert!(!sb.root.join("out").exists(), "no report from bad input");
 }
 
@@ -621,11 +622,7 @@ fn a_fifo_in_place_of_a_result_file_is_named_not_waited_on() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_bad_input(
-        (out.status.code().unwrap_or(-1), String::new(), stderr),
-        "depth.json: not a regular file",
-    );
+    assert_bad_input(outcome(out), "depth.json: not a regular file");
 }
 
 #[test]
@@ -673,9 +670,8 @@ fn an_icount_filter_matching_nothing_never_overwrites_a_saved_baseline() {
         .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_bad_input(
-        (out.status.code().unwrap_or(-1), String::new(), stderr),
+        outcome(out),
         "--filter '^matches-nothing$' matches no workload",
     );
     assert_eq!(std::fs::read_to_string(&saved).unwrap(), "saved counts");
