@@ -1,5 +1,5 @@
 //! The regression verdict: the latest run against a saved Criterion baseline. A benchmark regressed
-//! only when its mean moved beyond a threshold **and** the two confidence intervals do not overlap;
+//! only when its median moved beyond a threshold **and** the two confidence intervals do not overlap;
 //! Criterion itself never fails a run, so this is what a CI job exits on.
 
 use crate::icount::IcountEntry;
@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Default wall-clock threshold, in percent of the baseline mean, chosen from measured noise: in 10
+/// Default wall-clock threshold, in percent of the baseline median, chosen from measured noise: in 10
 /// A/A runs of `scripts/ci-bench` on the 2-core machine the suite is developed on (a shared VM),
 /// identical single-threaded benchmarks moved by up to 179% between processes with non-overlapping
 /// 95% intervals, and a threshold of 150% was the lowest that raised at most one false alarm in 10
@@ -33,7 +33,7 @@ pub const DEFAULT_ICOUNT_THRESHOLD_PERCENT: f64 = 1.0;
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub id: String,
-    /// `ns` (Criterion's mean time) or `instructions` (per iteration, callgrind).
+    /// `ns` (Criterion's median time) or `instructions` (per iteration, callgrind).
     pub unit: &'static str,
     pub baseline: f64,
     pub current: f64,
@@ -107,7 +107,7 @@ fn pair_by_id<'a, T>(
 
 /// Compares one benchmark's baseline and current estimates.
 pub fn compare_one(base: &Bench, current: &Bench, threshold_percent: f64) -> Comparison {
-    let (b, c) = (&base.mean, &current.mean);
+    let (b, c) = (&base.median, &current.median);
     let pct = |x: f64| x * 100.0;
     let change = c.point_estimate / b.point_estimate - 1.0;
     let low = c.confidence_interval.lower_bound / b.confidence_interval.upper_bound - 1.0;
@@ -130,7 +130,7 @@ pub fn compare_one(base: &Bench, current: &Bench, threshold_percent: f64) -> Com
         change_high_percent: pct(high),
         intervals_overlap: Some(overlap),
         verdict,
-        decided_by: "wall-clock mean",
+        decided_by: "wall-clock median",
     }
 }
 

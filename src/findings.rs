@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 /// rows in earlier measurements); Criterion's own interval does not see that, so it cannot decide alone.
 pub const NOISE_MARGIN: f64 = 0.20;
 
-/// A figure with its interval (Criterion's mean and its bootstrap confidence interval), in ns.
+/// A figure with its interval (the median: Criterion's with its bootstrap interval, or across processes), in ns.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Timed {
     pub point: f64,
@@ -36,9 +36,9 @@ pub struct Timed {
 impl Timed {
     pub fn of(bench: &Bench) -> Timed {
         Timed {
-            point: bench.mean.point_estimate,
-            low: bench.mean.confidence_interval.lower_bound,
-            high: bench.mean.confidence_interval.upper_bound,
+            point: bench.median.point_estimate,
+            low: bench.median.confidence_interval.lower_bound,
+            high: bench.median.confidence_interval.upper_bound,
         }
     }
 }
@@ -195,7 +195,7 @@ fn alloc_free_at(results: &Results, size: u64) -> Vec<String> {
     ALLOCATORS
         .into_iter()
         .filter_map(|a| {
-            let t = mean(results, &heap_id(HeapKind::AllocFree, a, size))?;
+            let t = median(results, &heap_id(HeapKind::AllocFree, a, size))?;
             Some(format!("{} {}", allocator_label(a), format_ns(t)))
         })
         .collect()
@@ -337,7 +337,7 @@ fn answer_stack(results: &Results) -> Answer {
     let mut answer = Answer::new(
         "Should this be on the stack?",
         "stack-vs-heap",
-        "mean time per iteration; (Nx) heap / stack, ≈ within noise",
+        "median time per iteration; (Nx) heap / stack, ≈ within noise",
     );
     let measured = sizes(results);
     let allocators: Vec<AllocatorKind> = ALLOCATORS
@@ -374,7 +374,7 @@ fn answer_stack(results: &Results) -> Answer {
     }
     let direct = alloc_free_at(results, 64);
     if !direct.is_empty() {
-        let stack = mean(results, &stack_id(StackKind::Reserve, 64))
+        let stack = median(results, &stack_id(StackKind::Reserve, 64))
             .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
         sentences.push(format!(
             "Allocating and freeing 64 B alone: {}{stack}.",
@@ -412,11 +412,11 @@ fn answer_stack(results: &Results) -> Answer {
     for s in shown {
         let mut row = vec![
             format_bytes(s as f64),
-            mean(results, &stack_id(StackKind::Array, s)).map_or("-".into(), format_ns),
+            median(results, &stack_id(StackKind::Array, s)).map_or("-".into(), format_ns),
         ];
         row.extend(allocators.iter().map(|&a| {
             match (
-                mean(results, &heap_id(HeapKind::Box, a, s)),
+                median(results, &heap_id(HeapKind::Box, a, s)),
                 heap_over_stack(results, a, s),
             ) {
                 (Some(t), Some(r)) if r.decided() => format!("{} ({:.2}x)", format_ns(t), r.ratio),
@@ -642,7 +642,7 @@ fn claim_managed(results: &Results) -> Claim {
         .filter_map(|a| Some((a, heap_over_stack(results, a, 64)?)))
         .collect();
     let direct = alloc_free_at(results, 64);
-    let direct = match mean(results, &stack_id(StackKind::Reserve, 64)) {
+    let direct = match median(results, &stack_id(StackKind::Reserve, 64)) {
         Some(stack) if !direct.is_empty() => format!(
             " Getting and giving back 64 B alone: the stack {}, the heap {}.",
             format_ns(stack),
@@ -650,7 +650,7 @@ fn claim_managed(results: &Results) -> Claim {
         ),
         _ => String::new(),
     };
-    let Some(stack) = mean(results, &stack_id(StackKind::Array, 64)) else {
+    let Some(stack) = median(results, &stack_id(StackKind::Array, 64)) else {
         return not_measured(
             Q,
             "needs stack_array and heap_box at 64 B (cargo bench --bench stack_vs_heap).",
@@ -1225,8 +1225,8 @@ pub fn claims(results: &Results, cores: Option<usize>) -> Vec<Claim> {
     ]
 }
 
-pub fn mean(results: &Results, id: &str) -> Option<f64> {
-    results.bench(id).map(|b| b.mean.point_estimate)
+pub fn median(results: &Results, id: &str) -> Option<f64> {
+    results.bench(id).map(|b| b.median.point_estimate)
 }
 
 /// Sizes present for the `stack_vs_heap` group, sorted.
@@ -1399,13 +1399,13 @@ pub fn latency_findings(latency: &[LatencyRow]) -> Vec<String> {
 pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     let size = 64u64;
-    if let Some(stack) = mean(results, &stack_id(StackKind::Array, size)) {
+    if let Some(stack) = median(results, &stack_id(StackKind::Array, size)) {
         for a in ALLOCATORS {
             if let (Some(heap), Some(ratio)) = (
-                mean(results, &heap_id(HeapKind::Box, a, size)),
+                median(results, &heap_id(HeapKind::Box, a, size)),
                 heap_over_stack(results, a, size),
             ) {
-                let alloc_only = mean(results, &heap_id(HeapKind::AllocFree, a, size))
+                let alloc_only = median(results, &heap_id(HeapKind::AllocFree, a, size))
                     .map(|t| {
                         format!(
                             "; allocating and freeing alone (alloc_free) costs {}",
@@ -1436,7 +1436,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     }
     let faults = results.faults_by_id();
     let mmap_id = first_touch_id(TouchKind::Mmap, None, 1 << 20);
-    if let (Some(t), Some(f)) = (mean(results, &mmap_id), faults.get(mmap_id.as_str())) {
+    if let (Some(t), Some(f)) = (median(results, &mmap_id), faults.get(mmap_id.as_str())) {
         let f = f.minor_faults_per_iter;
         out.push(format!(
             "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault).",
@@ -1452,8 +1452,8 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         ));
     }
     if let (Some(array), Some(zeroed)) = (
-        mean(results, &large_box_id(LargeBox::Array, 1 << 20)),
-        mean(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
+        median(results, &large_box_id(LargeBox::Array, 1 << 20)),
+        median(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
     ) {
         out.push(format!(
             "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",

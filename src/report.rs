@@ -187,7 +187,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let series_for = |id: &dyn Fn(u64) -> String| -> Vec<(f64, f64)> {
         sizes
             .iter()
-            .filter_map(|&s| mean(results, &id(s)).map(|ns| (s as f64, ns)))
+            .filter_map(|&s| median(results, &id(s)).map(|ns| (s as f64, ns)))
             .collect()
     };
     let mut series = vec![allocator_series(
@@ -211,7 +211,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         ));
     }
     let time_chart = line_chart(
-        "Fill and read N bytes: stack array vs heap block (mean time, log-log)",
+        "Fill and read N bytes: stack array vs heap block (median time, log-log)",
         "size (bytes, powers of two)",
         "time per iteration (log)",
         (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
@@ -225,7 +225,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         }
     }
     for &s in &sizes {
-        let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
+        let cell = |id: String| median(results, &id).map_or("-".into(), format_ns);
         let mut row = vec![format_bytes(s as f64), cell(stack_id(StackKind::Array, s))];
         for kind in [HeapKind::Box, HeapKind::Reused] {
             for alloc in ALLOCATORS {
@@ -235,14 +235,14 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         rows.push(row);
     }
     let mut tables = vec![Table {
-        caption: "Criterion mean time per iteration, one thread".into(),
+        caption: "median time per iteration, one thread".into(),
         rows,
     }];
     // The direct cost of getting and giving back N bytes (one byte touched per page).
     if sizes.iter().any(|&s| {
         ALLOCATORS
             .into_iter()
-            .any(|a| mean(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
+            .any(|a| median(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
     }) {
         let mut rows = vec![vec!["size".to_string(), "stack_reserve".into()]];
         rows[0].extend(
@@ -251,7 +251,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                 .map(|a| format!("alloc_free {}", allocator_label(a))),
         );
         for &s in &sizes {
-            let cell = |id: String| mean(results, &id).map_or("-".into(), format_ns);
+            let cell = |id: String| median(results, &id).map_or("-".into(), format_ns);
             let mut row = vec![
                 format_bytes(s as f64),
                 cell(stack_id(StackKind::Reserve, s)),
@@ -264,7 +264,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             rows.push(row);
         }
         tables.push(Table {
-            caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; Criterion mean time".into(),
+            caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; median time".into(),
             rows,
         });
     }
@@ -273,14 +273,14 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     if !placements.is_empty() {
         let mut rows = vec![vec![
             "benchmark".to_string(),
-            "mean".into(),
+            "median".into(),
             "address mod 64".into(),
             "address mod 4096".into(),
         ]];
         rows.extend(placements.iter().map(|p| {
             vec![
                 p.id.clone(),
-                mean(results, &p.id).map_or("-".into(), format_ns),
+                median(results, &p.id).map_or("-".into(), format_ns),
                 p.placement.offset_in_line.to_string(),
                 p.placement.offset_in_page.to_string(),
             ]
@@ -322,7 +322,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                             } else {
                                 "≈ offset 0".into()
                             };
-                            format!("{} ({verdict})", format_ns(b.mean.point_estimate))
+                            format!("{} ({verdict})", format_ns(b.median.point_estimate))
                         }
                         _ => "-".into(),
                     }),
@@ -330,7 +330,7 @@ fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             rows.push(row);
         }
         tables.push(Table {
-            caption: "alignment: fill and read N bytes at an offset past a cache line, mean time (ratio to offset 0)".into(),
+            caption: "alignment: fill and read N bytes at an offset past a cache line, median time (ratio to offset 0)".into(),
             rows,
         });
     }
@@ -365,7 +365,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         "benchmark".to_string(),
         "memory from".into(),
         "size".into(),
-        "mean".into(),
+        "median".into(),
         "per page".into(),
         "minor faults / iteration".into(),
         "faults / page".into(),
@@ -376,7 +376,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         let per_page = fault
             .and_then(|f| f.pages_per_iter)
             .filter(|p| *p > 0.0)
-            .map_or("-".into(), |p| format_ns(b.mean.point_estimate / p));
+            .map_or("-".into(), |p| format_ns(b.median.point_estimate / p));
         rows.push(vec![
             b.variant().to_owned(),
             match (b.allocator(), b.key) {
@@ -392,7 +392,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
             },
             b.size_bytes()
                 .map_or("-".into(), |s| format_bytes(s as f64)),
-            format_ns(b.mean.point_estimate),
+            format_ns(b.median.point_estimate),
             per_page,
             fault.map_or("-".into(), |f| format!("{:.1}", f.minor_faults_per_iter)),
             fault
@@ -409,7 +409,7 @@ fn first_touch_section(results: &Results) -> Option<Section> {
         nav: "First touch",
         charts: Vec::new(),
         tables: vec![Table {
-            caption: "Criterion mean time per iteration (the touch alone: thread start and giving memory back are not timed); minor page faults (getrusage) per iteration and per touched page".into(),
+            caption: "median time per iteration (the touch alone: thread start and giving memory back are not timed); minor page faults (getrusage) per iteration and per touched page".into(),
             rows,
         }],
         notes: vec![
@@ -553,9 +553,8 @@ fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
             nav: "Contention",
             charts: chart.into_iter().collect(),
             tables: vec![Table {
-                caption:
-                    "million allocator operations (allocations + frees) per second, Criterion mean"
-                        .into(),
+                caption: "million allocator operations (allocations + frees) per second, median"
+                    .into(),
                 rows,
             }],
             notes,
@@ -758,7 +757,7 @@ fn locality_section(results: &Results) -> Option<Section> {
     }
     // Nanoseconds per node visited: the walk's time over the nodes in the working set.
     let per_node = |layout: Layout, owner: Owner, ws: u64| {
-        mean(results, &locality_id(layout, owner, ws))
+        median(results, &locality_id(layout, owner, ws))
             .map(|ns| ns / (ws / crate::locality::NODE_BYTES as u64) as f64)
     };
     let points = |layout: Layout, owner: Owner| -> Vec<(f64, f64)> {
@@ -830,8 +829,7 @@ fn locality_section(results: &Results) -> Option<Section> {
         nav: "Locality",
         charts: chart.into_iter().collect(),
         tables: vec![Table {
-            caption: "time per node visited, Criterion mean of one walk over the working set"
-                .into(),
+            caption: "time per node visited, median of one walk over the working set".into(),
             rows,
         }],
         notes,
@@ -1392,7 +1390,7 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
                 median: b.median.point_estimate,
                 median_lower: b.median.confidence_interval.lower_bound,
                 median_upper: b.median.confidence_interval.upper_bound,
-                confidence_level: b.mean.confidence_interval.confidence_level,
+                confidence_level: b.median.confidence_interval.confidence_level,
                 processes: b.processes,
                 process_spread: results.process_spread(&b.id),
                 throughput: b.throughput,
@@ -1420,11 +1418,11 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
         .benches
         .iter()
         .map(|b| {
-            let ci = b.mean.confidence_interval;
+            let ci = b.median.confidence_interval;
             json!({
                 "name": b.id,
                 "unit": "ns",
-                "value": b.mean.point_estimate,
+                "value": b.median.point_estimate,
                 "range": format!("± {:.3}", (ci.upper_bound - ci.lower_bound) / 2.0),
                 "extra": format!("95% CI [{:.3}, {:.3}] ns; machine: {machine}", ci.lower_bound, ci.upper_bound),
             })
@@ -1435,10 +1433,10 @@ pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> 
         .benches
         .iter()
         .map(|b| {
-            let ci = b.mean.confidence_interval;
+            let ci = b.median.confidence_interval;
             (
                 b.id.as_str(),
-                json!({"latency": {"value": b.mean.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
+                json!({"latency": {"value": b.median.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
             )
         })
         .collect();

@@ -102,10 +102,14 @@ pub struct Bench {
     /// The id, typed: what each part means.
     pub key: BenchId,
     pub throughput: Option<Throughput>,
-    /// Criterion's estimate; after a repeated run, the median of the processes' means with an
-    /// interval across processes (see [`Results::load`]).
-    pub mean: Estimate,
+    /// The suite's figure: Criterion's median time per iteration; after a repeated run, the median
+    /// of the processes' medians with an interval across processes (see [`Results::load`]). The
+    /// median, not the mean: on a shared machine a few samples per process are stretched by
+    /// preemption (a t2 row's slowest tenth runs 1.5x its median), and the mean carries that tail
+    /// into the figure, where it varies from run to run more than the typical time does.
     pub median: Estimate,
+    /// Criterion's mean, aggregated the same way; reported beside the median in `results.json`.
+    pub mean: Estimate,
     /// How many processes the mean aggregates (1: one Criterion run).
     pub processes: usize,
 }
@@ -179,10 +183,10 @@ impl Bench {
         )
     }
 
-    /// Throughput per second at the mean time, with its unit (`elements/s`, `bytes/s`).
+    /// Throughput per second at the median time, with its unit (`elements/s`, `bytes/s`).
     pub fn per_second(&self) -> Option<(f64, &'static str)> {
         let (amount, unit) = self.throughput?.per_iteration();
-        Some((amount as f64 / (self.mean.point_estimate * 1e-9), unit))
+        Some((amount as f64 / (self.median.point_estimate * 1e-9), unit))
     }
 }
 
@@ -306,46 +310,56 @@ pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> 
 /// The prefix of the Criterion baselines a repeated run saves, one per process: `p1`, `p2`, ...
 pub const PROCESS_BASELINE_PREFIX: &str = "p";
 
-/// Makes each benchmark's mean the median across `processes`, with its distribution-free interval,
-/// and returns each process's means by id. A benchmark counts as part of the repeated run only when
-/// its latest result (`new`) is one of the processes' (Criterion copies `new` to the baseline it
-/// saves): a later single `cargo bench` of that benchmark supersedes older process baselines.
+/// An interval across processes as an [`Estimate`], replacing `estimate`'s point and interval.
+fn across_processes(estimate: &Estimate, iv: &crate::stats::Interval) -> Estimate {
+    Estimate {
+        confidence_interval: ConfidenceInterval {
+            confidence_level: iv.confidence,
+            lower_bound: iv.low,
+            upper_bound: iv.high,
+        },
+        point_estimate: iv.point,
+        // Not estimated across processes; the interval above carries the uncertainty.
+        ..*estimate
+    }
+}
+
+/// Makes each benchmark's median (the suite's figure) and mean the median across `processes` of
+/// the processes' medians and means, each with its distribution-free interval, and returns each
+/// process's median by id (what comparisons pair by process). A benchmark counts as part of the
+/// repeated run only when its latest result (`new`) is one of the processes' (Criterion copies `new`
+/// to the baseline it saves): a later single `cargo bench` of that benchmark supersedes older
+/// process baselines.
 fn aggregate_processes(
     benches: &mut [Bench],
     processes: &[Vec<Bench>],
 ) -> Vec<BTreeMap<String, f64>> {
-    let mut by_process: Vec<BTreeMap<String, f64>> = processes
-        .iter()
-        .map(|p| {
-            p.iter()
-                .map(|b| (b.id.clone(), b.mean.point_estimate))
-                .collect()
-        })
-        .collect();
-    for bench in benches.iter_mut() {
-        let means: Vec<f64> = by_process
+    let figure = |pick: fn(&Bench) -> f64| -> Vec<BTreeMap<String, f64>> {
+        processes
             .iter()
-            .filter_map(|p| p.get(&bench.id).copied())
-            .collect();
-        let current = means.contains(&bench.mean.point_estimate);
-        if !current {
+            .map(|p| p.iter().map(|b| (b.id.clone(), pick(b))).collect())
+            .collect()
+    };
+    let mut by_process = figure(|b| b.median.point_estimate);
+    let means_by_process = figure(|b| b.mean.point_estimate);
+    for bench in benches.iter_mut() {
+        let across = |by: &[BTreeMap<String, f64>]| -> Vec<f64> {
+            by.iter()
+                .filter_map(|p| p.get(&bench.id).copied())
+                .collect()
+        };
+        let (medians, means) = (across(&by_process), across(&means_by_process));
+        if !means.contains(&bench.mean.point_estimate) {
             for p in &mut by_process {
                 p.remove(&bench.id);
             }
             continue;
         }
-        if let Some(iv) = crate::stats::median_interval(&means).filter(|iv| iv.samples >= 2) {
-            bench.mean = Estimate {
-                confidence_interval: ConfidenceInterval {
-                    confidence_level: iv.confidence,
-                    lower_bound: iv.low,
-                    upper_bound: iv.high,
-                },
-                point_estimate: iv.point,
-                // Not estimated across processes; the interval above carries the uncertainty.
-                ..bench.mean
-            };
-            bench.processes = iv.samples;
+        let interval = |xs: &[f64]| crate::stats::median_interval(xs).filter(|iv| iv.samples >= 2);
+        if let (Some(median), Some(mean)) = (interval(&medians), interval(&means)) {
+            bench.median = across_processes(&bench.median, &median);
+            bench.mean = across_processes(&bench.mean, &mean);
+            bench.processes = median.samples;
         }
     }
     by_process
@@ -557,20 +571,20 @@ impl Results {
             .collect()
     }
 
-    /// The mean of `id` in each process of a repeated run that measured it.
-    pub fn process_means(&self, id: &str) -> Vec<f64> {
+    /// The median of `id` in each process of a repeated run that measured it.
+    pub fn process_medians(&self, id: &str) -> Vec<f64> {
         self.processes
             .iter()
             .filter_map(|p| p.get(id).copied())
             .collect()
     }
 
-    /// (max - min) / median of `id`'s means across processes; `None` when fewer than two processes
-    /// measured it (a spread of one value says nothing).
+    /// (max - min) / median of `id`'s medians across processes; `None` when fewer than two
+    /// processes measured it (a spread of one value says nothing).
     pub fn process_spread(&self, id: &str) -> Option<f64> {
-        let means = self.process_means(id);
-        (means.len() > 1)
-            .then(|| crate::stats::relative_spread(&means))
+        let medians = self.process_medians(id);
+        (medians.len() > 1)
+            .then(|| crate::stats::relative_spread(&medians))
             .flatten()
     }
 
@@ -639,15 +653,15 @@ mod tests {
         let by_process = aggregate_processes(&mut benches, &processes);
         let a = &benches[0];
         assert_eq!(a.processes, 3);
-        assert_eq!(a.mean.point_estimate, 12.0);
-        let ci = a.mean.confidence_interval;
+        assert_eq!(a.median.point_estimate, 12.0);
+        let ci = a.median.confidence_interval;
         assert_eq!(
             (ci.lower_bound, ci.upper_bound, ci.confidence_level),
             (10.0, 14.0, 0.75)
         );
         // b's process results are stale: its latest single run stands alone.
         let b = &benches[1];
-        assert_eq!((b.processes, b.mean.point_estimate), (1, 40.0));
+        assert_eq!((b.processes, b.median.point_estimate), (1, 40.0));
         assert!(
             by_process
                 .iter()
@@ -681,6 +695,36 @@ mod tests {
             results.process_spread("stack_vs_heap/stack_reserve/0000064"),
             None
         );
+    }
+
+    #[test]
+    fn the_figure_is_the_median_of_the_processes_medians_not_of_their_means() {
+        // Each process's typical time is 100 ns; preemption stretched a few samples, by a
+        // different amount in each process, which moves the means (150, 110, 190) but not the
+        // medians (100, 101, 99).
+        let process = |mean: f64, median: f64| {
+            let mut b = bench("contention/local_churn/jemalloc/t2", mean);
+            b.median.point_estimate = median;
+            vec![b]
+        };
+        let processes = vec![
+            process(150.0, 100.0),
+            process(110.0, 101.0),
+            process(190.0, 99.0),
+        ];
+        let mut benches = processes[2].clone();
+        let by_process = aggregate_processes(&mut benches, &processes);
+        let b = &benches[0];
+        assert_eq!(b.median.point_estimate, 100.0);
+        let ci = b.median.confidence_interval;
+        assert_eq!((ci.lower_bound, ci.upper_bound), (99.0, 101.0));
+        assert_eq!(b.mean.point_estimate, 150.0);
+        // Comparisons pair the processes' medians.
+        let medians: Vec<f64> = by_process
+            .iter()
+            .map(|p| p["contention/local_churn/jemalloc/t2"])
+            .collect();
+        assert_eq!(medians, [100.0, 101.0, 99.0]);
     }
 
     #[test]
