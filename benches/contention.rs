@@ -9,12 +9,15 @@
 //! `contention/latency`.
 
 use criterion::{Criterion, Throughput};
-use stackheap::allocators::AllocatorKind;
-use stackheap::contention::*;
-use stackheap::id::{BenchId, Part, contention_group};
-use stackheap::machine::available_cores;
-use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
-use stackheap::report::{latency_table, markdown_table, memory_table};
+use stackheap::data::id::{BenchId, Part, contention_group};
+use stackheap::data::memory::MemoryEntry;
+use stackheap::harness::machine::available_cores;
+use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
+use stackheap::harness::output::{BenchFilter, BenchMode, Process, write_results};
+use stackheap::render::report::{latency_table, memory_table};
+use stackheap::render::tables::markdown_table;
+use stackheap::workload::allocators::AllocatorKind;
+use stackheap::workload::contention::*;
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
@@ -28,25 +31,8 @@ fn measure_memory(
 ) -> Vec<MemoryEntry> {
     let exe = std::env::current_exe()
         .unwrap_or_else(|e| fail(&format!("cannot find this bench binary: {e}")));
-    let idle = peak_rss_of_child(&exe, &[], None).unwrap_or_else(|e| fail(&e));
-    let mut entries = Vec::new();
-    for workload in Workload::ALL {
-        for &kind in allocators {
-            for &t in threads {
-                let peak = peak_rss_of_child(&exe, &[], Some((workload, kind, t)))
-                    .unwrap_or_else(|e| fail(&e));
-                entries.push(MemoryEntry {
-                    workload,
-                    allocator: kind,
-                    threads: t,
-                    oversubscribed: workload.os_threads(t) > cores,
-                    rounds: MEMORY_ROUNDS,
-                    peak_rss_bytes: peak,
-                    above_idle_bytes: peak.saturating_sub(idle),
-                });
-            }
-        }
-    }
+    let (entries, idle) =
+        memory::measure_memory(&exe, threads, allocators, cores).unwrap_or_else(|e| fail(&e));
     println!(
         "\npeak resident memory, fresh process per run ({MEMORY_ROUNDS} rounds; idle process: {:.1} MiB)",
         idle as f64 / 1048576.0
@@ -77,7 +63,8 @@ fn oversubscribed_runs(threads: &[usize], cores: usize) -> Vec<String> {
 fn main() {
     run_memory_child_if_requested();
     let mode = BenchMode::current();
-    let filter = BenchFilter::current();
+    let filter = BenchFilter::from_env().unwrap_or_else(|e| fail(&e.to_string()));
+    let process = Process::from_env().unwrap_or_else(|e| fail(&e.to_string()));
     let cores = available_cores();
     let mut threads = thread_counts_from(std::env::var("STACKHEAP_THREADS").ok().as_deref(), cores)
         .unwrap_or_else(|e| fail(&e));
@@ -94,8 +81,11 @@ fn main() {
         );
     }
 
-    let allocators = in_process_order(stackheap::allocators::selected_allocators());
-    let mut c: Criterion = stackheap::criterion().configure_from_args();
+    let allocators = process.order(
+        stackheap::workload::allocators::allocators_from_env()
+            .unwrap_or_else(|e| fail(&e.to_string())),
+    );
+    let mut c: Criterion = stackheap::criterion(process).configure_from_args();
     for workload in Workload::ALL {
         let id = |allocator, threads| BenchId::Contention {
             workload,
@@ -120,7 +110,8 @@ fn main() {
     c.final_summary();
 
     // Memory and latency are measured once per run (by the first process of a repeated run).
-    if mode == BenchMode::Bench && runs_once_parts() && filter.selects(Part::Memory.name()) {
+    if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Memory.name())
+    {
         let entries = measure_memory(&threads, &allocators, cores);
         match write_results("memory", &entries) {
             Ok(path) => println!("wrote {}", path.display()),
@@ -129,8 +120,9 @@ fn main() {
             )),
         }
     }
-    if mode == BenchMode::Bench && runs_once_parts() && filter.selects(Part::Latency.name()) {
-        let entries = stackheap::latency::measure_all(&threads, &allocators, cores)
+    if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Latency.name())
+    {
+        let entries = stackheap::harness::latency::measure_all(&threads, &allocators, cores)
             .unwrap_or_else(|e| fail(&e.to_string()));
         println!("\nlatency of single allocator operations (sampled; ns)");
         print!("{}", markdown_table(&latency_table(&entries)));

@@ -12,12 +12,17 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use stackheap::allocators::{AllocatorKind, AllocatorVisitor};
-use stackheap::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
-use stackheap::arrays::*;
-use stackheap::first_touch::*;
-use stackheap::id::{BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind};
-use stackheap::output::{BenchFilter, BenchMode, in_process_order, runs_once_parts, write_results};
+use stackheap::data::faults::{FaultEntry, MemorySource, TouchState};
+use stackheap::data::id::{
+    BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind,
+};
+use stackheap::data::placement::PlacementEntry;
+use stackheap::harness::output::{BenchFilter, BenchMode, Process, write_results};
+use stackheap::harness::touch_meter::TouchMeter;
+use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
+use stackheap::workload::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
+use stackheap::workload::arrays::*;
+use stackheap::workload::first_touch::*;
 use std::hint::black_box;
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
@@ -35,7 +40,7 @@ fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<Placem
     group.bench_function(stack(StackKind::Reserve).criterion_id(), |b| {
         b.iter(|| stack_reserve::<N>(page, black_box(7)))
     });
-    for &kind in &in_process_order(selection().to_vec()) {
+    for &kind in &settings().process.order(selection().to_vec()) {
         kind.visit(Heap::<N> {
             group: &mut *group,
             placements: &mut *placements,
@@ -89,7 +94,7 @@ fn heap<A: NamedAllocator, const N: usize>(
 /// The list walk over contiguous and scattered nodes, by working set. Flat sampling with 10 samples:
 /// one walk over 64 MiB of scattered nodes takes tens of milliseconds.
 fn locality(c: &mut Criterion) {
-    use stackheap::locality::*;
+    use stackheap::workload::locality::*;
     let mut group = c.benchmark_group(Family::Locality.name());
     group
         .sampling_mode(criterion::SamplingMode::Flat)
@@ -107,7 +112,7 @@ fn locality(c: &mut Criterion) {
 }
 
 fn locality_on_stack<const BYTES: usize>(group: &mut Group) {
-    use stackheap::locality::*;
+    use stackheap::workload::locality::*;
     debug_assert!(BYTES <= STACK_WORKING_SET_MAX);
     group.throughput(Throughput::Elements((BYTES / NODE_BYTES) as u64));
     // The nodes live in this frame, on the bench thread's stack, while Criterion times the walks.
@@ -122,7 +127,7 @@ fn locality_on_stack<const BYTES: usize>(group: &mut Group) {
 }
 
 fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
-    use stackheap::locality::*;
+    use stackheap::workload::locality::*;
     if !selected::<A>() {
         return;
     }
@@ -150,8 +155,32 @@ fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
 
 /// Whether the benchmark filter (Criterion's, read the same way) selects `id`.
 fn wanted(id: &str) -> bool {
-    static FILTER: std::sync::OnceLock<BenchFilter> = std::sync::OnceLock::new();
-    FILTER.get_or_init(BenchFilter::current).selects(id)
+    settings().filter.selects(id)
+}
+
+/// The run's settings, read and checked once at the start of `main`: a bad value ends the run with
+/// one line before anything is measured.
+struct Settings {
+    allocators: Vec<AllocatorKind>,
+    filter: BenchFilter,
+    process: Process,
+}
+
+static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+
+fn settings() -> &'static Settings {
+    SETTINGS.get_or_init(|| {
+        let or_fail = |e: stackheap::error::InputError| -> ! {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        };
+        Settings {
+            allocators: stackheap::workload::allocators::allocators_from_env()
+                .unwrap_or_else(|e| or_fail(e)),
+            filter: BenchFilter::from_env().unwrap_or_else(|e| or_fail(e)),
+            process: Process::from_env().unwrap_or_else(|e| or_fail(e)),
+        }
+    })
 }
 
 /// The same fill-and-read loop at each offset of `ALIGNMENT_OFFSETS` past a cache-line boundary.
@@ -172,8 +201,7 @@ fn alignment<const N: usize>(group: &mut Group) {
 
 /// The allocators `STACKHEAP_ALLOCATORS` selects (all three when unset), read once.
 fn selection() -> &'static [AllocatorKind] {
-    static SELECTED: std::sync::OnceLock<Vec<AllocatorKind>> = std::sync::OnceLock::new();
-    SELECTED.get_or_init(stackheap::allocators::selected_allocators)
+    &settings().allocators
 }
 
 /// Whether the selection holds `A`.
@@ -204,7 +232,11 @@ fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
         touch_bench(
             &mut group,
             faults,
-            (plain(TouchKind::Mmap), "mmap", "fresh"),
+            (
+                plain(TouchKind::Mmap),
+                MemorySource::Mmap,
+                TouchState::Fresh,
+            ),
             || {
                 Touched::measure(pages, || {
                     black_box(first_touch_mmap(bytes, page, black_box(7)));
@@ -214,7 +246,11 @@ fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
         touch_bench(
             &mut group,
             faults,
-            (plain(TouchKind::StackFreshThread), "stack", "fresh"),
+            (
+                plain(TouchKind::StackFreshThread),
+                MemorySource::Stack,
+                TouchState::Fresh,
+            ),
             || spawned(stack_fresh_thread(bytes)),
         );
         for_selected(&mut group, faults, bytes, FreshThreadAndPretouched);
@@ -239,7 +275,7 @@ fn spawned(touched: std::io::Result<Touched>) -> Touched {
 fn touch_bench(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
-    (id, memory, mode): (BenchId, &str, &str),
+    (id, memory, mode): (BenchId, MemorySource, TouchState),
     mut touch: impl FnMut() -> Touched,
 ) {
     touch_bench_after(group, faults, (id, memory, mode), || {}, &mut touch);
@@ -248,7 +284,7 @@ fn touch_bench(
 fn touch_bench_after(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
-    (id, memory, mode): (BenchId, &str, &str),
+    (id, memory, mode): (BenchId, MemorySource, TouchState),
     mut setup: impl FnMut(),
     mut touch: impl FnMut() -> Touched,
 ) {
@@ -297,7 +333,7 @@ struct Visit<'g, 'c, 'f, B> {
     bench: B,
 }
 
-impl<B: AllocatorBench> stackheap::allocators::AllocatorVisitor for Visit<'_, '_, '_, B> {
+impl<B: AllocatorBench> stackheap::workload::allocators::AllocatorVisitor for Visit<'_, '_, '_, B> {
     type Output = ();
     fn visit<A: NamedAllocator>(self, _: &'static A) {
         self.bench.run::<A>(self.group, self.faults, self.bytes);
@@ -310,14 +346,14 @@ impl<B: AllocatorBench> stackheap::allocators::AllocatorVisitor for Visit<'_, '_
 struct FreshThreadAndPretouched;
 impl AllocatorBench for FreshThreadAndPretouched {
     fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        let name = A::KIND.name();
+        let name = MemorySource::from(A::KIND);
         touch_bench_after(
             group,
             faults,
             (
                 heap_touch::<A>(TouchKind::HeapFreshThread, bytes),
                 name,
-                "given_back",
+                TouchState::GivenBack,
             ),
             || give_back(A::KIND),
             || spawned(heap_fresh_thread(A::get(), bytes)),
@@ -331,7 +367,7 @@ impl AllocatorBench for FreshThreadAndPretouched {
             (
                 heap_touch::<A>(TouchKind::Pretouched, bytes),
                 name,
-                "pretouched",
+                TouchState::Pretouched,
             ),
             || {
                 Touched::measure(bytes / page, || {
@@ -348,14 +384,14 @@ impl AllocatorBench for FreshThreadAndPretouched {
 struct Growth;
 impl AllocatorBench for Growth {
     fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        let name = A::KIND.name();
+        let name = MemorySource::from(A::KIND);
         touch_bench_after(
             group,
             faults,
             (
                 heap_touch::<A>(TouchKind::HeapGrowth, bytes),
                 name,
-                "given_back",
+                TouchState::GivenBack,
             ),
             || give_back(A::KIND),
             || heap_growth(A::get(), bytes),
@@ -366,7 +402,7 @@ impl AllocatorBench for Growth {
             (
                 heap_touch::<A>(TouchKind::HeapRegrowth, bytes),
                 name,
-                "kept",
+                TouchState::Kept,
             ),
             || heap_growth(A::get(), bytes),
         );
@@ -407,7 +443,7 @@ fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
     first_touch(c, faults);
 }
 
-fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
+fn write_or_exit<E: serde::Serialize + Clone>(name: &str, entries: &[E]) {
     match write_results(name, entries) {
         Ok(path) => println!("wrote {}", path.display()),
         Err(e) => {
@@ -419,10 +455,10 @@ fn write_or_exit<E: serde::Serialize>(name: &str, entries: &[E]) {
 
 fn main() {
     let mode = BenchMode::current();
-    // A bad STACKHEAP_ALLOCATORS or filter stops the run, with one line, before anything is measured.
-    selection();
-    wanted("");
-    let mut c: Criterion = stackheap::criterion().configure_from_args();
+    // A bad STACKHEAP_ALLOCATORS, STACKHEAP_PROCESS or filter stops the run, with one line, before
+    // anything is measured.
+    let process = settings().process;
+    let mut c: Criterion = stackheap::criterion(process).configure_from_args();
     // Debug builds (cargo test) spend their time in unoptimised fill loops; the guard is meaningful only
     // in the optimised build that is measured.
     if mode != BenchMode::List && !cfg!(debug_assertions) {
@@ -439,21 +475,18 @@ fn main() {
 
     let mut group = c.benchmark_group(Family::StackVsHeap.name());
     let mut placements = Vec::new();
-    stack_and_heap::<8>(&mut group, &mut placements);
-    stack_and_heap::<16>(&mut group, &mut placements);
-    stack_and_heap::<64>(&mut group, &mut placements);
-    stack_and_heap::<256>(&mut group, &mut placements);
-    stack_and_heap::<1024>(&mut group, &mut placements);
-    stack_and_heap::<4096>(&mut group, &mut placements);
-    stack_and_heap::<16384>(&mut group, &mut placements);
-    stack_and_heap::<65536>(&mut group, &mut placements);
-    stack_and_heap::<262144>(&mut group, &mut placements);
-    stack_and_heap::<1048576>(&mut group, &mut placements);
+    // Every size of the one list (`workload::arrays::SIZES`), each a const-generic instance.
+    macro_rules! stack_and_heap_at {
+        ($($size:literal),*) => {
+            $(stack_and_heap::<$size>(&mut group, &mut placements);)*
+        };
+    }
+    stackheap::stack_vs_heap_sizes!(stack_and_heap_at);
 
     group.finish();
     // Measured once per run (by the first process of a repeated run): large effects, slow to set up.
     let mut faults = Vec::new();
-    if runs_once_parts() {
+    if process.runs_once_parts() {
         once_parts(&mut c, &mut faults);
     }
     c.final_summary();

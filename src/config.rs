@@ -41,6 +41,28 @@ pub fn parse_filter(what: &str, text: &str) -> Result<regex::Regex, String> {
     })
 }
 
+/// A configuration error in `STACKHEAP_STACK_SIZES` / `STACKHEAP_FRAME_SIZES`: one line naming the
+/// variable and what was expected.
+pub use crate::error::InputError as ConfigError;
+
+/// Parses a size such as `65536`, `64K`, `64KiB`, `8M` or `1G` (binary units).
+pub fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: usize = digits.parse().ok()?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return None,
+    };
+    number.checked_mul(1 << shift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +82,16 @@ mod tests {
     }
 
     #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("64K"), Some(65536));
+        assert_eq!(parse_size("8MiB"), Some(8 << 20));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("64X"), None);
+        assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
     fn a_list_parses_item_by_item_and_names_the_bad_one() {
         assert_eq!(parse_list("V", "1, 2,3", number), Ok(vec![1, 2, 3]));
         assert_eq!(
@@ -74,8 +106,7 @@ mod tests {
 
     #[test]
     fn a_value_given_twice_is_refused_even_when_spelled_differently() {
-        let sizes =
-            |t: &str| crate::depth::parse_size(t).ok_or_else(|| "is not a size".to_string());
+        let sizes = |t: &str| parse_size(t).ok_or_else(|| "is not a size".to_string());
         assert_eq!(
             parse_list("STACKHEAP_STACK_SIZES", "64K,65536", sizes),
             Err(

@@ -1,47 +1,32 @@
 //! stackheap measures what the stack and the heap really cost on the machine it runs on.
 //!
-//! - [`arrays`]: stack-local arrays against heap blocks from glibc malloc, jemalloc and mimalloc, by
-//!   size; first-touch page faults; the hidden stack copy of `Box::new([0; N])`.
-//! - [`contention`]: threads with their own stacks sharing one heap: local churn, cross-thread frees,
-//!   producer/consumer pipelines, larson, generations of short-lived threads, a stack-only control
-//!   and a rayon job, through each allocator, across thread counts.
-//! - [`locality`]: the same list walk over contiguous nodes (stack array, one heap block) and
-//!   scattered ones (one allocation each, after churn), by working set: why the stack is "in cache".
-//! - [`latency`]: percentiles of single allocation and free operations, sampled inside those
-//!   workloads.
-//! - [`depth`]: how deep a thread recurses before its stack overflows, measured by overflowing it in
-//!   a child process, against `usable stack / bytes per level`.
-//! - [`icount`]: instruction counts of the single-threaded workloads under callgrind, for CI gates
-//!   that machine noise cannot fool.
-//! - [`results`], [`report`], [`compare`]: reading results back, rendering reports (HTML, Markdown,
-//!   JSON for CI tools) and the regression verdict against a saved baseline.
+//! The folders are layers, each using only the ones before it (checked by `tests/layers.rs`):
 //!
-//! Workloads are plain functions, each unit-tested for what it computes and what it allocates; the
-//! bench files in `benches/` only choose parameters and hand workloads to Criterion. Results land in
-//! Criterion's `target/criterion/` and the suite's own `target/stackheap/`.
+//! - [`workload`]: what is measured, as plain functions tested for what they compute and allocate:
+//!   stack arrays against heap blocks, first touch, locality, contention between threads sharing one
+//!   heap, recursion depth; and the three allocators.
+//! - [`data`]: the typed benchmark ids and the result files' schemas, one type per file for writer
+//!   and reader, and reading results back (Criterion's and the suite's own).
+//! - [`harness`]: what runs the workloads and records them: child processes (one protocol), the
+//!   stack-depth probe, the memory and latency meters, the machine description, result files, the
+//!   callgrind instruction counts, the A/B gate's processes.
+//! - [`analysis`]: statistics across processes, comparisons with their verdicts, findings, the
+//!   regression verdict and the paired gate.
+//! - [`render`]: numbers, tables and charts for people, and the report's formats.
+//!
+//! Under all of them: [`error`] (the one bad-input error), [`config`] (the one parser of
+//! `STACKHEAP_*` lists) and [`platform`] (every Linux-only call). The bench files in `benches/` and
+//! the CLIs in `src/bin/` sit on top. Results land in Criterion's `target/criterion/` and the
+//! suite's own `target/stackheap/`.
 
-pub mod ab;
-pub mod allocators;
-pub mod arrays;
-pub mod chart;
-pub mod child;
-pub mod compare;
+pub mod analysis;
 pub mod config;
-pub mod contention;
-pub mod depth;
-pub mod findings;
-pub mod first_touch;
-pub mod icount;
-pub mod id;
-pub mod latency;
-pub mod locality;
-pub mod machine;
-pub mod output;
+pub mod data;
+pub mod error;
+pub mod harness;
 pub mod platform;
-pub mod report;
-pub mod results;
-pub mod stats;
-pub mod units;
+pub mod render;
+pub mod workload;
 
 use std::time::Duration;
 
@@ -55,9 +40,9 @@ use std::time::Duration;
 /// In a repeated run of n processes (`scripts/run`), each process measures for 1/n of the time (at
 /// least 100 ms warm-up, 300 ms measurement): the variance lives between processes, so time is
 /// better spent on more processes than on longer ones.
-pub fn criterion() -> criterion::Criterion {
-    let (_, processes) = output::process();
-    let share = |ms: u64, floor: u64| Duration::from_millis((ms / u64::from(processes)).max(floor));
+pub fn criterion(process: harness::output::Process) -> criterion::Criterion {
+    let share =
+        |ms: u64, floor: u64| Duration::from_millis((ms / u64::from(process.count)).max(floor));
     criterion::Criterion::default()
         .warm_up_time(share(300, 100))
         .measurement_time(share(1200, 300))
@@ -69,5 +54,5 @@ pub fn criterion() -> criterion::Criterion {
 // workload allocates nothing (or exactly one block) through it.
 #[cfg(test)]
 #[global_allocator]
-static GLOBAL: allocators::ThreadCountingGlobal<std::alloc::System> =
-    allocators::ThreadCountingGlobal(std::alloc::System);
+static GLOBAL: workload::allocators::ThreadCountingGlobal<std::alloc::System> =
+    workload::allocators::ThreadCountingGlobal(std::alloc::System);

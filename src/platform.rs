@@ -90,6 +90,140 @@ pub fn kill_process_group(leader: u32) {
     }
 }
 
+/// One page of memory shared with a child process through a memfd: the child inherits the
+/// descriptor (no CLOEXEC) and maps it too, so what it writes survives its crash. Nothing is created
+/// on disk, so nothing can be left behind.
+#[cfg(target_os = "linux")]
+pub struct SharedPage {
+    fd: std::os::fd::OwnedFd,
+    ptr: *mut u8,
+}
+
+#[cfg(target_os = "linux")]
+impl SharedPage {
+    /// The page size the mapping has.
+    pub const BYTES: usize = 4096;
+
+    /// A new zero-filled page, named `name` in `/proc/<pid>/fd`.
+    pub fn create(name: &std::ffi::CStr) -> std::io::Result<SharedPage> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: memfd_create returns a new descriptor or -1; we own it from here on.
+        let raw = unsafe { libc::memfd_create(name.as_ptr(), 0) };
+        if raw < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: fd is ours.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), Self::BYTES as libc::off_t) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Self::map(fd)
+    }
+
+    /// Maps the page behind `fd` (a descriptor from [`SharedPage::create`], inherited by a child).
+    pub fn map(fd: std::os::fd::OwnedFd) -> std::io::Result<SharedPage> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: maps one page of a memfd that is at least one page long.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                Self::BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(SharedPage {
+            fd,
+            ptr: ptr.cast(),
+        })
+    }
+
+    pub fn fd(&self) -> &std::os::fd::OwnedFd {
+        &self.fd
+    }
+
+    /// The start of the page, valid for [`SharedPage::BYTES`] bytes while `self` lives.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the page mapped in `map`.
+        unsafe { libc::munmap(self.ptr.cast(), Self::BYTES) };
+    }
+}
+
+/// (lowest usable address, size) of the calling thread's stack, as glibc reports it: the guard page
+/// lies below `low`; TLS and the thread control block sit inside the size, at the top.
+#[cfg(target_os = "linux")]
+pub fn current_stack_bounds() -> Option<(usize, usize)> {
+    // SAFETY: a zeroed attr is filled by pthread_getattr_np and destroyed after use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (rc == 0).then_some((addr as usize, size))
+    }
+}
+
+/// The version of the glibc this process runs on, e.g. `2.36`.
+#[cfg(target_os = "linux")]
+pub fn glibc_version() -> String {
+    // SAFETY: gnu_get_libc_version returns a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Peak resident set of this process so far, in KiB (`VmHWM` in `/proc/self/status`).
+#[cfg(target_os = "linux")]
+pub fn own_peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Minor page faults of the calling thread so far (`getrusage(RUSAGE_THREAD)`).
+#[cfg(target_os = "linux")]
+pub fn thread_minor_faults() -> u64 {
+    // SAFETY: getrusage fills a zeroed struct.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) != 0 {
+            return 0;
+        }
+        usage.ru_minflt as u64
+    }
+}
+
+/// Transparent huge pages the kernel has faulted in since boot, all processes (`thp_fault_alloc` in
+/// `/proc/vmstat`); 0 where the kernel does not say. mimalloc asks for them (`MADV_HUGEPAGE` on its
+/// arenas), so with THP in `madvise` mode its fresh memory arrives 2 MiB per fault.
+#[cfg(target_os = "linux")]
+pub fn huge_page_faults() -> u64 {
+    std::fs::read_to_string("/proc/vmstat")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("thp_fault_alloc "))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "stackheap is not supported on this platform yet: it needs Linux (memfd, pthread_getattr_np, RUSAGE_THREAD, /proc); src/platform.rs is where a port starts"

@@ -1,4 +1,4 @@
-//! Benchmark ids are spelled in one place, `src/id.rs`: no other source file, bench, script or CI
+//! Benchmark ids are spelled in one place, `src/data/id.rs`: no other source file, bench, script or CI
 //! file may write one as a literal (tests, which check real ids, may). A new workload then needs
 //! one new id shape, and nothing can drift from what the benches register.
 
@@ -59,7 +59,7 @@ fn no_benchmark_id_is_spelled_outside_the_id_module() {
     }
     let mut found = Vec::new();
     for path in all {
-        if path.ends_with("src/id.rs") {
+        if path.ends_with("src/data/id.rs") {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else {
@@ -73,7 +73,7 @@ fn no_benchmark_id_is_spelled_outside_the_id_module() {
     }
     assert!(
         found.is_empty(),
-        "benchmark ids spelled outside src/id.rs (build them with BenchId, or get them from `stackheap-report list`):\n{}",
+        "benchmark ids spelled outside src/data/id.rs (build them with BenchId, or get them from `stackheap-report list`):\n{}",
         found.join("\n")
     );
 }

@@ -1,10 +1,13 @@
-//! The README's "Layout" section matches the tree: every source file in `src/` is listed, and
-//! every path listed exists. A module added or removed without the README fails here.
+//! The README's "Layout" section matches the tree: every source file in `src/` is listed (or named in
+//! the description of its folder's line), every folder is listed, and every path listed exists. A
+//! module added, moved or removed without the README fails here.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-/// The first token of each line of the README's Layout code block (the path it describes).
-fn listed_paths(readme: &str) -> Vec<String> {
+/// Each entry of the README's Layout code block: the path it describes and its description
+/// (continuation lines, which start with spaces, included).
+fn listed_entries(readme: &str) -> BTreeMap<String, String> {
     let section = readme
         .split("\n## Layout")
         .nth(1)
@@ -13,36 +16,72 @@ fn listed_paths(readme: &str) -> Vec<String> {
         .split("```")
         .nth(1)
         .expect("the Layout section holds a code block");
-    block
-        .lines()
-        .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_owned)
-        .collect()
+    let mut entries: BTreeMap<String, String> = BTreeMap::new();
+    let mut last = None;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        if line.starts_with(' ') {
+            if let Some(path) = &last {
+                let text = entries.get_mut(path).expect("entry just inserted");
+                text.push(' ');
+                text.push_str(line.trim());
+            }
+            continue;
+        }
+        let (path, text) = line.split_once(' ').unwrap_or((line, ""));
+        entries.insert(path.to_owned(), text.trim().to_owned());
+        last = Some(path.to_owned());
+    }
+    entries
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            dirs.push(path.clone());
+            walk(&path, files, dirs);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
 }
 
 #[test]
 fn the_readme_layout_lists_every_source_file_and_nothing_else() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let listed = listed_paths(&readme);
+    let listed = listed_entries(&readme);
     let missing: Vec<&String> = listed
-        .iter()
+        .keys()
         .filter(|p| !root.join(p.trim_end_matches('/')).exists())
         .collect();
     assert!(
         missing.is_empty(),
         "listed in README's Layout but not in the tree: {missing:?}"
     );
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    walk(&root.join("src"), &mut files, &mut dirs);
+    let rel = |p: &Path| p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
     let mut unlisted = Vec::new();
-    for entry in std::fs::read_dir(root.join("src")).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = if entry.path().is_dir() {
-            format!("src/{name}/")
-        } else {
-            format!("src/{name}")
-        };
-        if name != "lib.rs" && !listed.contains(&path) {
+    for dir in &dirs {
+        let path = format!("{}/", rel(dir));
+        if !listed.contains_key(&path) {
+            unlisted.push(path);
+        }
+    }
+    for file in &files {
+        let path = rel(file);
+        let name = file.file_name().unwrap().to_string_lossy();
+        if path == "src/lib.rs" || name == "mod.rs" || listed.contains_key(&path) {
+            continue;
+        }
+        // Not listed itself: its folder's line must name it.
+        let folder = format!("{}/", rel(file.parent().unwrap()));
+        let stem = file.file_stem().unwrap().to_string_lossy();
+        if !listed
+            .get(&folder)
+            .is_some_and(|text| text.contains(&*stem))
+        {
             unlisted.push(path);
         }
     }

@@ -190,6 +190,52 @@ fn report_writes_the_five_outputs_from_real_results() {
 }
 
 #[test]
+fn a_run_is_recorded_as_a_dated_results_file_that_is_never_replaced() {
+    let sb = Sandbox::new("record");
+    let dir = sb.root.join("results");
+    let out = sb.root.join("report");
+    let record = || {
+        let (code, stdout, stderr) = sb.run(&[
+            "report",
+            "--out",
+            out.to_str().unwrap(),
+            "--record-in",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("recorded "))
+            .expect("names the recorded file")
+            .to_owned();
+        PathBuf::from(line)
+    };
+    let first = record();
+    let second = record();
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    // <date>-<cpu words>-<n>-cores.md, then the same with -2.
+    let first_name = name(&first);
+    assert!(
+        first_name.len() > 11
+            && first_name.as_bytes()[4] == b'-'
+            && first_name.ends_with("-cores.md"),
+        "{first_name}"
+    );
+    assert_eq!(
+        name(&second),
+        first_name.replace("-cores.md", "-cores-2.md")
+    );
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert!(
+        text.starts_with("# stackheap report") && text.contains("Machine:"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), text);
+    // Nothing else is left in the directory (no staging file).
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+}
+
+#[test]
 fn findings_are_left_out_when_their_numbers_are_missing() {
     let sb = Sandbox::new("partial");
     std::fs::remove_dir_all(sb.criterion().join("stack_vs_heap/stack_array")).unwrap();

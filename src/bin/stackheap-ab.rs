@@ -4,8 +4,10 @@
 //! Exit codes: 0 nothing regressed, 1 a regression, 2 bad input.
 
 use clap::{Parser, Subcommand};
-use stackheap::ab::{Build, Outcome, Plan, default_filter, format_outcome, resample, run};
-use stackheap::output::{results_dir, write_atomically};
+use stackheap::analysis::gate::{Outcome, resample, run};
+use stackheap::harness::ab::{Build, Plan, default_filter};
+use stackheap::harness::output::{results_dir, write_atomically};
+use stackheap::render::gate_table::gate_table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -144,7 +146,7 @@ fn main() -> ExitCode {
             if let Err(e) = write_atomically(&path, &json) {
                 return fail(format!("{}: cannot write ({e})", path.display()));
             }
-            print!("{}", format_outcome(&outcome, markdown));
+            print!("{}", gate_table(&outcome, markdown));
             if outcome.regressed().next().is_some() {
                 ExitCode::from(1)
             } else {

@@ -3,9 +3,11 @@
 //! icount-NAME.json); `stackheap-icount run ID N` is what callgrind runs.
 
 use clap::{Parser, Subcommand};
-use stackheap::icount::{count, icount_measured_region, iterations, resolve, workload_ids};
-use stackheap::id::BenchId;
-use stackheap::output::{results_dir, write_results};
+use stackheap::data::id::BenchId;
+use stackheap::harness::icount::{
+    count, icount_measured_region, iterations, resolve, workload_ids,
+};
+use stackheap::harness::output::{results_dir, write_results};
 use std::process::ExitCode;
 
 #[derive(Parser)]

@@ -2,14 +2,17 @@
 //! <baseline>` gives the regression verdict. Exit codes: 0 fine, 1 regression, 2 bad input.
 
 use clap::{Parser, Subcommand};
-use stackheap::compare::{
+use stackheap::analysis::aggregate::Results;
+use stackheap::analysis::compare::{
     DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icount_files,
-    format_table, with_icounts,
+    with_icounts,
 };
-use stackheap::id::IdSet;
-use stackheap::output::{results_dir, write_atomically};
-use stackheap::report::{Environment, render, write};
-use stackheap::results::{Results, criterion_home};
+use stackheap::data::id::IdSet;
+use stackheap::data::results::criterion_home;
+use stackheap::harness::environment::Environment;
+use stackheap::harness::output::{results_dir, write_atomically};
+use stackheap::render::compare_table::compare_table;
+use stackheap::render::report::{render, write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +39,11 @@ enum Command {
         /// Where to write [default: TARGET/stackheap/report]
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also record the Markdown report as a dated results file in this directory,
+        /// `DIR/<date>-<cpu>-<cores>-cores.md` (never replacing one: a second file of the same day
+        /// gets `-2`, `-3`, ...)
+        #[arg(long, value_name = "DIR")]
+        record_in: Option<PathBuf>,
     },
     /// Compare the latest run with a baseline saved by `cargo bench -- --save-baseline <name>`
     Compare {
@@ -66,6 +74,43 @@ enum Command {
         #[arg(long)]
         regex: bool,
     },
+}
+
+/// Writes the rendered Markdown report as `dir/<stem>.md`, or `<stem>-2.md`, ... when that exists: a
+/// recorded results file is never replaced.
+fn record(
+    dir: &std::path::Path,
+    stem: &str,
+    rendered: &stackheap::render::report::Rendered,
+) -> Result<PathBuf, String> {
+    let markdown = rendered
+        .files
+        .iter()
+        .find(|(name, _)| *name == "report.md")
+        .map(|(_, bytes)| bytes.as_slice())
+        .ok_or("the report has no report.md")?;
+    // Written whole beside the target first, then linked in under a name no file has: a reader
+    // never sees half a file, and no earlier file is replaced (a link fails on an existing name).
+    let staged = dir.join(format!(".{stem}.{}.tmp", std::process::id()));
+    write_atomically(&staged, markdown)
+        .map_err(|e| format!("{}: cannot write ({e})", staged.display()))?;
+    let linked = (1..1000)
+        .map(|n| match n {
+            1 => dir.join(format!("{stem}.md")),
+            n => dir.join(format!("{stem}-{n}.md")),
+        })
+        .find_map(|path| match std::fs::hard_link(&staged, &path) {
+            Ok(()) => Some(Ok(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => Some(Err(format!("{}: cannot create ({e})", path.display()))),
+        });
+    let _ = std::fs::remove_file(&staged);
+    linked.unwrap_or_else(|| {
+        Err(format!(
+            "{}: 999 results files named {stem} already: expected fewer",
+            dir.display()
+        ))
+    })
 }
 
 fn parse_set(text: &str) -> Result<IdSet, String> {
@@ -102,15 +147,19 @@ fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { out } => {
+        Command::Report { out, record_in } => {
             let results = Results::load(criterion, suite).map_err(|e| e.to_string())?;
-            let env = Environment::for_results(&results);
+            let env = Environment::new(results.machine().cloned());
             let rendered = render(&results, &env)?;
             let out = out.unwrap_or_else(|| suite.join("report"));
             let written = write(&out, &rendered)
                 .map_err(|e| format!("{}: cannot write the report ({e})", out.display()))?;
             for path in written {
                 println!("wrote {}", path.display());
+            }
+            if let Some(dir) = record_in {
+                let path = record(&dir, &env.machine.dated_stem(), &rendered)?;
+                println!("recorded {}", path.display());
             }
             println!("open {} in a browser", out.join("index.html").display());
             Ok(ExitCode::SUCCESS)
@@ -143,7 +192,7 @@ fn run(
             {
                 report = with_icounts(report, rows, icount_threshold);
             }
-            print!("{}", format_table(&report, markdown));
+            print!("{}", compare_table(&report, markdown));
             let path = suite.join("compare.json");
             let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
             write_atomically(&path, &json)

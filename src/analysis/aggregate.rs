@@ -1,0 +1,283 @@
+//! Everything a report is made of, loaded and aggregated: the latest Criterion run, each benchmark's
+//! median across the processes of a repeated run with its interval, each process's medians (what
+//! comparisons pair), and the suite's own result files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::analysis::stats::{Interval, median_interval, relative_spread};
+use crate::data::depth::DepthEntry;
+use crate::data::faults::FaultEntry;
+use crate::data::latency::LatencyEntry;
+use crate::data::memory::MemoryEntry;
+use crate::data::results::{
+    Bench, ConfidenceInterval, CriterionTree, Estimate, InputError, SuiteFile, load_suite_file,
+};
+
+/// An interval across processes as an [`Estimate`], replacing `estimate`'s point and interval.
+fn across_processes(estimate: &Estimate, iv: &Interval) -> Estimate {
+    Estimate {
+        confidence_interval: ConfidenceInterval {
+            confidence_level: iv.confidence,
+            lower_bound: iv.low,
+            upper_bound: iv.high,
+        },
+        point_estimate: iv.point,
+        // Not estimated across processes; the interval above carries the uncertainty.
+        ..*estimate
+    }
+}
+
+/// Makes each benchmark's median (the suite's figure) and mean the median across `processes` of
+/// the processes' medians and means, each with its distribution-free interval, and returns each
+/// process's median by id (what comparisons pair by process). A benchmark counts as part of the
+/// repeated run only when its latest result (`new`) is one of the processes' (Criterion copies `new`
+/// to the baseline it saves): a later single `cargo bench` of that benchmark supersedes older
+/// process baselines.
+fn aggregate_processes(
+    benches: &mut [Bench],
+    processes: &[Vec<Bench>],
+) -> Vec<BTreeMap<String, f64>> {
+    let figure = |pick: fn(&Bench) -> f64| -> Vec<BTreeMap<String, f64>> {
+        processes
+            .iter()
+            .map(|p| p.iter().map(|b| (b.id.clone(), pick(b))).collect())
+            .collect()
+    };
+    let mut by_process = figure(|b| b.median.point_estimate);
+    let means_by_process = figure(|b| b.mean.point_estimate);
+    for bench in benches.iter_mut() {
+        let across = |by: &[BTreeMap<String, f64>]| -> Vec<f64> {
+            by.iter()
+                .filter_map(|p| p.get(&bench.id).copied())
+                .collect()
+        };
+        let (medians, means) = (across(&by_process), across(&means_by_process));
+        if !means.contains(&bench.mean.point_estimate) {
+            for p in &mut by_process {
+                p.remove(&bench.id);
+            }
+            continue;
+        }
+        let interval = |xs: &[f64]| median_interval(xs).filter(|iv| iv.samples >= 2);
+        if let (Some(median), Some(mean)) = (interval(&medians), interval(&means)) {
+            bench.median = across_processes(&bench.median, &median);
+            bench.mean = across_processes(&bench.mean, &mean);
+            bench.processes = median.samples;
+        }
+    }
+    by_process
+}
+
+/// Everything a report is made of.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub benches: Vec<Bench>,
+    pub depth: Option<SuiteFile<DepthEntry>>,
+    pub memory: Option<SuiteFile<MemoryEntry>>,
+    pub faults: Option<SuiteFile<FaultEntry>>,
+    pub placement: Option<SuiteFile<crate::data::placement::PlacementEntry>>,
+    /// Each process of a repeated run (`scripts/run`, Criterion baselines `p1`, `p2`, ...): the
+    /// mean time of every benchmark it measured, by id. Empty for a single `cargo bench`.
+    pub processes: Vec<BTreeMap<String, f64>>,
+    pub latency: Option<SuiteFile<LatencyEntry>>,
+}
+
+impl Results {
+    /// Loads the latest run (`new`) and the suite's own files.
+    pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
+        if suite.exists() && !suite.is_dir() {
+            return Err(InputError(format!(
+                "{}: not a directory: expected the suite's results directory (target/stackheap)",
+                suite.display()
+            )));
+        }
+        let tree = CriterionTree::open(criterion)?;
+        let mut benches = tree.benches("new")?;
+        if benches.is_empty() {
+            return Err(InputError(format!(
+                "{}: no benchmark results (no */new/benchmark.json): expected a run first (scripts/run or cargo bench)",
+                criterion.display()
+            )));
+        }
+        let processes = tree
+            .process_names()
+            .iter()
+            .map(|name| tree.benches(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let processes = aggregate_processes(&mut benches, &processes);
+        Ok(Results {
+            processes,
+            benches,
+            depth: load_suite_file(suite, "depth")?,
+            memory: load_suite_file(suite, "memory")?,
+            faults: load_suite_file(suite, "first_touch")?,
+            placement: load_suite_file(suite, "placement")?,
+            latency: load_suite_file(suite, "latency")?,
+        })
+    }
+
+    /// `numerator / denominator` in every process of a repeated run that measured both.
+    pub fn paired_ratios(&self, numerator: &str, denominator: &str) -> Vec<f64> {
+        self.processes
+            .iter()
+            .filter_map(|p| Some(p.get(numerator)? / p.get(denominator)?))
+            .collect()
+    }
+
+    /// The median of `id` in each process of a repeated run that measured it.
+    pub fn process_medians(&self, id: &str) -> Vec<f64> {
+        self.processes
+            .iter()
+            .filter_map(|p| p.get(id).copied())
+            .collect()
+    }
+
+    /// (max - min) / median of `id`'s medians across processes; `None` when fewer than two
+    /// processes measured it (a spread of one value says nothing).
+    pub fn process_spread(&self, id: &str) -> Option<f64> {
+        let medians = self.process_medians(id);
+        (medians.len() > 1)
+            .then(|| relative_spread(&medians))
+            .flatten()
+    }
+
+    /// How many processes measured `id` (1 for a single run).
+    pub fn process_count(&self, id: &str) -> usize {
+        self.processes
+            .iter()
+            .filter(|p| p.contains_key(id))
+            .count()
+            .max(1)
+    }
+
+    pub fn bench(&self, id: &str) -> Option<&Bench> {
+        self.benches.iter().find(|b| b.id == id)
+    }
+
+    /// The machine description of the first suite file that has one.
+    pub fn machine(&self) -> Option<&crate::data::machine::Machine> {
+        self.depth
+            .as_ref()
+            .map(|f| &f.machine)
+            .or(self.memory.as_ref().map(|f| &f.machine))
+            .or(self.faults.as_ref().map(|f| &f.machine))
+            .or(self.latency.as_ref().map(|f| &f.machine))
+    }
+
+    /// The fault counts of `first_touch.json`, by benchmark id.
+    pub fn faults_by_id(&self) -> BTreeMap<&str, &FaultEntry> {
+        self.faults
+            .iter()
+            .flat_map(|f| &f.entries)
+            .map(|r| (r.id.as_str(), r))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench(id: &str, mean: f64) -> Bench {
+        Bench::synthetic(id, mean, 1.0, None)
+    }
+
+    #[test]
+    fn a_repeated_run_reports_the_median_across_processes_with_their_range() {
+        let processes = vec![
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 10.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 50.0),
+            ],
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 14.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 70.0),
+            ],
+            vec![
+                bench("stack_vs_heap/stack_array/0000064", 12.0),
+                bench("stack_vs_heap/stack_reserve/0000064", 60.0),
+            ],
+        ];
+        // `new` is the last process's copy for a; b was re-run alone later (`new` differs).
+        let mut benches = vec![
+            bench("stack_vs_heap/stack_array/0000064", 12.0),
+            bench("stack_vs_heap/stack_reserve/0000064", 40.0),
+        ];
+        let by_process = aggregate_processes(&mut benches, &processes);
+        let a = &benches[0];
+        assert_eq!(a.processes, 3);
+        assert_eq!(a.median.point_estimate, 12.0);
+        let ci = a.median.confidence_interval;
+        assert_eq!(
+            (ci.lower_bound, ci.upper_bound, ci.confidence_level),
+            (10.0, 14.0, 0.75)
+        );
+        // b's process results are stale: its latest single run stands alone.
+        let b = &benches[1];
+        assert_eq!((b.processes, b.median.point_estimate), (1, 40.0));
+        assert!(
+            by_process
+                .iter()
+                .all(|p| !p.contains_key("stack_vs_heap/stack_reserve/0000064"))
+        );
+        let results = Results {
+            benches,
+            processes: by_process,
+            ..Results::default()
+        };
+        assert_eq!(
+            results.paired_ratios(
+                "stack_vs_heap/stack_array/0000064",
+                "stack_vs_heap/stack_array/0000064"
+            ),
+            [1.0, 1.0, 1.0]
+        );
+        assert_eq!(
+            results.process_count("stack_vs_heap/stack_array/0000064"),
+            3
+        );
+        assert_eq!(
+            results.process_count("stack_vs_heap/stack_reserve/0000064"),
+            1
+        );
+        assert_eq!(
+            results.process_spread("stack_vs_heap/stack_array/0000064"),
+            Some(4.0 / 12.0)
+        );
+        assert_eq!(
+            results.process_spread("stack_vs_heap/stack_reserve/0000064"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_figure_is_the_median_of_the_processes_medians_not_of_their_means() {
+        // Each process's typical time is 100 ns; preemption stretched a few samples, by a
+        // different amount in each process, which moves the means (150, 110, 190) but not the
+        // medians (100, 101, 99).
+        let process = |mean: f64, median: f64| {
+            let mut b = bench("contention/local_churn/jemalloc/t2", mean);
+            b.median.point_estimate = median;
+            vec![b]
+        };
+        let processes = vec![
+            process(150.0, 100.0),
+            process(110.0, 101.0),
+            process(190.0, 99.0),
+        ];
+        let mut benches = processes[2].clone();
+        let by_process = aggregate_processes(&mut benches, &processes);
+        let b = &benches[0];
+        assert_eq!(b.median.point_estimate, 100.0);
+        let ci = b.median.confidence_interval;
+        assert_eq!((ci.lower_bound, ci.upper_bound), (99.0, 101.0));
+        assert_eq!(b.mean.point_estimate, 150.0);
+        // Comparisons pair the processes' medians.
+        let medians: Vec<f64> = by_process
+            .iter()
+            .map(|p| p["contention/local_churn/jemalloc/t2"])
+            .collect();
+        assert_eq!(medians, [100.0, 101.0, 99.0]);
+    }
+}

@@ -1,0 +1,553 @@
+//! The comparisons the report's answers, claims and findings rest on, computed from the data with the
+//! uncertainty it has: figures with intervals, ratios, rankings, crossovers, and lookups of the
+//! suite's own results. The wording is `render::findings`.
+//!
+//! Comparisons follow one rule: a ratio of two times is "decided" only when its whole interval clears
+//! [`NOISE_MARGIN`]; otherwise the two are "within noise". After a repeated run the interval is that
+//! of the median of the ratios paired by process ([`compare`], [`crate::analysis::stats`]); for a single
+//! process, the conservative ratio of Criterion's confidence intervals (slower low / faster high ..
+//! slower high / faster low).
+
+use crate::analysis::aggregate::Results;
+use crate::data::depth::ProbeKind;
+use crate::data::id::{
+    BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind, ranking_group,
+};
+use crate::data::latency::LatencyEntry;
+use crate::data::latency::Op;
+use crate::data::memory::MemoryEntry;
+use crate::data::results::Bench;
+use crate::workload::allocators::AllocatorKind;
+use crate::workload::contention::Workload;
+
+/// How far apart two figures must be, as a fraction, before the suite calls one faster. Identical
+/// runs in separate processes on the 2-vCPU development machine differ by about this much on a typical
+/// row (3% median, 10% at the 90th percentile for the contention rows, 20% median for stack_vs_heap
+/// rows in earlier measurements); Criterion's own interval does not see that, so it cannot decide alone.
+pub const NOISE_MARGIN: f64 = 0.20;
+
+/// A figure with its interval (the median: Criterion's with its bootstrap interval, or across processes), in ns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timed {
+    pub point: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Timed {
+    pub fn of(bench: &Bench) -> Timed {
+        Timed {
+            point: bench.median.point_estimate,
+            low: bench.median.confidence_interval.lower_bound,
+            high: bench.median.confidence_interval.upper_bound,
+        }
+    }
+}
+
+/// `slower / faster` of two times, with a conservative interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Ratio {
+    pub fn of(numerator: Timed, denominator: Timed) -> Ratio {
+        Ratio {
+            ratio: numerator.point / denominator.point,
+            low: numerator.low / denominator.high,
+            high: numerator.high / denominator.low,
+        }
+    }
+
+    /// The whole interval lies above `1 + NOISE_MARGIN`: the numerator is decidedly slower.
+    pub fn decidedly_above(&self) -> bool {
+        self.low > 1.0 + NOISE_MARGIN
+    }
+
+    /// The whole interval lies below `1 / (1 + NOISE_MARGIN)`: the numerator is decidedly faster.
+    pub fn decidedly_below(&self) -> bool {
+        self.high < 1.0 / (1.0 + NOISE_MARGIN)
+    }
+
+    pub fn decided(&self) -> bool {
+        self.decidedly_above() || self.decidedly_below()
+    }
+
+    /// `1.35x [1.22, 1.49]`.
+    pub fn text(&self) -> String {
+        format!("{:.2}x [{:.2}, {:.2}]", self.ratio, self.low, self.high)
+    }
+}
+
+/// `stack_vs_heap/<stack kind>/<size>`.
+pub fn stack_id(kind: StackKind, bytes: u64) -> String {
+    BenchId::Stack { kind, bytes }.to_string()
+}
+
+/// `stack_vs_heap/<heap kind>/<allocator>/<size>`.
+pub fn heap_id(kind: HeapKind, allocator: AllocatorKind, bytes: u64) -> String {
+    BenchId::Heap {
+        kind,
+        allocator,
+        bytes,
+    }
+    .to_string()
+}
+
+/// `stack_vs_heap/box_new_large_<how>/system/<size>`.
+pub fn large_box_id(how: LargeBox, bytes: u64) -> String {
+    BenchId::BoxNewLarge {
+        how,
+        allocator: AllocatorKind::System,
+        bytes,
+    }
+    .to_string()
+}
+
+/// `first_touch/<kind>[/<allocator>]/<size>`.
+pub fn first_touch_id(kind: TouchKind, allocator: Option<AllocatorKind>, bytes: u64) -> String {
+    BenchId::FirstTouch {
+        kind,
+        allocator,
+        bytes,
+    }
+    .to_string()
+}
+
+/// `contention/<workload>/<allocator>/t<threads>`.
+pub fn contention_id(workload: Workload, allocator: AllocatorKind, threads: usize) -> String {
+    BenchId::Contention {
+        workload,
+        allocator,
+        threads,
+    }
+    .to_string()
+}
+
+pub fn timed(results: &Results, id: &str) -> Option<Timed> {
+    results.bench(id).map(Timed::of)
+}
+
+/// The distinct values, sorted.
+pub fn distinct(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut values: Vec<u64> = values.into_iter().collect();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+/// heap_box / stack_array at `size` for `allocator`.
+pub fn heap_over_stack(results: &Results, allocator: AllocatorKind, size: u64) -> Option<Ratio> {
+    compare(
+        results,
+        &heap_id(HeapKind::Box, allocator, size),
+        &stack_id(StackKind::Array, size),
+    )
+}
+
+/// The smallest size from which on (at that size and every larger one) a heap block from `allocator`
+/// is not decidedly slower than the stack array.
+pub fn heap_crossover(results: &Results, allocator: AllocatorKind) -> Option<u64> {
+    let ratios: Vec<(u64, Ratio)> = sizes(results)
+        .into_iter()
+        .filter_map(|s| Some((s, heap_over_stack(results, allocator, s)?)))
+        .collect();
+    let last_slower = ratios.iter().rposition(|(_, r)| r.decidedly_above());
+    match last_slower {
+        None => ratios.first().map(|(s, _)| *s),
+        Some(i) => ratios.get(i + 1).map(|(s, _)| *s),
+    }
+}
+
+/// One allocator in a ranking: its time, and its ratio to the fastest (paired by process when the
+/// run was repeated).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ranked {
+    pub allocator: AllocatorKind,
+    pub timed: Timed,
+    pub to_best: Ratio,
+}
+
+/// Allocators with their time, fastest first.
+pub type Ranking = Vec<Ranked>;
+
+/// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
+pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, String)]) -> Ranking {
+    let mut times: Vec<(AllocatorKind, &str, Timed)> = ids
+        .iter()
+        .filter_map(|(a, id)| Some((*a, id.as_str(), timed(results, id)?)))
+        .collect();
+    times.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
+    let Some(&(_, best_id, _)) = times.first() else {
+        return Vec::new();
+    };
+    times
+        .iter()
+        .filter_map(|&(allocator, id, timed)| {
+            Some(Ranked {
+                allocator,
+                timed,
+                to_best: compare(results, id, best_id)?,
+            })
+        })
+        .collect()
+}
+
+/// The workload's time per round for each allocator at `threads`, fastest first.
+pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking {
+    let ids: Vec<(AllocatorKind, String)> = AllocatorKind::ALL
+        .into_iter()
+        .map(|a| (a, contention_id(workload, a, threads)))
+        .collect();
+    ranked_ids(results, &ids)
+}
+
+/// `numerator / denominator` of two benchmarks. After a repeated run, the median of the ratios
+/// paired by process, with its distribution-free interval (see [`crate::analysis::stats`]); otherwise the
+/// conservative ratio of Criterion's intervals.
+pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<Ratio> {
+    let paired = results.paired_ratios(numerator, denominator);
+    if paired.len() >= 2
+        && let Some(iv) = crate::analysis::stats::median_interval(&paired)
+    {
+        return Some(Ratio {
+            ratio: iv.point,
+            low: iv.low,
+            high: iv.high,
+        });
+    }
+    Some(Ratio::of(
+        timed(results, numerator)?,
+        timed(results, denominator)?,
+    ))
+}
+
+/// The largest thread count measured for `workload` whose threads all fit `cores`.
+pub fn fitting_threads(
+    results: &Results,
+    workload: Workload,
+    cores: Option<usize>,
+) -> Option<usize> {
+    let os = |t: usize| workload.os_threads(t);
+    contention_threads(results)
+        .into_iter()
+        .filter(|&t| cores.is_none_or(|c| os(t) <= c))
+        .filter(|&t| !ranked(results, workload, t).is_empty())
+        .max()
+}
+
+/// The allocators tied with the fastest (not decidedly slower than it).
+pub fn tied_best(ranking: &[Ranked]) -> Vec<AllocatorKind> {
+    ranking
+        .iter()
+        .filter(|r| !r.to_best.decidedly_above())
+        .map(|r| r.allocator)
+        .collect()
+}
+
+/// Overflow probes of spawned threads with a requested stack size.
+pub fn stack_probes(results: &Results) -> Vec<&crate::data::depth::DepthEntry> {
+    results.depth.as_ref().map_or(Vec::new(), |d| {
+        d.entries
+            .iter()
+            .filter(|e| {
+                e.kind == ProbeKind::StdThread
+                    && e.requested_stack_bytes.is_some()
+                    && e.is_overflow()
+            })
+            .collect()
+    })
+}
+
+/// `local_array` entries that found their largest array: (requested stack, largest array bytes).
+pub fn largest_local_arrays(results: &Results) -> Vec<(u64, u64)> {
+    let mut found: Vec<(u64, u64)> = results.depth.as_ref().map_or(Vec::new(), |d| {
+        d.entries
+            .iter()
+            .filter(|e| e.kind == ProbeKind::LocalArray)
+            .filter_map(|e| Some((e.requested_stack_bytes?, e.largest_local_array_bytes?)))
+            .collect()
+    });
+    found.sort_unstable();
+    found
+}
+
+/// `locality/<layout>/<owner>/<working set>`.
+pub fn locality_id(layout: Layout, owner: Owner, working_set: u64) -> String {
+    BenchId::Locality {
+        layout,
+        owner,
+        bytes: working_set,
+    }
+    .to_string()
+}
+
+/// Working sets measured by the locality benchmarks, sorted.
+pub fn locality_sets(results: &Results) -> Vec<u64> {
+    distinct(
+        results
+            .benches
+            .iter()
+            .filter(|b| b.family() == Family::Locality)
+            .filter_map(|b| b.size_bytes()),
+    )
+}
+
+/// scattered / contiguous for `allocator` at `working_set`: the cost of scattering the same reads.
+pub fn scatter_ratio(
+    results: &Results,
+    allocator: AllocatorKind,
+    working_set: u64,
+) -> Option<Ratio> {
+    compare(
+        results,
+        &locality_id(Layout::Scattered, Owner::Heap(allocator), working_set),
+        &locality_id(Layout::Contiguous, Owner::Heap(allocator), working_set),
+    )
+}
+
+/// The smallest working set from which on scattered nodes are decidedly slower than contiguous ones
+/// for every allocator measured, at that size and every larger one.
+pub fn locality_crossover(results: &Results) -> Option<u64> {
+    let sets = locality_sets(results);
+    let slower_everywhere = |ws: u64| {
+        let ratios: Vec<Ratio> = AllocatorKind::ALL
+            .into_iter()
+            .filter_map(|a| scatter_ratio(results, a, ws))
+            .collect();
+        !ratios.is_empty() && ratios.iter().all(Ratio::decidedly_above)
+    };
+    let last_not = sets.iter().rposition(|&ws| !slower_everywhere(ws));
+    match last_not {
+        None => sets.first().copied(),
+        Some(i) => sets.get(i + 1).copied(),
+    }
+}
+
+/// One pairwise comparison of `results.json`'s `rankings`: within `group`, `slower` took `ratio`
+/// times as long as `faster`, with the interval `[low, high]`; `decided` when the interval clears
+/// [`NOISE_MARGIN`] (otherwise the two are within noise, and which is named `faster` means nothing).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RankingEntry {
+    pub group: String,
+    pub faster: String,
+    pub slower: String,
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+    pub decided: bool,
+    /// Processes the comparison is paired over (1: Criterion's interval of one process).
+    pub processes: usize,
+}
+
+/// Every pairwise comparison the suite makes: at each stack_vs_heap size the stack array and each
+/// allocator's `heap_box`; at each size, `alloc_free` between allocators; in each contention workload
+/// and thread count, the allocators.
+pub fn rankings(results: &Results) -> Vec<RankingEntry> {
+    let mut out = Vec::new();
+    for size in sizes(results) {
+        let heap = |kind, allocator| BenchId::Heap {
+            kind,
+            allocator,
+            bytes: size,
+        };
+        // Members are named by the id's parts below the ranking group: `stack_array`,
+        // `heap_box/<allocator>`.
+        let stack = BenchId::Stack {
+            kind: StackKind::Array,
+            bytes: size,
+        };
+        let mut members = vec![(stack.criterion_function(), stack)];
+        members.extend(AllocatorKind::ALL.map(|a| {
+            let id = heap(HeapKind::Box, a);
+            (id.criterion_function(), id)
+        }));
+        pairwise(results, &members, &mut out);
+        let members = AllocatorKind::ALL.map(|a| (a.to_string(), heap(HeapKind::AllocFree, a)));
+        pairwise(results, &members, &mut out);
+    }
+    for workload in contention_workloads(results) {
+        for threads in contention_threads(results) {
+            let members = AllocatorKind::ALL.map(|allocator| {
+                let id = BenchId::Contention {
+                    workload,
+                    allocator,
+                    threads,
+                };
+                (allocator.to_string(), id)
+            });
+            pairwise(results, &members, &mut out);
+        }
+    }
+    out
+}
+
+/// Every pair of the measured `members` (name, id), slower named second, in the ranking group the
+/// members share ([`ranking_group`]).
+pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<RankingEntry>) {
+    let Some(group) = members.first().and_then(|(_, id)| ranking_group(id)) else {
+        return;
+    };
+    let measured: Vec<(&String, String)> = members
+        .iter()
+        .map(|(name, id)| (name, id.to_string()))
+        .filter(|(_, id)| results.bench(id).is_some())
+        .collect();
+    for (i, (a, a_id)) in measured.iter().enumerate() {
+        for (b, b_id) in &measured[i + 1..] {
+            let Some(r) = compare(results, a_id, b_id) else {
+                continue;
+            };
+            let ((faster, slower), r) = if r.ratio >= 1.0 {
+                ((b, a), r)
+            } else {
+                let inverse = Ratio {
+                    ratio: 1.0 / r.ratio,
+                    low: 1.0 / r.high,
+                    high: 1.0 / r.low,
+                };
+                ((a, b), inverse)
+            };
+            out.push(RankingEntry {
+                group: group.clone(),
+                faster: faster.to_string(),
+                slower: slower.to_string(),
+                ratio: r.ratio,
+                low: r.low,
+                high: r.high,
+                decided: r.decidedly_above(),
+                processes: results.process_count(a_id).min(results.process_count(b_id)),
+            });
+        }
+    }
+}
+
+pub fn median(results: &Results, id: &str) -> Option<f64> {
+    results.bench(id).map(|b| b.median.point_estimate)
+}
+
+/// Sizes present for the `stack_vs_heap` group, sorted.
+pub fn sizes(results: &Results) -> Vec<u64> {
+    let mut sizes: Vec<u64> = results
+        .benches
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.key,
+                BenchId::Stack {
+                    kind: StackKind::Array,
+                    ..
+                }
+            )
+        })
+        .filter_map(|b| b.size_bytes())
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+/// The contention workloads measured, in the order the benches list them.
+pub fn contention_workloads(results: &Results) -> Vec<Workload> {
+    Workload::ALL
+        .into_iter()
+        .filter(|&w| {
+            results
+                .benches
+                .iter()
+                .any(|b| matches!(b.key, BenchId::Contention { workload, .. } if workload == w))
+        })
+        .collect()
+}
+
+pub fn contention_threads(results: &Results) -> Vec<usize> {
+    let mut threads: Vec<usize> = results
+        .benches
+        .iter()
+        .filter(|b| b.family() == Family::Contention)
+        .filter_map(|b| b.threads())
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    threads
+}
+
+/// Operations per second of `contention/<workload>/<alloc>/t<threads>`.
+pub fn ops_per_second(
+    results: &Results,
+    workload: Workload,
+    alloc: AllocatorKind,
+    threads: usize,
+) -> Option<f64> {
+    results
+        .bench(&contention_id(workload, alloc, threads))?
+        .per_second()
+        .map(|(v, _)| v)
+}
+
+/// `stack_control` does not allocate: its line is the best of its runs under each allocator.
+pub fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
+    AllocatorKind::ALL
+        .into_iter()
+        .filter_map(|a| ops_per_second(results, Workload::StackControl, a, threads))
+        .reduce(f64::max)
+}
+
+/// The entry of `memory` for one workload, allocator and thread count.
+pub fn memory_entry(
+    memory: &[MemoryEntry],
+    workload: Workload,
+    allocator: AllocatorKind,
+    threads: usize,
+) -> Option<&MemoryEntry> {
+    memory
+        .iter()
+        .find(|e| e.workload == workload && e.allocator == allocator && e.threads == threads)
+}
+
+/// The largest thread count of `memory` that is not oversubscribed.
+pub fn memory_threads_within_cores(memory: &[MemoryEntry]) -> Option<usize> {
+    memory
+        .iter()
+        .filter(|e| !e.oversubscribed)
+        .map(|e| e.threads)
+        .max()
+}
+
+/// The values of [`PERCENTILE_LABELS`] for one entry, in ns.
+pub fn latency_percentiles(e: &LatencyEntry) -> [f64; 4] {
+    [e.p50_ns, e.p99_ns, e.p999_ns, e.max_ns]
+}
+
+/// The entry of `latency` for one cell and operation.
+pub fn latency_entry(
+    latency: &[LatencyEntry],
+    workload: Workload,
+    threads: usize,
+    allocator: AllocatorKind,
+    op: Op,
+) -> Option<&LatencyEntry> {
+    latency.iter().find(|e| {
+        e.workload == workload && e.threads == threads && e.allocator == allocator && e.op == op
+    })
+}
+
+/// The thread count a latency chart or finding shows for `workload`: the largest whose threads all fit
+/// the cores.
+pub fn latency_threads(latency: &[LatencyEntry], workload: Workload) -> Option<usize> {
+    latency
+        .iter()
+        .filter(|e| e.workload == workload && !e.oversubscribed)
+        .map(|e| e.threads)
+        .max()
+}
+
+/// The workloads present in `latency`, in the suite's order.
+pub fn latency_workloads(latency: &[LatencyEntry]) -> Vec<Workload> {
+    Workload::ALL
+        .into_iter()
+        .filter(|w| latency.iter().any(|e| e.workload == *w))
+        .collect()
+}

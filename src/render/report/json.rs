@@ -1,0 +1,122 @@
+//! The report's JSON files: the suite's `results.json`, github-action-benchmark's array and
+//! Bencher's metric format.
+
+use crate::analysis::aggregate::Results;
+use crate::analysis::comparisons::NOISE_MARGIN;
+use crate::harness::environment::Environment;
+use crate::render::report::Page;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// One benchmark in `results.json`.
+#[derive(Serialize)]
+struct ResultRow<'a> {
+    id: &'a str,
+    group: &'a str,
+    variant: &'a str,
+    allocator: Option<&'a str>,
+    threads: Option<usize>,
+    size_bytes: Option<u64>,
+    unit: &'static str,
+    mean: f64,
+    mean_lower: f64,
+    mean_upper: f64,
+    median: f64,
+    median_lower: f64,
+    median_upper: f64,
+    confidence_level: f64,
+    /// Processes the mean aggregates: after a repeated run, the median across them, with an
+    /// interval across processes at `confidence_level`; 1: Criterion's mean and interval.
+    processes: usize,
+    /// (max - min) / median of the processes' means; absent for one process.
+    process_spread: Option<f64>,
+    throughput: Option<crate::data::results::Throughput>,
+    throughput_per_second: Option<f64>,
+    throughput_unit: Option<String>,
+}
+
+/// `results.json`: every benchmark with its figures, the rankings, and the answers, claims and
+/// findings, for CI tools.
+pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) -> serde_json::Value {
+    let Page {
+        answers,
+        claims,
+        findings,
+        ..
+    } = page;
+    let rows: Vec<ResultRow> = results
+        .benches
+        .iter()
+        .map(|b| {
+            let per_second = b.per_second();
+            ResultRow {
+                id: &b.id,
+                group: b.family().name(),
+                variant: b.variant(),
+                allocator: b.allocator().map(|a| a.name()),
+                threads: b.threads(),
+                size_bytes: b.size_bytes(),
+                unit: "ns",
+                mean: b.mean.point_estimate,
+                mean_lower: b.mean.confidence_interval.lower_bound,
+                mean_upper: b.mean.confidence_interval.upper_bound,
+                median: b.median.point_estimate,
+                median_lower: b.median.confidence_interval.lower_bound,
+                median_upper: b.median.confidence_interval.upper_bound,
+                confidence_level: b.median.confidence_interval.confidence_level,
+                processes: b.processes,
+                process_spread: results.process_spread(&b.id),
+                throughput: b.throughput,
+                throughput_per_second: per_second.map(|p| p.0),
+                throughput_unit: per_second.map(|p| format!("{}/s", p.1)),
+            }
+        })
+        .collect();
+    json!({
+        "schema": crate::data::suite_file::SCHEMA,
+        "kind": "results",
+        "environment": env,
+        "benchmarks": rows,
+        "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
+        "claims": claims.iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict.text(), "evidence": c.evidence})).collect::<Vec<_>>(),
+        "noise_margin": NOISE_MARGIN,
+        "processes": results.processes.len().max(1),
+        "rankings": crate::analysis::comparisons::rankings(results),
+        "findings": findings,
+    })
+}
+
+/// github-action-benchmark's `customSmallerIsBetter` array.
+pub(super) fn action_json(results: &Results, env: &Environment) -> Vec<serde_json::Value> {
+    let machine = env.summary();
+    results
+        .benches
+        .iter()
+        .map(|b| {
+            let ci = b.median.confidence_interval;
+            json!({
+                "name": b.id,
+                "unit": "ns",
+                "value": b.median.point_estimate,
+                "range": format!("± {:.3}", (ci.upper_bound - ci.lower_bound) / 2.0),
+                "extra": format!("95% CI [{:.3}, {:.3}] ns; machine: {machine}", ci.lower_bound, ci.upper_bound),
+            })
+        })
+        .collect()
+}
+
+/// Bencher Metric Format: `latency` with bounds, by benchmark id.
+pub(super) fn bencher_json(results: &Results) -> BTreeMap<&str, serde_json::Value> {
+    results
+        .benches
+        .iter()
+        .map(|b| {
+            let ci = b.median.confidence_interval;
+            (
+                b.id.as_str(),
+                json!({"latency": {"value": b.median.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
+            )
+        })
+        .collect()
+}

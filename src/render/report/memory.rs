@@ -1,0 +1,200 @@
+//! The report's memory and latency sections: peak resident memory per workload and allocator, and
+//! percentiles of single allocator operations (also printed by the contention bench).
+
+use crate::analysis::aggregate::Results;
+use crate::analysis::comparisons::*;
+use crate::data::latency::LatencyEntry;
+use crate::data::latency::Op;
+use crate::data::memory::MemoryEntry;
+use crate::render::chart::{Axis, BarGroup, Marker, Style, bar_chart, line_chart};
+use crate::render::findings::*;
+use crate::render::report::section::{Section, Table};
+use crate::render::report::style::{allocator_color, allocator_marker, allocator_series};
+use crate::render::units::*;
+use crate::workload::allocators::AllocatorKind;
+use crate::workload::contention::Workload;
+use plotters::style::RGBColor;
+
+/// Peak memory as a table: one row per workload and thread count (in the suite's workload order),
+/// one column per allocator present.
+pub fn memory_table(memory: &[MemoryEntry]) -> Vec<Vec<String>> {
+    let allocators: Vec<AllocatorKind> = AllocatorKind::ALL
+        .into_iter()
+        .filter(|&a| memory.iter().any(|e| e.allocator == a))
+        .collect();
+    let mut header = vec!["workload".to_string(), "threads".into()];
+    header.extend(allocators.iter().map(|&a| allocator_label(a).to_string()));
+    let mut keys: Vec<(Workload, usize)> = memory.iter().map(|e| (e.workload, e.threads)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut table = vec![header];
+    for (workload, threads) in keys {
+        let mut row = vec![workload.to_string(), format!("t{threads}")];
+        row.extend(allocators.iter().map(|&a| {
+            memory_entry(memory, workload, a, threads).map_or("-".into(), |e| mib(e.peak_rss_bytes))
+        }));
+        table.push(row);
+    }
+    table
+}
+
+pub(super) fn memory_section(results: &Results) -> Option<Section> {
+    let memory = &results.memory.as_ref()?.entries;
+    // One thread count for the chart: the largest that is not oversubscribed.
+    let t_chart = memory_threads_within_cores(memory)?;
+    let series: Vec<(String, RGBColor, Marker)> = ALLOCATORS
+        .into_iter()
+        .map(|a| {
+            (
+                allocator_label(a).to_string(),
+                allocator_color(a),
+                allocator_marker(a),
+            )
+        })
+        .collect();
+    let groups: Vec<BarGroup> = Workload::ALL
+        .iter()
+        .filter(|&&w| memory.iter().any(|e| e.workload == w))
+        .map(|&w| BarGroup {
+            category: w.name().into(),
+            values: ALLOCATORS
+                .into_iter()
+                .map(|a| {
+                    memory_entry(memory, w, a, t_chart).map(|e| e.peak_rss_bytes as f64 / 1048576.0)
+                })
+                .collect(),
+        })
+        .collect();
+    let chart = bar_chart(
+        &format!("Peak resident memory per workload at t{t_chart} (fresh process each)"),
+        "MiB",
+        &series,
+        &groups,
+    );
+    Some(Section {
+        title: "Peak memory".into(),
+        anchor: "memory",
+        nav: "Peak memory",
+        charts: chart.into_iter().collect(),
+        tables: vec![Table {
+            caption: "peak resident memory (VmHWM) of a fresh process, MiB".into(),
+            rows: memory_table(memory),
+        }],
+        notes: vec![
+            "Peak RSS (VmHWM) of a fresh child process that ran only that workload.".into(),
+        ],
+    })
+}
+
+/// Latency as a table: one row per workload, thread count and allocator; for allocation and for free,
+/// p50, p99, p99.9 and max in ns.
+pub fn latency_table(latency: &[LatencyEntry]) -> Vec<Vec<String>> {
+    let mut header = vec!["workload".to_string(), "threads".into(), "allocator".into()];
+    for op in Op::ALL {
+        header.extend(PERCENTILE_LABELS.map(|p| format!("{} {p} ns", op.name())));
+    }
+    header.push("samples (alloc/free)".into());
+    // Workload's order is the suite's workload order.
+    let mut keys: Vec<(Workload, usize, AllocatorKind)> = latency
+        .iter()
+        .map(|e| (e.workload, e.threads, e.allocator))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut table = vec![header];
+    for (workload, threads, allocator) in keys {
+        let entries = Op::ALL.map(|op| latency_entry(latency, workload, threads, allocator, op));
+        let Some(any) = entries.iter().flatten().next() else {
+            continue;
+        };
+        let mut row = vec![
+            workload.name().to_string(),
+            thread_label(threads, any.os_threads, any.oversubscribed),
+            allocator_label(allocator).to_string(),
+        ];
+        for entry in entries {
+            row.extend(match entry {
+                Some(e) => latency_percentiles(e).map(|v| format!("{v:.0}")),
+                None => ["-"; 4].map(String::from),
+            });
+        }
+        row.push(
+            entries
+                .map(|e| e.map_or("-".into(), |e| e.samples.to_string()))
+                .join("/"),
+        );
+        table.push(row);
+    }
+    table
+}
+
+pub(super) fn latency_section(results: &Results) -> Option<Section> {
+    let latency = &results.latency.as_ref()?.entries;
+    let first = latency.first()?;
+    let mut charts = Vec::new();
+    for workload in latency_workloads(latency) {
+        let Some(t) = latency_threads(latency, workload) else {
+            continue;
+        };
+        let mut series = Vec::new();
+        for allocator in AllocatorKind::ALL {
+            for op in Op::ALL {
+                let Some(e) = latency_entry(latency, workload, t, allocator, op) else {
+                    continue;
+                };
+                let (style, how) = match op {
+                    Op::Alloc => (Style::Line, "solid"),
+                    Op::Free => (Style::Dashed, "dashed"),
+                };
+                series.push(allocator_series(
+                    allocator,
+                    format!("{} {} ({how})", allocator_label(allocator), op.name()),
+                    style,
+                    latency_percentiles(e)
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| (i as f64 + 1.0, v))
+                        .collect(),
+                ));
+            }
+        }
+        fn percentile_tick(v: f64) -> String {
+            let index = v.round() as usize;
+            if (v - v.round()).abs() < 0.01 && (1..=PERCENTILE_LABELS.len()).contains(&index) {
+                PERCENTILE_LABELS[index - 1].to_string()
+            } else {
+                String::new()
+            }
+        }
+        charts.extend(line_chart(
+            &format!(
+                "{}: latency of one operation at {}",
+                workload.name(),
+                thread_label(t, workload.os_threads(t), false)
+            ),
+            "percentile",
+            "ns (log scale)",
+            (Axis::Linear(percentile_tick), Axis::Log10(format_ns)),
+            &series,
+            None,
+        ));
+    }
+    Some(Section {
+        title: "Latency of single allocator operations".into(),
+        anchor: "latency",
+        nav: "Latency",
+        charts,
+        tables: vec![Table {
+            caption: "sampled latency of one allocation or free, ns".into(),
+            rows: latency_table(latency),
+        }],
+        notes: vec![
+            format!(
+                "One operation in {} was timed, at random, with {}; two back-to-back clock reads cost {:.0} ns, which every sample includes (not subtracted).",
+                first.sampled_one_in, first.clock, first.timer_overhead_ns
+            ),
+            "A sample covers the allocator call alone: its fast path, refills, locks, system calls and page faults on its own metadata, and any preemption by the OS (which dominates the max of oversubscribed runs). It excludes the workload's first write to the block, where a fault on fresh memory lands.".into(),
+            "Each run follows an untimed warm-up run of the same workload; allocators are interleaved within each workload and thread count.".into(),
+        ],
+    })
+}

@@ -1,0 +1,223 @@
+//! Turning results into reports: an HTML page with SVG charts a person reads, Markdown for a CI step
+//! summary, and JSON files CI tools read (the suite's `results.json`, github-action-benchmark's
+//! `customSmallerIsBetter` array, and Bencher's metric format). Every finding is computed from the
+//! data and left out when the data is missing. One file per section and per format.
+
+mod contention;
+mod depth;
+mod first_touch;
+mod html;
+mod json;
+mod locality;
+mod markdown;
+mod memory;
+mod section;
+mod stack_vs_heap;
+mod style;
+
+pub use memory::{latency_table, memory_table};
+
+use crate::analysis::aggregate::Results;
+use crate::analysis::comparisons::*;
+use crate::data::machine::known;
+use crate::harness::environment::Environment;
+use crate::render::findings::*;
+use section::Section;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How the figures were aggregated: across the processes of a repeated run, or within one process.
+fn process_note(results: &Results) -> String {
+    let n = results.processes.len();
+    if n < 2 {
+        return "These figures come from one process: Criterion's interval, computed inside it, does not see the spread between processes (20% on a typical row on a shared machine). `scripts/run` repeats the timed benches in several processes.".into();
+    }
+    let spreads: Vec<f64> = results
+        .benches
+        .iter()
+        .filter_map(|b| results.process_spread(&b.id))
+        .collect();
+    let spread = match (
+        crate::analysis::stats::median(&spreads),
+        spreads.iter().copied().reduce(f64::max),
+    ) {
+        (Some(m), Some(max)) => format!(
+            " Between processes, a row's range is {:.0}% of its median on a typical row and {:.0}% at most.",
+            m * 100.0,
+            max * 100.0
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "Each time is the median of {n} processes run one after the other in an interleaved order, with the interval between order statistics across processes (its coverage is given by the number of processes: {:.0}% for {n}); ratios are paired by process (the median of the per-process ratios).{spread}",
+        crate::analysis::stats::order_statistic_coverage(n, 1) * 100.0
+    )
+}
+
+/// Every file of a report, rendered in memory before anything is written.
+pub struct Rendered {
+    pub files: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// Unix seconds as an ISO 8601 date and time in UTC: `2026-11-22T04:58:24Z`.
+fn iso_date(unix_seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds),
+    )
+    .to_string()
+}
+
+/// What every format shows, computed once from the results.
+struct Page {
+    sections: Vec<Section>,
+    answers: [Answer; 3],
+    claims: Vec<Claim>,
+    findings: Vec<String>,
+    /// When the results were measured and the report written.
+    dates: String,
+    /// The machine in one line.
+    summary: String,
+    /// The machine briefly, for the small tables of the answers.
+    short_machine: String,
+    env_rows: Vec<Vec<String>>,
+    claim_rows: Vec<Vec<String>>,
+    /// How to read a decision, and how many processes the figures aggregate.
+    margin_note: String,
+}
+
+impl Page {
+    /// `caption`, with the machine it was measured on.
+    fn machine_caption(&self, caption: &str) -> String {
+        format!("{caption} · {}", self.summary)
+    }
+
+    fn new(results: &Results, env: &Environment) -> Page {
+        let mut sections: Vec<Section> = Vec::new();
+        sections.extend(stack_vs_heap::stack_vs_heap_section(results));
+        sections.extend(first_touch::first_touch_section(results));
+        sections.extend(locality::locality_section(results));
+        sections.extend(contention::contention_sections(results, env));
+        sections.extend(depth::depth_section(results));
+        sections.extend(memory::memory_section(results));
+        sections.extend(memory::latency_section(results));
+        let answers = answers(results, env.cores());
+        let claims = claims(results, env.cores());
+        let findings = findings(results, env.cores());
+        let measured_at = (env.machine.unix_time > 0).then(|| iso_date(env.machine.unix_time));
+        let dates = format!(
+            "measured {} · report written {}",
+            measured_at.as_deref().unwrap_or("at an unknown time"),
+            iso_date(env.report_unix_time)
+        );
+        // The answer cards are small: their tables name the machine briefly (the page header has it all).
+        let short_machine = format!(
+            "{}, {} cores",
+            known(&env.machine.cpu_model),
+            env.machine.cores
+        );
+        let env_rows: Vec<Vec<String>> = {
+            let mut rows = vec![vec!["what".to_string(), "value".into()]];
+            let m = &env.machine;
+            for (key, value) in [
+                ("cpu_model", known(&m.cpu_model).to_owned()),
+                ("cores", m.cores.to_string()),
+                ("kernel", known(&m.kernel).to_owned()),
+                ("glibc", known(&m.glibc).to_owned()),
+                ("rustc", known(&m.rustc).to_owned()),
+            ] {
+                rows.push(vec![key.into(), value]);
+            }
+            for (k, v) in &m.allocator_versions {
+                rows.push(vec![format!("allocator {k}"), v.clone()]);
+            }
+            rows.push(vec![
+                "allocator settings".into(),
+                if m.allocator_settings.is_empty() {
+                    "none set (defaults)".into()
+                } else {
+                    m.allocator_settings
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                },
+            ]);
+            rows.push(vec![
+                "git commit".into(),
+                env.git_commit
+                    .clone()
+                    .unwrap_or_else(|| "not a git checkout".into()),
+            ]);
+            rows.push(vec![
+                "measured at".into(),
+                measured_at.clone().unwrap_or_else(|| "unknown".into()),
+            ]);
+            rows.push(vec![
+                "report written at".into(),
+                iso_date(env.report_unix_time),
+            ]);
+            rows
+        };
+        let claim_rows: Vec<Vec<String>> = std::iter::once(
+            ["claim", "verdict", "what this run measured"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .chain(claims.iter().map(|c| {
+            vec![
+                c.quote.to_string(),
+                c.verdict.text().to_string(),
+                c.evidence.clone(),
+            ]
+        }))
+        .collect();
+        let margin_note = format!(
+            "A comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈). {}",
+            NOISE_MARGIN * 100.0,
+            process_note(results)
+        );
+        Page {
+            sections,
+            answers,
+            claims,
+            findings,
+            dates,
+            summary: env.summary(),
+            short_machine,
+            env_rows,
+            claim_rows,
+            margin_note,
+        }
+    }
+}
+
+/// Renders every report file from `results`.
+pub fn render(results: &Results, env: &Environment) -> Result<Rendered, String> {
+    let page = Page::new(results, env);
+    Ok(Rendered {
+        files: vec![
+            ("index.html", html::html(&page).into_bytes()),
+            ("report.md", markdown::markdown(&page).into_bytes()),
+            (
+                "results.json",
+                pretty(&json::results_json(results, env, &page))?,
+            ),
+            (
+                "benchmark-action.json",
+                pretty(&json::action_json(results, env))?,
+            ),
+            ("bencher.json", pretty(&json::bencher_json(results))?),
+        ],
+    })
+}
+
+fn pretty<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    serde_json::to_vec_pretty(value).map_err(|e| e.to_string())
+}
+
+/// Publishes the rendered files as the report directory `dir`, as one set: a failure at any point
+/// leaves the previous report whole, never old and new files mixed (see
+/// [`crate::harness::output::publish_dir`]).
+pub fn write(dir: &Path, rendered: &Rendered) -> std::io::Result<Vec<PathBuf>> {
+    crate::harness::output::publish_dir(dir, &rendered.files)
+}

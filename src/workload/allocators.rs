@@ -1,0 +1,447 @@
+//! The three allocators the suite measures, as values with stable names, and a counting wrapper that
+//! proves which allocator a workload really used.
+//!
+//! All three live side by side in one process: workloads are generic over [`GlobalAlloc`] and are handed
+//! the allocator explicitly, so `heap_box::<Jemalloc, 64>` calls jemalloc whatever the process's
+//! `#[global_allocator]` is. For collections that must use a given allocator (`Vec`, `Box`), [`Api2`]
+//! adapts any of them to `allocator_api2`'s `Allocator` trait.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+pub use mimalloc::MiMalloc;
+pub use std::alloc::System;
+pub use tikv_jemallocator::Jemalloc;
+
+/// The stable name of each allocator, used in benchmark ids, result files and on the command line.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AllocatorKind {
+    /// glibc's malloc, reached through `std::alloc::System`.
+    System,
+    /// jemalloc 5 through `tikv-jemallocator`.
+    Jemalloc,
+    /// Microsoft's mimalloc through the `mimalloc` crate.
+    Mimalloc,
+}
+
+impl AllocatorKind {
+    /// Every allocator, in the order reports list them.
+    pub const ALL: [AllocatorKind; 3] = [Self::System, Self::Jemalloc, Self::Mimalloc];
+
+    /// The stable name: `system`, `jemalloc` or `mimalloc`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Jemalloc => "jemalloc",
+            Self::Mimalloc => "mimalloc",
+        }
+    }
+
+    /// The allocator's own version, read from the library linked into this binary.
+    pub fn version(self) -> String {
+        match self {
+            Self::System => format!("glibc {}", crate::platform::glibc_version()),
+            Self::Jemalloc => format!("jemalloc {}", jemalloc_version()),
+            Self::Mimalloc => {
+                let v = MiMalloc.version();
+                format!("mimalloc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
+            }
+        }
+    }
+}
+
+/// Work that needs an allocator as a concrete type (workloads are generic over it), started from an
+/// [`AllocatorKind`] known only at run time: [`AllocatorKind::visit`] hands it the named allocator.
+pub trait AllocatorVisitor {
+    type Output;
+    fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output;
+}
+
+impl AllocatorKind {
+    /// Calls `visitor` with the allocator this kind names.
+    pub fn visit<V: AllocatorVisitor>(self, visitor: V) -> V::Output {
+        match self {
+            Self::System => visitor.visit(System::get()),
+            Self::Jemalloc => visitor.visit(Jemalloc::get()),
+            Self::Mimalloc => visitor.visit(MiMalloc::get()),
+        }
+    }
+}
+
+impl fmt::Display for AllocatorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An allocator name that is not one of `system`, `jemalloc`, `mimalloc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAllocator(pub String);
+
+impl fmt::Display for UnknownAllocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown allocator '{}': expected one of system, jemalloc, mimalloc",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownAllocator {}
+
+impl std::str::FromStr for AllocatorKind {
+    type Err = UnknownAllocator;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| UnknownAllocator(s.to_owned()))
+    }
+}
+
+/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or all three.
+pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
+    let Some(value) = value else {
+        return Ok(AllocatorKind::ALL.to_vec());
+    };
+    crate::config::parse_list("STACKHEAP_ALLOCATORS", value, |name| {
+        name.parse()
+            .map_err(|_| "is not an allocator: expected one of system, jemalloc, mimalloc".into())
+    })
+}
+
+/// [`allocators_from`] the environment's `STACKHEAP_ALLOCATORS`.
+pub fn allocators_from_env() -> Result<Vec<AllocatorKind>, crate::error::InputError> {
+    allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref())
+        .map_err(crate::error::InputError)
+}
+
+/// An allocator type the suite measures, with its name and one shared instance.
+pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
+    /// Which allocator this is.
+    const KIND: AllocatorKind;
+    /// The process-wide instance (all three are stateless handles to a process-wide heap).
+    fn get() -> &'static Self;
+}
+
+impl NamedAllocator for System {
+    const KIND: AllocatorKind = AllocatorKind::System;
+    fn get() -> &'static Self {
+        &System
+    }
+}
+
+impl NamedAllocator for Jemalloc {
+    const KIND: AllocatorKind = AllocatorKind::Jemalloc;
+    fn get() -> &'static Self {
+        &Jemalloc
+    }
+}
+
+impl NamedAllocator for MiMalloc {
+    const KIND: AllocatorKind = AllocatorKind::Mimalloc;
+    fn get() -> &'static Self {
+        static MIMALLOC: MiMalloc = MiMalloc;
+        &MIMALLOC
+    }
+}
+
+fn jemalloc_version() -> String {
+    let mut version: *const libc::c_char = std::ptr::null();
+    let mut len = size_of::<*const libc::c_char>();
+    // SAFETY: "version" is a read-only `const char *` mallctl; we pass a correctly sized out-pointer.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"version".as_ptr(),
+            (&raw mut version).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc != 0 || version.is_null() {
+        return "unknown".into();
+    }
+    // SAFETY: jemalloc returns a pointer to a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(version) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A snapshot of what a [`Counting`] allocator has seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub allocs: u64,
+    pub frees: u64,
+    pub bytes_allocated: u64,
+    pub bytes_freed: u64,
+}
+
+impl Counts {
+    /// What happened between `earlier` and `self`.
+    pub fn since(self, earlier: Counts) -> Counts {
+        Counts {
+            allocs: self.allocs - earlier.allocs,
+            frees: self.frees - earlier.frees,
+            bytes_allocated: self.bytes_allocated - earlier.bytes_allocated,
+            bytes_freed: self.bytes_freed - earlier.bytes_freed,
+        }
+    }
+
+    /// Every allocation was freed and every byte returned.
+    pub fn balanced(self) -> bool {
+        self.allocs == self.frees && self.bytes_allocated == self.bytes_freed
+    }
+}
+
+#[derive(Default)]
+struct AtomicCounts {
+    allocs: AtomicU64,
+    frees: AtomicU64,
+    bytes_allocated: AtomicU64,
+    bytes_freed: AtomicU64,
+}
+
+impl AtomicCounts {
+    const fn new() -> Self {
+        Self {
+            allocs: AtomicU64::new(0),
+            frees: AtomicU64::new(0),
+            bytes_allocated: AtomicU64::new(0),
+            bytes_freed: AtomicU64::new(0),
+        }
+    }
+
+    fn on_alloc(&self, size: usize) {
+        self.allocs.fetch_add(1, Relaxed);
+        self.bytes_allocated.fetch_add(size as u64, Relaxed);
+    }
+
+    fn on_free(&self, size: usize) {
+        self.frees.fetch_add(1, Relaxed);
+        self.bytes_freed.fetch_add(size as u64, Relaxed);
+    }
+
+    fn snapshot(&self) -> Counts {
+        Counts {
+            allocs: self.allocs.load(Relaxed),
+            frees: self.frees.load(Relaxed),
+            bytes_allocated: self.bytes_allocated.load(Relaxed),
+            bytes_freed: self.bytes_freed.load(Relaxed),
+        }
+    }
+}
+
+/// Wraps an allocator and counts allocations, frees and bytes that pass through this instance, from
+/// every thread. Tests hand `&Counting<Jemalloc>` to a workload to prove what it allocates, and where.
+///
+/// A `realloc` counts as one free of the old size and one allocation of the new size.
+pub struct Counting<A> {
+    inner: A,
+    counts: AtomicCounts,
+}
+
+impl<A> Counting<A> {
+    pub const fn new(inner: A) -> Self {
+        Self {
+            inner,
+            counts: AtomicCounts::new(),
+        }
+    }
+
+    /// Totals so far, over every thread.
+    pub fn counts(&self) -> Counts {
+        self.counts.snapshot()
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `inner`; counting has no effect on the memory returned.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.counts.on_alloc(layout.size());
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.counts.on_alloc(layout.size());
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        self.counts.on_free(layout.size());
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.counts.on_free(layout.size());
+        self.counts.on_alloc(new_size);
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
+    }
+}
+
+thread_local! {
+    // Const-initialised and without a destructor, so touching it from inside the global allocator
+    // cannot allocate or recurse.
+    static THREAD_ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static THREAD_BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A `#[global_allocator]` for test binaries that counts allocations made by the current thread, so a
+/// test can prove that a workload allocates nothing (or exactly one block) through the global
+/// allocator while other tests run on other threads.
+pub struct ThreadCountingGlobal<A>(pub A);
+
+impl<A> ThreadCountingGlobal<A> {
+    /// (allocations, bytes) made by the calling thread through the global allocator so far.
+    pub fn thread_counts() -> (u64, u64) {
+        (THREAD_ALLOCS.get(), THREAD_BYTES.get())
+    }
+
+    fn record(size: usize) {
+        // `try_with` fails only while the thread is being torn down; those allocations are not ours.
+        let _ = THREAD_ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = THREAD_BYTES.try_with(|c| c.set(c.get() + size as u64));
+    }
+}
+
+// SAFETY: forwards every call unchanged to the wrapped allocator.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for ThreadCountingGlobal<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Self::record(layout.size());
+        unsafe { self.0.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Self::record(layout.size());
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        Self::record(new_size);
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Adapts a [`GlobalAlloc`] to `allocator_api2`'s `Allocator`, so that `allocator_api2::vec::Vec<T,
+/// Api2<A>>` and `Box<T, Api2<A>>` allocate through exactly that allocator instead of the global one.
+pub struct Api2<'a, A>(pub &'a A);
+
+impl<A> Clone for Api2<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A> Copy for Api2<'_, A> {}
+
+// SAFETY: blocks come from `A` and go back to `A` with the layout they were allocated with; zero-sized
+// requests never reach `A` (GlobalAlloc forbids them) and get a dangling, well-aligned pointer.
+unsafe impl<A: GlobalAlloc> allocator_api2::alloc::Allocator for Api2<'_, A> {
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, allocator_api2::alloc::AllocError> {
+        if layout.size() == 0 {
+            let dangling = NonNull::new(layout.align() as *mut u8).expect("align is non-zero");
+            return Ok(NonNull::slice_from_raw_parts(dangling, 0));
+        }
+        // SAFETY: non-zero size checked above.
+        let ptr = unsafe { self.0.alloc(layout) };
+        NonNull::new(ptr)
+            .map(|p| NonNull::slice_from_raw_parts(p, layout.size()))
+            .ok_or(allocator_api2::alloc::AllocError)
+    }
+
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        if layout.size() != 0 {
+            // SAFETY: the caller returns a block this allocator gave out, with its layout.
+            unsafe { self.0.dealloc(ptr.as_ptr(), layout) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_rejected_clearly() {
+        for kind in AllocatorKind::ALL {
+            assert_eq!(kind.name().parse::<AllocatorKind>(), Ok(kind));
+        }
+        let err = "tcmalloc".parse::<AllocatorKind>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown allocator 'tcmalloc': expected one of system, jemalloc, mimalloc"
+        );
+    }
+
+    #[test]
+    fn allocator_selection_names_the_variable_on_a_bad_name() {
+        assert_eq!(allocators_from(None).unwrap().len(), 3);
+        assert_eq!(
+            allocators_from(Some("mimalloc, system")),
+            Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])
+        );
+        assert_eq!(
+            allocators_from(Some("system,tcmalloc")),
+            Err("STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of system, jemalloc, mimalloc".into())
+        );
+        assert!(
+            allocators_from(Some("mimalloc,system,mimalloc"))
+                .unwrap_err()
+                .contains("'mimalloc' repeats 'mimalloc'")
+        );
+    }
+
+    #[test]
+    fn versions_are_read_from_the_linked_libraries() {
+        assert!(AllocatorKind::Jemalloc.version().starts_with("jemalloc 5."));
+        assert!(AllocatorKind::Mimalloc.version().starts_with("mimalloc "));
+        assert!(AllocatorKind::System.version().starts_with("glibc 2."));
+    }
+
+    #[test]
+    fn counting_records_allocs_frees_and_bytes() {
+        let counting = Counting::new(Jemalloc);
+        let layout = Layout::from_size_align(100, 8).unwrap();
+        unsafe {
+            let p = counting.alloc(layout);
+            assert!(!p.is_null());
+            let p = counting.realloc(p, layout, 200);
+            counting.dealloc(p, Layout::from_size_align(200, 8).unwrap());
+        }
+        let c = counting.counts();
+        assert_eq!((c.allocs, c.frees), (2, 2));
+        assert_eq!((c.bytes_allocated, c.bytes_freed), (300, 300));
+        assert!(c.balanced());
+    }
+
+    #[test]
+    fn api2_vec_allocates_through_the_named_allocator_only() {
+        let counting = Counting::new(MiMalloc);
+        let (global_before, _) = ThreadCountingGlobal::<System>::thread_counts();
+        {
+            let mut v = allocator_api2::vec::Vec::<u64, _>::with_capacity_in(16, Api2(&counting));
+            v.extend(0..16);
+            assert_eq!(v.iter().sum::<u64>(), 120);
+        }
+        let (global_after, _) = ThreadCountingGlobal::<System>::thread_counts();
+        let c = counting.counts();
+        assert_eq!((c.allocs, c.bytes_allocated), (1, 128));
+        assert!(c.balanced());
+        assert_eq!(
+            global_after, global_before,
+            "nothing went through the global allocator"
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The library's folders are layers, and nothing lower imports anything higher:
+//! workload < data < harness < analysis < render (the binaries and benches sit on top), with
+//! `platform`, `config` and `error` as a foundation every layer may use. A module's tests may use
+//! anything; the check reads each file up to its `#[cfg(test)]` module.
+
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first.
+const LAYERS: [&str; 5] = ["workload", "data", "harness", "analysis", "render"];
+
+/// Top-level modules below every layer.
+const FOUNDATION: [&str; 3] = ["platform", "config", "error"];
+
+/// Imports that still point up, each with why it is left: the list shrinks as the code moves.
+/// An entry that no longer occurs fails the test too, so the list stays true.
+const KNOWN_UPWARD: [(&str, &str); 0] = [];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The rank of a `src/` file: its layer's index, -1 for the foundation (which may use no layer);
+/// `None` for `lib.rs` and the binaries, which sit on top.
+fn rank_of(rel: &str) -> Option<i32> {
+    let first = rel.split('/').next()?;
+    if FOUNDATION.iter().any(|f| first == format!("{f}.rs")) {
+        return Some(-1);
+    }
+    LAYERS.iter().position(|l| *l == first).map(|i| i as i32)
+}
+
+/// Every `crate::<module>` a file's non-test code names.
+fn crate_references(code: &str) -> Vec<String> {
+    let code = code.split("#[cfg(test)]\nmod tests").next().unwrap_or(code);
+    let mut found = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let before = code[..i].chars().last();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &code[i + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            found.push(name);
+        }
+    }
+    found
+}
+
+#[test]
+fn no_layer_imports_a_higher_one() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut upward = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let Some(own) = rank_of(&rel) else { continue };
+        let code = std::fs::read_to_string(file).unwrap();
+        for name in crate_references(&code) {
+            if FOUNDATION.contains(&name.as_str()) {
+                continue;
+            }
+            match LAYERS.iter().position(|l| *l == name) {
+                Some(target) if target as i32 > own => upward.push(format!("src/{rel} -> {name}")),
+                Some(_) => {}
+                None => upward.push(format!(
+                    "src/{rel} -> {name} (not a layer: name the layer, crate::<layer>::<module>)"
+                )),
+            }
+        }
+    }
+    upward.sort();
+    upward.dedup();
+    let known: Vec<String> = KNOWN_UPWARD.iter().map(|(r, _)| r.to_string()).collect();
+    let new: Vec<&String> = upward.iter().filter(|u| !known.contains(u)).collect();
+    assert!(
+        new.is_empty(),
+        "imports from a lower layer into a higher one (order: {LAYERS:?}): {new:#?}"
+    );
+    let gone: Vec<&String> = known.iter().filter(|k| !upward.contains(k)).collect();
+    assert!(
+        gone.is_empty(),
+        "listed in KNOWN_UPWARD but no longer imported; remove them: {gone:#?}"
+    );
+}
+
+#[test]
+fn every_module_says_what_it_is_for() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let silent: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with(src.join("bin")))
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap()
+                .trim_start()
+                .starts_with("//!")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(silent.is_empty(), "modules without a //! line: {silent:?}");
+}
