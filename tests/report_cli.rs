@@ -325,6 +325,32 @@ fn an_empty_run_is_bad_input() {
 }
 
 #[test]
+fn samples_that_make_no_sense_are_named() {
+    let sb = Sandbox::new("samples");
+    let dir = sb.criterion().join("stack_vs_heap/stack_array/0000064/new");
+    let write = |json: &str| std::fs::write(dir.join("sample.json"), json).unwrap();
+    write(r#"{"sampling_mode":"Linear","iters":[1.0,2.0],"times":[7.0,14.0]}"#);
+    assert_eq!(sb.run(&["report"]).0, 0, "good samples are read");
+    for bad in [
+        r#"{"sampling_mode":"Linear","iters":[1.0,2.0],"times":[7.0]}"#,
+        r#"{"sampling_mode":"Linear","iters":[],"times":[]}"#,
+        r#"{"sampling_mode":"Linear","iters":[0.0],"times":[7.0]}"#,
+        r#"{"sampling_mode":"Linear","iters":[1.0],"times":[-7.0]}"#,
+    ] {
+        write(bad);
+        assert_bad_input(
+            sb.run(&["report"]),
+            "stack_array/0000064/new/sample.json: expected as many times as iteration counts",
+        );
+    }
+    write("{");
+    assert_bad_input(
+        sb.run(&["report"]),
+        "stack_array/0000064/new/sample.json: not a Criterion sample.json",
+    );
+}
+
+#[test]
 fn a_truncated_json_file_is_named_and_the_previous_report_survives() {
     let sb = Sandbox::new("truncated");
     assert_eq!(sb.run(&["report"]).0, 0);

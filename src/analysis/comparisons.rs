@@ -26,7 +26,7 @@ use crate::workload::contention::Workload;
 /// rows in earlier measurements); Criterion's own interval does not see that, so it cannot decide alone.
 pub const NOISE_MARGIN: f64 = 0.20;
 
-/// A figure with its interval (the median: Criterion's with its bootstrap interval, or across processes), in ns.
+/// A benchmark's figure with its interval ([`Bench::time`]), in ns.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Timed {
     pub point: f64,
@@ -37,9 +37,9 @@ pub struct Timed {
 impl Timed {
     pub fn of(bench: &Bench) -> Timed {
         Timed {
-            point: bench.median.point_estimate,
-            low: bench.median.confidence_interval.lower_bound,
-            high: bench.median.confidence_interval.upper_bound,
+            point: bench.time.point_estimate,
+            low: bench.time.confidence_interval.lower_bound,
+            high: bench.time.confidence_interval.upper_bound,
         }
     }
 }
@@ -424,8 +424,8 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
     }
 }
 
-pub fn median(results: &Results, id: &str) -> Option<f64> {
-    results.bench(id).map(|b| b.median.point_estimate)
+pub fn time(results: &Results, id: &str) -> Option<f64> {
+    results.bench(id).map(|b| b.time.point_estimate)
 }
 
 /// Sizes present for the `stack_vs_heap` group, sorted.

@@ -29,6 +29,15 @@ pub fn median(xs: &[f64]) -> Option<f64> {
     sorted(xs).map(|v| median_of_sorted(&v))
 }
 
+/// The `q`-quantile of `xs` (0 <= q <= 1), interpolated linearly between the order statistics
+/// around rank `q (n - 1)`; `None` for no values or a non-finite one.
+pub fn quantile(xs: &[f64], q: f64) -> Option<f64> {
+    let v = sorted(xs)?;
+    let rank = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (below, above) = (rank.floor() as usize, rank.ceil() as usize);
+    Some(v[below] + (v[above] - v[below]) * (rank - below as f64))
+}
+
 /// The median of `v`, sorted and not empty.
 fn median_of_sorted(v: &[f64]) -> f64 {
     let n = v.len();
@@ -153,6 +162,18 @@ pub fn judge(ratios: &[f64], threshold: f64) -> Option<(GateVerdict, Interval)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        let xs = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(quantile(&xs, 0.0), Some(1.0));
+        assert_eq!(quantile(&xs, 0.25), Some(2.0));
+        assert_eq!(quantile(&xs, 0.5), median(&xs));
+        assert_eq!(quantile(&xs, 1.0), Some(5.0));
+        assert_eq!(quantile(&[1.0, 2.0], 0.25), Some(1.25));
+        assert_eq!(quantile(&[], 0.25), None);
+        assert_eq!(quantile(&[1.0, f64::NAN], 0.25), None);
+    }
 
     /// `n` deterministic samples around `center`, spread uniformly over +-`noise` (a fraction).
     fn samples(n: usize, center: f64, noise: f64, seed: u64) -> Vec<f64> {

@@ -90,26 +90,37 @@ pub struct Bench {
     /// The id, typed: what each part means.
     pub key: BenchId,
     pub throughput: Option<Throughput>,
-    /// The suite's figure: Criterion's median time per iteration; after a repeated run, the median
-    /// of the processes' medians with an interval across processes (see [`Results::load`]). The
-    /// median, not the mean: on a shared machine a few samples per process are stretched by
-    /// preemption (a t2 row's slowest tenth runs 1.5x its median), and the mean carries that tail
-    /// into the figure, where it varies from run to run more than the typical time does.
+    /// The suite's figure, in ns per iteration. For one Criterion run, Criterion's median with its
+    /// interval. After a repeated run, each process contributes the first quartile of its
+    /// [`Bench::samples`] and the figure is their median with an interval across processes
+    /// (`analysis::aggregate`, which says why).
+    pub time: Estimate,
+    /// Criterion's median, aggregated across processes like the figure; in `results.json`.
     pub median: Estimate,
-    /// Criterion's mean, aggregated the same way; reported beside the median in `results.json`.
+    /// Criterion's mean, aggregated the same way; in `results.json`.
     pub mean: Estimate,
-    /// How many processes the mean aggregates (1: one Criterion run).
+    /// This run's per-iteration sample times in ns (`sample.json`: each sample's time over its
+    /// iterations), when Criterion wrote them.
+    pub samples: Option<Vec<f64>>,
+    /// How many processes the figure aggregates (1: one Criterion run).
     pub processes: usize,
 }
 
 impl Bench {
-    fn new(key: BenchId, meta: BenchmarkJson, estimates: Estimates) -> Bench {
+    fn new(
+        key: BenchId,
+        meta: BenchmarkJson,
+        estimates: Estimates,
+        samples: Option<Vec<f64>>,
+    ) -> Bench {
         Bench {
             id: key.to_string(),
             key,
             throughput: meta.throughput,
+            time: estimates.median,
             mean: estimates.mean,
             median: estimates.median,
+            samples,
             processes: 1,
         }
     }
@@ -168,13 +179,14 @@ impl Bench {
                 slope: None,
                 std_dev: estimate,
             },
+            None,
         )
     }
 
-    /// Throughput per second at the median time, with its unit (`elements/s`, `bytes/s`).
+    /// Throughput per second at the figure's time, with its unit (`elements/s`, `bytes/s`).
     pub fn per_second(&self) -> Option<(f64, &'static str)> {
         let (amount, unit) = self.throughput?.per_iteration();
-        Some((amount as f64 / (self.median.point_estimate * 1e-9), unit))
+        Some((amount as f64 / (self.time.point_estimate * 1e-9), unit))
     }
 }
 
@@ -246,10 +258,11 @@ impl CriterionTree {
                 CRITERION_HINT,
             )?;
             check_estimates(&dir.join("estimates.json"), &estimates)?;
+            let samples = read_samples(&dir.join("sample.json"))?;
             let key = meta.full_id.parse::<BenchId>().map_err(|e| {
                 input_error(format!("{}: {e}", dir.join("benchmark.json").display()))
             })?;
-            benches.push((dir, Bench::new(key, meta, estimates)));
+            benches.push((dir, Bench::new(key, meta, estimates, samples)));
         }
         benches.sort_by(|(_, a), (_, b)| a.id.cmp(&b.id));
         // Two directories claiming one id: whichever were read would silently hide the other.
@@ -297,6 +310,46 @@ pub fn load_benches(home: &Path, which: &str) -> Result<Vec<Bench>, InputError> 
 
 /// The prefix of the Criterion baselines a repeated run saves, one per process: `p1`, `p2`, ...
 pub const PROCESS_BASELINE_PREFIX: &str = "p";
+
+/// Criterion's `sample.json`: the iterations and the total time of each sample.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SampleJson {
+    pub sampling_mode: String,
+    pub iters: Vec<f64>,
+    pub times: Vec<f64>,
+}
+
+/// The per-iteration times in `path` (a Criterion `sample.json`); `None` when the file is absent
+/// (results trimmed of their samples). Samples that make no sense (none, lengths that differ,
+/// non-positive iterations, negative or non-finite times) are an error naming the file.
+fn read_samples(path: &Path) -> Result<Option<Vec<f64>>, InputError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let sample: SampleJson = read_json(
+        path,
+        "a Criterion sample.json (sampling_mode, iters, times)",
+        CRITERION_HINT,
+    )?;
+    let valid = !sample.iters.is_empty()
+        && sample.iters.len() == sample.times.len()
+        && sample.iters.iter().all(|i| i.is_finite() && *i > 0.0)
+        && sample.times.iter().all(|t| t.is_finite() && *t >= 0.0);
+    if !valid {
+        return Err(input_error(format!(
+            "{}: expected as many times as iteration counts, at least one, positive counts and finite, non-negative times",
+            path.display()
+        )));
+    }
+    Ok(Some(
+        sample
+            .times
+            .iter()
+            .zip(&sample.iters)
+            .map(|(t, i)| t / i)
+            .collect(),
+    ))
+}
 
 /// The figures of `estimates.json` the suite uses (mean and median) must be positive, finite times
 /// with intervals whose low end is not above their high end: anything else is a damaged file, and a

@@ -82,7 +82,7 @@ fn alloc_free_at(results: &Results, size: u64) -> Vec<String> {
     ALLOCATORS
         .into_iter()
         .filter_map(|a| {
-            let t = median(results, &heap_id(HeapKind::AllocFree, a, size))?;
+            let t = time(results, &heap_id(HeapKind::AllocFree, a, size))?;
             Some(format!("{} {}", allocator_label(a), format_ns(t)))
         })
         .collect()
@@ -111,7 +111,7 @@ fn answer_stack(results: &Results) -> Answer {
     let mut answer = Answer::new(
         "Should this be on the stack?",
         "stack-vs-heap",
-        "median time per iteration; (Nx) heap / stack, ≈ within noise",
+        "time per iteration; (Nx) heap / stack, ≈ within noise",
     );
     let measured = sizes(results);
     let allocators: Vec<AllocatorKind> = ALLOCATORS
@@ -148,7 +148,7 @@ fn answer_stack(results: &Results) -> Answer {
     }
     let direct = alloc_free_at(results, 64);
     if !direct.is_empty() {
-        let stack = median(results, &stack_id(StackKind::Reserve, 64))
+        let stack = time(results, &stack_id(StackKind::Reserve, 64))
             .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
         sentences.push(format!(
             "Allocating and freeing 64 B alone: {}{stack}.",
@@ -186,11 +186,11 @@ fn answer_stack(results: &Results) -> Answer {
     for s in shown {
         let mut row = vec![
             format_bytes(s as f64),
-            median(results, &stack_id(StackKind::Array, s)).map_or("-".into(), format_ns),
+            time(results, &stack_id(StackKind::Array, s)).map_or("-".into(), format_ns),
         ];
         row.extend(allocators.iter().map(|&a| {
             match (
-                median(results, &heap_id(HeapKind::Box, a, s)),
+                time(results, &heap_id(HeapKind::Box, a, s)),
                 heap_over_stack(results, a, s),
             ) {
                 (Some(t), Some(r)) if r.decided() => format!("{} ({:.2}x)", format_ns(t), r.ratio),
@@ -389,7 +389,7 @@ fn claim_managed(results: &Results) -> Claim {
         .filter_map(|a| Some((a, heap_over_stack(results, a, 64)?)))
         .collect();
     let direct = alloc_free_at(results, 64);
-    let direct = match median(results, &stack_id(StackKind::Reserve, 64)) {
+    let direct = match time(results, &stack_id(StackKind::Reserve, 64)) {
         Some(stack) if !direct.is_empty() => format!(
             " Getting and giving back 64 B alone: the stack {}, the heap {}.",
             format_ns(stack),
@@ -397,7 +397,7 @@ fn claim_managed(results: &Results) -> Claim {
         ),
         _ => String::new(),
     };
-    let Some(stack) = median(results, &stack_id(StackKind::Array, 64)) else {
+    let Some(stack) = time(results, &stack_id(StackKind::Array, 64)) else {
         return not_measured(
             Q,
             "needs stack_array and heap_box at 64 B (cargo bench --bench stack_vs_heap).",
@@ -872,13 +872,13 @@ pub fn latency_findings(latency: &[LatencyEntry]) -> Vec<String> {
 pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     let size = 64u64;
-    if let Some(stack) = median(results, &stack_id(StackKind::Array, size)) {
+    if let Some(stack) = time(results, &stack_id(StackKind::Array, size)) {
         for a in ALLOCATORS {
             if let (Some(heap), Some(ratio)) = (
-                median(results, &heap_id(HeapKind::Box, a, size)),
+                time(results, &heap_id(HeapKind::Box, a, size)),
                 heap_over_stack(results, a, size),
             ) {
-                let alloc_only = median(results, &heap_id(HeapKind::AllocFree, a, size))
+                let alloc_only = time(results, &heap_id(HeapKind::AllocFree, a, size))
                     .map(|t| {
                         format!(
                             "; allocating and freeing alone (alloc_free) costs {}",
@@ -909,7 +909,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     }
     let faults = results.faults_by_id();
     let mmap_id = first_touch_id(TouchKind::Mmap, None, 1 << 20);
-    if let (Some(t), Some(f)) = (median(results, &mmap_id), faults.get(mmap_id.as_str())) {
+    if let (Some(t), Some(f)) = (time(results, &mmap_id), faults.get(mmap_id.as_str())) {
         let f = f.minor_faults_per_iter;
         out.push(format!(
             "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault).",
@@ -925,8 +925,8 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         ));
     }
     if let (Some(array), Some(zeroed)) = (
-        median(results, &large_box_id(LargeBox::Array, 1 << 20)),
-        median(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
+        time(results, &large_box_id(LargeBox::Array, 1 << 20)),
+        time(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
     ) {
         out.push(format!(
             "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",

@@ -147,8 +147,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
             nav: "Contention",
             charts: chart.into_iter().collect(),
             tables: vec![Table {
-                caption: "million allocator operations (allocations + frees) per second, median"
-                    .into(),
+                caption: "million allocator operations (allocations + frees) per second".into(),
                 rows,
             }],
             notes,

@@ -25,7 +25,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
         "benchmark".to_string(),
         "memory from".into(),
         "size".into(),
-        "median".into(),
+        "time".into(),
         "per page".into(),
         "minor faults / iteration".into(),
         "faults / page".into(),
@@ -36,7 +36,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
         let per_page = fault
             .and_then(|f| f.pages_per_iter)
             .filter(|p| *p > 0.0)
-            .map_or("-".into(), |p| format_ns(b.median.point_estimate / p));
+            .map_or("-".into(), |p| format_ns(b.time.point_estimate / p));
         rows.push(vec![
             b.variant().to_owned(),
             match (b.allocator(), b.key) {
@@ -52,7 +52,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
             },
             b.size_bytes()
                 .map_or("-".into(), |s| format_bytes(s as f64)),
-            format_ns(b.median.point_estimate),
+            format_ns(b.time.point_estimate),
             per_page,
             fault.map_or("-".into(), |f| format!("{:.1}", f.minor_faults_per_iter)),
             fault
@@ -69,7 +69,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
         nav: "First touch",
         charts: Vec::new(),
         tables: vec![Table {
-            caption: "median time per iteration (the touch alone: thread start and giving memory back are not timed); minor page faults (getrusage) per iteration and per touched page".into(),
+            caption: "time per iteration (the touch alone: thread start and giving memory back are not timed); minor page faults (getrusage) per iteration and per touched page".into(),
             rows,
         }],
         notes: vec![

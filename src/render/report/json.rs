@@ -19,17 +19,23 @@ struct ResultRow<'a> {
     threads: Option<usize>,
     size_bytes: Option<u64>,
     unit: &'static str,
+    /// The suite's figure ([`crate::data::results::Bench::time`]) and its interval.
+    time: f64,
+    time_lower: f64,
+    time_upper: f64,
+    /// Criterion's mean and median, aggregated across processes like the figure.
     mean: f64,
     mean_lower: f64,
     mean_upper: f64,
     median: f64,
     median_lower: f64,
     median_upper: f64,
+    /// The coverage of the figure's interval.
     confidence_level: f64,
-    /// Processes the mean aggregates: after a repeated run, the median across them, with an
-    /// interval across processes at `confidence_level`; 1: Criterion's mean and interval.
+    /// Processes the figure aggregates: after a repeated run, the median of their first quartiles,
+    /// with an interval across processes at `confidence_level`; 1: Criterion's median and interval.
     processes: usize,
-    /// (max - min) / median of the processes' means; absent for one process.
+    /// (max - min) / median of the processes' figures; absent for one process.
     process_spread: Option<f64>,
     throughput: Option<crate::data::results::Throughput>,
     throughput_per_second: Option<f64>,
@@ -61,10 +67,13 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
                 mean: b.mean.point_estimate,
                 mean_lower: b.mean.confidence_interval.lower_bound,
                 mean_upper: b.mean.confidence_interval.upper_bound,
+                time: b.time.point_estimate,
+                time_lower: b.time.confidence_interval.lower_bound,
+                time_upper: b.time.confidence_interval.upper_bound,
                 median: b.median.point_estimate,
                 median_lower: b.median.confidence_interval.lower_bound,
                 median_upper: b.median.confidence_interval.upper_bound,
-                confidence_level: b.median.confidence_interval.confidence_level,
+                confidence_level: b.time.confidence_interval.confidence_level,
                 processes: b.processes,
                 process_spread: results.process_spread(&b.id),
                 throughput: b.throughput,
@@ -94,11 +103,11 @@ pub(super) fn action_json(results: &Results, env: &Environment) -> Vec<serde_jso
         .benches
         .iter()
         .map(|b| {
-            let ci = b.median.confidence_interval;
+            let ci = b.time.confidence_interval;
             json!({
                 "name": b.id,
                 "unit": "ns",
-                "value": b.median.point_estimate,
+                "value": b.time.point_estimate,
                 "range": format!("± {:.3}", (ci.upper_bound - ci.lower_bound) / 2.0),
                 "extra": format!("95% CI [{:.3}, {:.3}] ns; machine: {machine}", ci.lower_bound, ci.upper_bound),
             })
@@ -112,10 +121,10 @@ pub(super) fn bencher_json(results: &Results) -> BTreeMap<&str, serde_json::Valu
         .benches
         .iter()
         .map(|b| {
-            let ci = b.median.confidence_interval;
+            let ci = b.time.confidence_interval;
             (
                 b.id.as_str(),
-                json!({"latency": {"value": b.median.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
+                json!({"latency": {"value": b.time.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
             )
         })
         .collect()

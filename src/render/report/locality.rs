@@ -16,7 +16,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
     }
     // Nanoseconds per node visited: the walk's time over the nodes in the working set.
     let per_node = |layout: Layout, owner: Owner, ws: u64| {
-        median(results, &locality_id(layout, owner, ws))
+        time(results, &locality_id(layout, owner, ws))
             .map(|ns| ns / (ws / crate::workload::locality::NODE_BYTES as u64) as f64)
     };
     let points = |layout: Layout, owner: Owner| -> Vec<(f64, f64)> {
@@ -88,7 +88,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         nav: "Locality",
         charts: chart.into_iter().collect(),
         tables: vec![Table {
-            caption: "time per node visited, median of one walk over the working set".into(),
+            caption: "time per node visited, in one walk over the working set".into(),
             rows,
         }],
         notes,

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 fn process_note(results: &Results) -> String {
     let n = results.processes.len();
     if n < 2 {
-        return "These figures come from one process: Criterion's interval, computed inside it, does not see the spread between processes (20% on a typical row on a shared machine). `scripts/run` repeats the timed benches in several processes.".into();
+        return "These figures come from one process: each time is Criterion's median, and Criterion's interval, computed inside the process, does not see the spread between processes (20% on a typical row on a shared machine). `scripts/run` repeats the timed benches in several processes.".into();
     }
     let spreads: Vec<f64> = results
         .benches
@@ -49,7 +49,7 @@ fn process_note(results: &Results) -> String {
         _ => String::new(),
     };
     format!(
-        "Each time is the median of {n} processes run one after the other in an interleaved order, with the interval between order statistics across processes (its coverage is given by the number of processes: {:.0}% for {n}); ratios are paired by process (the median of the per-process ratios).{spread}",
+        "Each time is the median over {n} processes, run one after the other in an interleaved order, of each process's first quartile of its samples (interference only adds time: the lower quartile is the undisturbed time), with the interval between order statistics across processes (its coverage is given by the number of processes: {:.0}% for {n}); ratios are paired by process (the median of the per-process ratios).{spread}",
         crate::analysis::stats::order_statistic_coverage(n, 1) * 100.0
     )
 }

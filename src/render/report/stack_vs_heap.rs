@@ -48,7 +48,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let series_for = |id: &dyn Fn(u64) -> String| -> Vec<(f64, f64)> {
         sizes
             .iter()
-            .filter_map(|&s| median(results, &id(s)).map(|ns| (s as f64, ns)))
+            .filter_map(|&s| time(results, &id(s)).map(|ns| (s as f64, ns)))
             .collect()
     };
     let mut series = vec![allocator_series(
@@ -72,7 +72,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         ));
     }
     let time_chart = line_chart(
-        "Fill and read N bytes: stack array vs heap block (median time, log-log)",
+        "Fill and read N bytes: stack array vs heap block (time per iteration, log-log)",
         "size (bytes, powers of two)",
         "time per iteration (log)",
         (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
@@ -86,7 +86,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         }
     }
     for &s in &sizes {
-        let cell = |id: String| median(results, &id).map_or("-".into(), format_ns);
+        let cell = |id: String| time(results, &id).map_or("-".into(), format_ns);
         let mut row = vec![format_bytes(s as f64), cell(stack_id(StackKind::Array, s))];
         for kind in [HeapKind::Box, HeapKind::Reused] {
             for alloc in ALLOCATORS {
@@ -96,14 +96,14 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         rows.push(row);
     }
     let mut tables = vec![Table {
-        caption: "median time per iteration, one thread".into(),
+        caption: "time per iteration, one thread".into(),
         rows,
     }];
     // The direct cost of getting and giving back N bytes (one byte touched per page).
     if sizes.iter().any(|&s| {
         ALLOCATORS
             .into_iter()
-            .any(|a| median(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
+            .any(|a| time(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
     }) {
         let mut rows = vec![vec!["size".to_string(), "stack_reserve".into()]];
         rows[0].extend(
@@ -112,7 +112,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                 .map(|a| format!("alloc_free {}", allocator_label(a))),
         );
         for &s in &sizes {
-            let cell = |id: String| median(results, &id).map_or("-".into(), format_ns);
+            let cell = |id: String| time(results, &id).map_or("-".into(), format_ns);
             let mut row = vec![
                 format_bytes(s as f64),
                 cell(stack_id(StackKind::Reserve, s)),
@@ -125,7 +125,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             rows.push(row);
         }
         tables.push(Table {
-            caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; median time".into(),
+            caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; time per iteration".into(),
             rows,
         });
     }
@@ -134,14 +134,14 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     if !placements.is_empty() {
         let mut rows = vec![vec![
             "benchmark".to_string(),
-            "median".into(),
+            "time".into(),
             "address mod 64".into(),
             "address mod 4096".into(),
         ]];
         rows.extend(placements.iter().map(|p| {
             vec![
                 p.id.clone(),
-                median(results, &p.id).map_or("-".into(), format_ns),
+                time(results, &p.id).map_or("-".into(), format_ns),
                 p.placement.offset_in_line.to_string(),
                 p.placement.offset_in_page.to_string(),
             ]
@@ -183,7 +183,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                             } else {
                                 "≈ offset 0".into()
                             };
-                            format!("{} ({verdict})", format_ns(b.median.point_estimate))
+                            format!("{} ({verdict})", format_ns(b.time.point_estimate))
                         }
                         _ => "-".into(),
                     }),
@@ -191,7 +191,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             rows.push(row);
         }
         tables.push(Table {
-            caption: "alignment: fill and read N bytes at an offset past a cache line, median time (ratio to offset 0)".into(),
+            caption: "alignment: fill and read N bytes at an offset past a cache line, time per iteration (ratio to offset 0)".into(),
             rows,
         });
     }
