@@ -224,6 +224,25 @@ pub fn huge_page_faults() -> u64 {
         .unwrap_or(0)
 }
 
+/// The first value of `field` in `/proc/cpuinfo` (`model name`, `flags`, ...), for the first CPU.
+#[cfg(target_os = "linux")]
+pub fn cpuinfo_field(field: &str) -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim() == field)
+        .map(|(_, value)| value.trim().to_owned())
+}
+
+/// Asks glibc's malloc to return its free memory to the kernel (`malloc_trim(0)`).
+#[cfg(target_os = "linux")]
+pub fn malloc_trim() {
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "stackheap is not supported on this platform yet: it needs Linux (memfd, pthread_getattr_np, RUSAGE_THREAD, /proc); src/platform.rs is where a port starts"

@@ -118,3 +118,30 @@ fn every_module_says_what_it_is_for() {
         .collect();
     assert!(silent.is_empty(), "modules without a //! line: {silent:?}");
 }
+
+/// The dependencies only the top needs stay there: plotters (charts) is used only by `render`, clap
+/// (argument parsing) only by the binaries. This is what a separate crate for the report tool would
+/// guarantee; the suite stays one crate and checks it here instead.
+#[test]
+fn plotters_and_clap_stay_at_the_top() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut misplaced = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let code = std::fs::read_to_string(file).unwrap();
+        for (dependency, home) in [("plotters::", "render/"), ("clap::", "bin/")] {
+            if code.contains(dependency) && !rel.starts_with(home) {
+                misplaced.push(format!(
+                    "src/{rel} uses {dependency} (expected only under src/{home})"
+                ));
+            }
+        }
+    }
+    assert!(misplaced.is_empty(), "{misplaced:#?}");
+}

@@ -120,13 +120,9 @@ impl Clock {
 
 fn tsc_is_invariant() -> bool {
     cfg!(target_arch = "x86_64")
-        && std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|info| {
-            info.lines()
-                .find(|l| l.starts_with("flags"))
-                .is_some_and(|flags| {
-                    let has = |f: &str| flags.split_whitespace().any(|w| w == f);
-                    has("constant_tsc") && has("nonstop_tsc")
-                })
+        && crate::platform::cpuinfo_field("flags").is_some_and(|flags| {
+            let has = |f: &str| flags.split_whitespace().any(|w| w == f);
+            has("constant_tsc") && has("nonstop_tsc")
         })
 }
 

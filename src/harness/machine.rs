@@ -32,15 +32,7 @@ pub fn available_cores() -> usize {
 }
 
 fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
+    crate::platform::cpuinfo_field("model name").unwrap_or_else(|| "unknown CPU".into())
 }
 
 fn kernel() -> String {

@@ -57,10 +57,7 @@ impl Touched {
 /// `mi_collect(true)`. How much each really returns is what the fault counts then show.
 pub fn give_back(kind: AllocatorKind) {
     match kind {
-        // SAFETY: malloc_trim has no preconditions.
-        AllocatorKind::System => unsafe {
-            libc::malloc_trim(0);
-        },
+        AllocatorKind::System => crate::platform::malloc_trim(),
         // SAFETY: "arena.4096.purge" (4096 = all arenas) is a write-only mallctl that takes no value.
         AllocatorKind::Jemalloc => unsafe {
             tikv_jemalloc_sys::mallctl(
