@@ -8,6 +8,9 @@
 //! The memory runs are selected by the filter `contention/memory`, the latency runs by
 //! `contention/latency`.
 
+mod common;
+
+use common::fail;
 use criterion::{Criterion, Throughput};
 use stackheap::data::id::{BenchId, Part, contention_group};
 use stackheap::data::memory::MemoryEntry;
@@ -18,11 +21,6 @@ use stackheap::render::report::{latency_table, memory_table};
 use stackheap::render::tables::markdown_table;
 use stackheap::workload::allocators::AllocatorKind;
 use stackheap::workload::contention::*;
-
-fn fail(msg: &str) -> ! {
-    eprintln!("error: {msg}");
-    std::process::exit(2)
-}
 
 fn measure_memory(
     threads: &[usize],

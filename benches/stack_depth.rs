@@ -4,6 +4,9 @@
 //! Ids: `stack_depth/recursion_level/<frame>`, `stack_depth/spawn_join/<stack>`; probes are selected
 //! by the filter `stack_depth/overflow_probes`.
 
+mod common;
+
+use common::fail;
 use criterion::{Criterion, Throughput};
 use stackheap::data::depth::ProbeKind;
 use stackheap::data::id::{BenchId, DepthBench, Family, Part};
@@ -15,14 +18,8 @@ use stackheap::render::depth_table::depth_table;
 use stackheap::workload::depth::{TIMED_LEVELS, recurse_to, spawn_join};
 use std::time::Duration;
 
-/// Levels recursed per timed call: deep enough to amortise the call, shallow enough for 16 KiB frames
-/// (1 MiB) to fit the bench's main-thread stack.
+/// A probe child still running after this is stuck, not slow (a probe takes milliseconds).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn fail(msg: &str) -> ! {
-    eprintln!("error: {msg}");
-    std::process::exit(2)
-}
 
 /// Runs the stack-depth part and prints its table.
 fn run_overflow_probes(

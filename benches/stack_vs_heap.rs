@@ -10,6 +10,9 @@
 //! `first_touch/<variant>[/<allocator>]/<bytes>`: the first touch of fresh memory, heap and stack,
 //! with minor faults per page in `target/stackheap/first_touch.json`.
 
+mod common;
+
+use common::fail;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use stackheap::data::faults::{FaultEntry, MemorySource, TouchState};
@@ -170,10 +173,7 @@ static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
 
 fn settings() -> &'static Settings {
     SETTINGS.get_or_init(|| {
-        let or_fail = |e: stackheap::error::InputError| -> ! {
-            eprintln!("error: {e}");
-            std::process::exit(2)
-        };
+        let or_fail = |e: stackheap::error::InputError| -> ! { fail(&e.to_string()) };
         Settings {
             allocators: stackheap::workload::allocators::allocators_from_env()
                 .unwrap_or_else(|e| or_fail(e)),
@@ -265,8 +265,9 @@ fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
 /// The first touch a fresh thread made; a thread that cannot start ends the run with one line.
 fn spawned(touched: std::io::Result<Touched>) -> Touched {
     touched.unwrap_or_else(|e| {
-        eprintln!("error: cannot start a thread for a first-touch benchmark: {e}");
-        std::process::exit(2)
+        fail(&format!(
+            "cannot start a thread for a first-touch benchmark: {e}"
+        ))
     })
 }
 
@@ -296,13 +297,30 @@ fn touch_bench_after(
     faults.extend(meter.entry(id.to_string(), memory, mode, bytes));
 }
 
-/// `first_touch/<kind>/<allocator A>/<bytes>`.
-fn heap_touch<A: NamedAllocator>(kind: TouchKind, bytes: usize) -> BenchId {
-    BenchId::FirstTouch {
+/// `first_touch/<kind>/<allocator A>/<bytes>`, with its memory source and the state it is touched in.
+fn heap_touch<A: NamedAllocator>(
+    kind: TouchKind,
+    bytes: usize,
+    state: TouchState,
+) -> (BenchId, MemorySource, TouchState) {
+    let id = BenchId::FirstTouch {
         kind,
         allocator: Some(A::KIND),
         bytes: bytes as u64,
-    }
+    };
+    (id, MemorySource::from(A::KIND), state)
+}
+
+/// Benchmarks `touch` of `kind` right after allocator `A` was asked to give its free memory back.
+fn after_give_back<A: NamedAllocator>(
+    group: &mut Group,
+    faults: &mut Vec<FaultEntry>,
+    kind: TouchKind,
+    bytes: usize,
+    touch: impl FnMut() -> Touched,
+) {
+    let id = heap_touch::<A>(kind, bytes, TouchState::GivenBack);
+    touch_bench_after(group, faults, id, || give_back(A::KIND), touch);
 }
 
 /// Runs `bench` for every selected allocator.
@@ -346,29 +364,16 @@ impl<B: AllocatorBench> stackheap::workload::allocators::AllocatorVisitor for Vi
 struct FreshThreadAndPretouched;
 impl AllocatorBench for FreshThreadAndPretouched {
     fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        let name = MemorySource::from(A::KIND);
-        touch_bench_after(
-            group,
-            faults,
-            (
-                heap_touch::<A>(TouchKind::HeapFreshThread, bytes),
-                name,
-                TouchState::GivenBack,
-            ),
-            || give_back(A::KIND),
-            || spawned(heap_fresh_thread(A::get(), bytes)),
-        );
+        after_give_back::<A>(group, faults, TouchKind::HeapFreshThread, bytes, || {
+            spawned(heap_fresh_thread(A::get(), bytes))
+        });
         let page = page_size();
         let mut block = HeapBlock::new(A::get(), bytes);
         block.touch_pages(page, 0);
         touch_bench(
             group,
             faults,
-            (
-                heap_touch::<A>(TouchKind::Pretouched, bytes),
-                name,
-                TouchState::Pretouched,
-            ),
+            heap_touch::<A>(TouchKind::Pretouched, bytes, TouchState::Pretouched),
             || {
                 Touched::measure(bytes / page, || {
                     black_box(first_touch_pretouched(&mut block, page, black_box(7)));
@@ -384,26 +389,13 @@ impl AllocatorBench for FreshThreadAndPretouched {
 struct Growth;
 impl AllocatorBench for Growth {
     fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        let name = MemorySource::from(A::KIND);
-        touch_bench_after(
-            group,
-            faults,
-            (
-                heap_touch::<A>(TouchKind::HeapGrowth, bytes),
-                name,
-                TouchState::GivenBack,
-            ),
-            || give_back(A::KIND),
-            || heap_growth(A::get(), bytes),
-        );
+        after_give_back::<A>(group, faults, TouchKind::HeapGrowth, bytes, || {
+            heap_growth(A::get(), bytes)
+        });
         touch_bench(
             group,
             faults,
-            (
-                heap_touch::<A>(TouchKind::HeapRegrowth, bytes),
-                name,
-                TouchState::Kept,
-            ),
+            heap_touch::<A>(TouchKind::HeapRegrowth, bytes, TouchState::Kept),
             || heap_growth(A::get(), bytes),
         );
     }

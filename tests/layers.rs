@@ -26,6 +26,21 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every Rust file under `src/`, sorted, as (path relative to `src/`, its text).
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+            (rel, std::fs::read_to_string(f).unwrap())
+        })
+        .collect()
+}
+
 /// The rank of a `src/` file: its layer's index, -1 for the foundation (which may use no layer);
 /// `None` for `lib.rs` and the binaries, which sit on top.
 fn rank_of(rel: &str) -> Option<i32> {
@@ -59,19 +74,9 @@ fn crate_references(code: &str) -> Vec<String> {
 
 #[test]
 fn no_layer_imports_a_higher_one() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
     let mut upward = Vec::new();
-    for file in &files {
-        let rel = file
-            .strip_prefix(&src)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+    for (rel, code) in sources() {
         let Some(own) = rank_of(&rel) else { continue };
-        let code = std::fs::read_to_string(file).unwrap();
         for name in crate_references(&code) {
             if FOUNDATION.contains(&name.as_str()) {
                 continue;
@@ -102,19 +107,10 @@ fn no_layer_imports_a_higher_one() {
 
 #[test]
 fn every_module_says_what_it_is_for() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let silent: Vec<String> = files
-        .iter()
-        .filter(|f| !f.starts_with(src.join("bin")))
-        .filter(|f| {
-            !std::fs::read_to_string(f)
-                .unwrap()
-                .trim_start()
-                .starts_with("//!")
-        })
-        .map(|f| f.display().to_string())
+    let silent: Vec<String> = sources()
+        .into_iter()
+        .filter(|(rel, code)| !rel.starts_with("bin/") && !code.trim_start().starts_with("//!"))
+        .map(|(rel, _)| format!("src/{rel}"))
         .collect();
     assert!(silent.is_empty(), "modules without a //! line: {silent:?}");
 }
@@ -124,17 +120,8 @@ fn every_module_says_what_it_is_for() {
 /// guarantee; the suite stays one crate and checks it here instead.
 #[test]
 fn plotters_and_clap_stay_at_the_top() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
     let mut misplaced = Vec::new();
-    for file in &files {
-        let rel = file
-            .strip_prefix(&src)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let code = std::fs::read_to_string(file).unwrap();
+    for (rel, code) in sources() {
         for (dependency, home) in [("plotters::", "render/"), ("clap::", "bin/")] {
             if code.contains(dependency) && !rel.starts_with(home) {
                 misplaced.push(format!(

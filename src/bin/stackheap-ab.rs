@@ -3,7 +3,7 @@
 //! and detection rates from recorded A/A comparisons (used by `scripts/gate-check`).
 //! Exit codes: 0 nothing regressed, 1 a regression, 2 bad input.
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use stackheap::analysis::gate::{Outcome, resample, run};
 use stackheap::harness::ab::{Build, Plan, default_filter};
 use stackheap::harness::output::{results_dir, write_atomically};
@@ -18,12 +18,6 @@ use std::time::Duration;
     name = "stackheap-ab",
     about = "Paired A/B comparison of two builds of stackheap's benches"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
 enum Command {
     /// Run two builds alternately and judge every benchmark on paired ratios
     Run {
@@ -85,7 +79,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    match Command::parse() {
         Command::Run {
             baseline_label,
             baseline_exes,

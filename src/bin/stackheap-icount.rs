@@ -2,7 +2,7 @@
 //! `stackheap-icount measure [--save NAME]` writes target/stackheap/icount.json (and, with --save,
 //! icount-NAME.json); `stackheap-icount run ID N` is what callgrind runs.
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use stackheap::data::id::BenchId;
 use stackheap::harness::icount::{
     count, icount_measured_region, iterations, resolve, workload_ids,
@@ -15,12 +15,6 @@ use std::process::ExitCode;
     name = "stackheap-icount",
     about = "Instruction counts of stackheap's single-threaded workloads (callgrind)"
 )]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
 enum Command {
     /// Count every workload under callgrind and write target/stackheap/icount.json
     Measure {
@@ -38,7 +32,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    match Command::parse() {
         Command::Run { id, iterations } => {
             match id.parse::<BenchId>().ok().as_ref().and_then(resolve) {
                 Some(workload) => {

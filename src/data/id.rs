@@ -17,6 +17,7 @@
 //! stack_depth/{recursion_level,spawn_join}/<size>
 //! ```
 
+use crate::error::InputError;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
 use std::fmt;
@@ -301,22 +302,6 @@ impl fmt::Display for BenchId {
     }
 }
 
-/// A string that is not one of the suite's benchmark ids.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownId(pub String);
-
-impl fmt::Display for UnknownId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "'{}' is not a stackheap benchmark id: expected e.g. stack_vs_heap/heap_box/system/0000064 or contention/larson/jemalloc/t2 (see `stackheap-report list`)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownId {}
-
 fn parse_size(text: &str) -> Option<u64> {
     (text.len() >= 7 && text.bytes().all(|b| b.is_ascii_digit()))
         .then(|| text.parse().ok())
@@ -324,14 +309,19 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 impl FromStr for BenchId {
-    type Err = UnknownId;
+    type Err = InputError;
 
-    fn from_str(text: &str) -> Result<BenchId, UnknownId> {
+    /// Only canonical spellings parse; anything else is one line naming the text.
+    fn from_str(text: &str) -> Result<BenchId, InputError> {
         // Only the canonical spelling: `64` for `0000064` or `t02` would make two ids of one
         // benchmark.
         parse(text)
             .filter(|id| id.to_string() == text)
-            .ok_or_else(|| UnknownId(text.to_owned()))
+            .ok_or_else(|| {
+                InputError(format!(
+                    "'{text}' is not a stackheap benchmark id: expected e.g. stack_vs_heap/heap_box/system/0000064 or contention/larson/jemalloc/t2 (see `stackheap-report list`)"
+                ))
+            })
     }
 }
 

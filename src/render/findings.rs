@@ -16,6 +16,30 @@ use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
 use std::collections::BTreeMap;
 
+/// The three questions the report answers, each as (question, the report section that holds the
+/// details, what the answer's table shows).
+const STACK_QUESTION: [&str; 3] = [
+    "Should this be on the stack?",
+    "stack-vs-heap",
+    "time per iteration; (Nx) heap / stack, ≈ within noise",
+];
+const ALLOCATOR_QUESTION: [&str; 3] = [
+    "Which allocator should my threaded code use?",
+    "contention",
+    "time per allocator operation, relative to the fastest",
+];
+const DEPTH_QUESTION: [&str; 3] = [
+    "How deep can my recursion go?",
+    "depth",
+    "recursion levels until overflow, spawned thread",
+];
+
+/// Sizes the answer's small table shows (those of them measured), else every measured size.
+const ANSWER_SIZES: [u64; 6] = [8, 64, 1024, 4096, 65536, 1 << 20];
+
+/// The folklore's `char test[1000000]`.
+const FOLKLORE_ARRAY: u64 = 1_000_000;
+
 /// "within noise (+-20%)": what a comparison that is not decided says.
 pub fn within_noise() -> String {
     format!("within noise (±{:.0}%)", NOISE_MARGIN * 100.0)
@@ -66,7 +90,7 @@ pub struct Answer {
 
 impl Answer {
     /// An answer still to be written: its question, where its details are, what its table shows.
-    fn new(question: &'static str, anchor: &'static str, caption: &'static str) -> Answer {
+    fn new([question, anchor, caption]: [&'static str; 3]) -> Answer {
         Answer {
             question,
             anchor,
@@ -104,15 +128,8 @@ fn ranking_text(ranking: &[Ranked]) -> String {
     text
 }
 
-/// Sizes the answer's small table shows (those of them measured), else every measured size.
-const ANSWER_SIZES: [u64; 6] = [8, 64, 1024, 4096, 65536, 1 << 20];
-
 fn answer_stack(results: &Results) -> Answer {
-    let mut answer = Answer::new(
-        "Should this be on the stack?",
-        "stack-vs-heap",
-        "time per iteration; (Nx) heap / stack, ≈ within noise",
-    );
+    let mut answer = Answer::new(STACK_QUESTION);
     let measured = sizes(results);
     let allocators: Vec<AllocatorKind> = ALLOCATORS
         .into_iter()
@@ -204,11 +221,7 @@ fn answer_stack(results: &Results) -> Answer {
 }
 
 fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
-    let mut answer = Answer::new(
-        "Which allocator should my threaded code use?",
-        "contention",
-        "time per allocator operation, relative to the fastest",
-    );
+    let mut answer = Answer::new(ALLOCATOR_QUESTION);
     let rows: Vec<(Workload, usize, Ranking)> = contention_workloads(results)
         .into_iter()
         .filter(|&w| w != Workload::StackControl)
@@ -261,15 +274,8 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
     answer
 }
 
-/// The folklore's `char test[1000000]`.
-const FOLKLORE_ARRAY: u64 = 1_000_000;
-
 fn answer_depth(results: &Results) -> Answer {
-    let mut answer = Answer::new(
-        "How deep can my recursion go?",
-        "depth",
-        "recursion levels until overflow, spawned thread",
-    );
+    let mut answer = Answer::new(DEPTH_QUESTION);
     let probes = stack_probes(results);
     if probes.is_empty() {
         answer.text = "Not measured in this run: run `scripts/run stack_depth` (or `cargo bench --bench stack_depth`).".into();

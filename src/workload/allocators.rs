@@ -80,30 +80,18 @@ impl fmt::Display for AllocatorKind {
     }
 }
 
-/// An allocator name that is not one of `system`, `jemalloc`, `mimalloc`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownAllocator(pub String);
-
-impl fmt::Display for UnknownAllocator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown allocator '{}': expected one of system, jemalloc, mimalloc",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownAllocator {}
-
 impl std::str::FromStr for AllocatorKind {
-    type Err = UnknownAllocator;
+    type Err = crate::error::InputError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|kind| kind.name() == s)
-            .ok_or_else(|| UnknownAllocator(s.to_owned()))
+            .ok_or_else(|| {
+                crate::error::InputError(format!(
+                    "unknown allocator '{s}': expected one of system, jemalloc, mimalloc"
+                ))
+            })
     }
 }
 

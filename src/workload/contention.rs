@@ -266,15 +266,11 @@ impl StartGate {
 /// each worker records its own start, runs `work`, and records its own end. Returns the latest end
 /// minus the earliest start (thread start-up and setup are not timed; a late-woken main thread cannot
 /// distort it) and the sum of the workers' results. State is dropped after the end is recorded.
-pub fn run_workers<S, Setup, Work>(
+pub fn run_workers<S>(
     threads: usize,
-    setup: Setup,
-    work: Work,
-) -> Result<(Duration, u64), SpawnError>
-where
-    Setup: Fn(usize) -> S + Sync,
-    Work: Fn(usize, &mut S) -> u64 + Sync,
-{
+    setup: impl Fn(usize) -> S + Sync,
+    work: impl Fn(usize, &mut S) -> u64 + Sync,
+) -> Result<(Duration, u64), SpawnError> {
     run_workers_with_stacks(threads, |_| None, setup, work)
 }
 

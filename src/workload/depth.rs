@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Levels one timed recursion goes deep (`stack_depth/recursion_level/<frame>`, wall clock and
-/// instruction counts alike).
+/// instruction counts alike): deep enough to amortise the call, shallow enough for 16 KiB frames
+/// (1 MiB) to fit the bench's main-thread stack.
 pub const TIMED_LEVELS: u64 = 64;
 
 /// Frame array sizes probed by default: 0 is the minimal frame, 16 KiB spans several pages.
@@ -153,50 +154,18 @@ pub fn heap_level_bytes(frame: usize) -> usize {
     (8 + frame).next_multiple_of(8)
 }
 
-/// Calls `$body` with `F` bound to the const matching a runtime frame size, or evaluates `$none`.
+/// Calls `$body` with `F` bound to the const matching a runtime frame size (one arm per supported
+/// size: the same list as [`SUPPORTED_FRAME_SIZES`], checked by a test), or evaluates `$none`.
 macro_rules! with_frame_size {
     ($frame:expr, |$f:ident| $body:expr, $none:expr) => {
+        with_frame_size!(@arms $frame, $f, $body, $none; 0, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
+    };
+    (@arms $frame:expr, $f:ident, $body:expr, $none:expr; $($size:literal),*) => {
         match $frame {
-            0 => {
-                const $f: usize = 0;
+            $($size => {
+                const $f: usize = $size;
                 $body
-            }
-            64 => {
-                const $f: usize = 64;
-                $body
-            }
-            128 => {
-                const $f: usize = 128;
-                $body
-            }
-            256 => {
-                const $f: usize = 256;
-                $body
-            }
-            512 => {
-                const $f: usize = 512;
-                $body
-            }
-            1024 => {
-                const $f: usize = 1024;
-                $body
-            }
-            2048 => {
-                const $f: usize = 2048;
-                $body
-            }
-            4096 => {
-                const $f: usize = 4096;
-                $body
-            }
-            8192 => {
-                const $f: usize = 8192;
-                $body
-            }
-            16384 => {
-                const $f: usize = 16384;
-                $body
-            }
+            })*
             _ => $none,
         }
     };

@@ -3,11 +3,19 @@
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
 use crate::data::id::{Layout, Owner};
-use crate::render::chart::{Axis, Style, line_chart};
+use crate::render::chart::Style;
 use crate::render::findings::*;
 use crate::render::report::section::{Section, Table};
+use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
+
+/// The chart's title and the descriptions of its x and y axes.
+const LOCALITY_CHART: [&str; 3] = [
+    "Locality: one list walk, contiguous vs scattered nodes, by working set",
+    "working set (bytes, powers of two)",
+    "time per node visited (log)",
+];
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
     let sets = locality_sets(results);
@@ -44,20 +52,14 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
             points(Layout::Scattered, Owner::Heap(a)),
         ));
     }
-    let chart = line_chart(
-        "Locality: one list walk, contiguous vs scattered nodes, by working set",
-        "working set (bytes, powers of two)",
-        "time per node visited (log)",
-        (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
-        &series,
-        None,
-    );
+    let chart = bytes_time_chart(LOCALITY_CHART, &series);
     let mut rows = vec![vec!["working set".to_string(), "contiguous stack".into()]];
-    for layout in ["contiguous", "scattered"] {
+    // The same order as each row's cells below.
+    for &layout in Layout::ALL {
         rows[0].extend(
             ALLOCATORS
                 .iter()
-                .map(|a| format!("{layout} {}", allocator_label(a))),
+                .map(|a| format!("{} {}", layout.name(), allocator_label(a))),
         );
     }
     for &ws in &sets {

@@ -5,23 +5,12 @@ use crate::render::tables::markdown_table;
 
 /// The report as Markdown: for a CI step summary or a pull-request comment.
 pub(super) fn markdown(page: &Page) -> String {
-    let Page {
-        sections,
-        answers,
-        findings,
-        dates,
-        summary,
-        env_rows,
-        claim_rows,
-        margin_note,
-        ..
-    } = page;
     let machine_caption = |caption: &str| page.machine_caption(caption);
     let mut md = format!(
-        "# stackheap report\n\nMachine: {}  \n{dates}\n\n## Answers\n\n",
-        summary
+        "# stackheap report\n\nMachine: {}  \n{}\n\n## Answers\n\n",
+        page.summary, page.dates
     );
-    for a in answers.iter() {
+    for a in &page.answers {
         md += &format!("### {}\n\n{}\n\n", a.question, a.text);
         if !a.table.is_empty() {
             md += &format!("{}\n\n", machine_caption(a.caption));
@@ -30,14 +19,15 @@ pub(super) fn markdown(page: &Page) -> String {
         }
     }
     md += &format!(
-        "{margin_note}\n\n## Claims, tested\n\n{}",
-        markdown_table(claim_rows)
+        "{}\n\n## Claims, tested\n\n{}",
+        page.margin_note,
+        markdown_table(&page.claim_rows)
     );
     md += "\n## Findings\n\n";
-    for f in findings.iter() {
+    for f in &page.findings {
         md += &format!("- {f}\n");
     }
-    for s in sections.iter() {
+    for s in &page.sections {
         md += &format!("\n## {}\n", s.title);
         for t in &s.tables {
             md += &format!(
@@ -50,6 +40,6 @@ pub(super) fn markdown(page: &Page) -> String {
             md += &format!("\n{n}\n");
         }
     }
-    md += &format!("\n## Environment\n\n{}", markdown_table(env_rows));
+    md += &format!("\n## Environment\n\n{}", markdown_table(&page.env_rows));
     md
 }

@@ -7,8 +7,16 @@ use crate::data::id::{BenchId, HeapKind, StackKind};
 use crate::data::results::Bench;
 use crate::render::chart::{Axis, Series, Style, line_chart};
 use crate::render::report::section::{Section, Table};
+use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
+
+/// The chart's title and the descriptions of its x and y axes.
+const TIME_CHART: [&str; 3] = [
+    "Fill and read N bytes: stack array vs heap block (time per iteration, log-log)",
+    "size (bytes, powers of two)",
+    "time per iteration (log)",
+];
 
 pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let sizes = sizes(results);
@@ -71,14 +79,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             series_for(&|s| heap_id(HeapKind::Reused, a, s)),
         ));
     }
-    let time_chart = line_chart(
-        "Fill and read N bytes: stack array vs heap block (time per iteration, log-log)",
-        "size (bytes, powers of two)",
-        "time per iteration (log)",
-        (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
-        &series,
-        None,
-    );
+    let time_chart = bytes_time_chart(TIME_CHART, &series);
     let mut rows = vec![vec!["size".to_string(), "stack_array".into()]];
     for kind in [HeapKind::Box, HeapKind::Reused] {
         for alloc in ALLOCATORS {

@@ -1,7 +1,8 @@
 //! How a chart marks each allocator (and the stack): one colour and one marker per source, the same
 //! in every chart.
 
-use crate::render::chart::{Marker, Series, Style};
+use crate::render::chart::{Axis, Marker, Series, Style, line_chart};
+use crate::render::units::{format_bytes, format_ns};
 use crate::workload::allocators::AllocatorKind;
 use plotters::style::RGBColor;
 
@@ -53,4 +54,18 @@ pub(super) fn allocator_series(
         points,
         intervals: Vec::new(),
     }
+}
+
+/// A log-log chart of times (ns) against sizes in bytes (powers of two), the shape the stack-vs-heap
+/// and locality sections share; `texts` are its title and the descriptions of its x and y axes.
+pub(super) fn bytes_time_chart(texts: [&str; 3], series: &[Series]) -> Option<String> {
+    let [title, x_desc, y_desc] = texts;
+    line_chart(
+        title,
+        x_desc,
+        y_desc,
+        (Axis::Log2(format_bytes), Axis::Log10(format_ns)),
+        series,
+        None,
+    )
 }
