@@ -9,13 +9,7 @@ use crate::render::report::section::{Section, Table};
 use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
-
-/// The chart's title and the descriptions of its x and y axes.
-const LOCALITY_CHART: [&str; 3] = [
-    "Locality: one list walk, contiguous vs scattered nodes, by working set",
-    "working set (bytes, powers of two)",
-    "time per node visited (log)",
-];
+use crate::workload::locality::NODE_BYTES;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
     let sets = locality_sets(results);
@@ -25,7 +19,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
     // Nanoseconds per node visited: the walk's time over the nodes in the working set.
     let per_node = |layout: Layout, owner: Owner, ws: u64| {
         time(results, &locality_id(layout, owner, ws))
-            .map(|ns| ns / (ws / crate::workload::locality::NODE_BYTES as u64) as f64)
+            .map(|ns| ns / (ws / NODE_BYTES as u64) as f64)
     };
     let points = |layout: Layout, owner: Owner| -> Vec<(f64, f64)> {
         sets.iter()
@@ -52,7 +46,14 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
             points(Layout::Scattered, Owner::Heap(a)),
         ));
     }
-    let chart = bytes_time_chart(LOCALITY_CHART, &series);
+    let title = format!(
+        "Locality: one walk over {NODE_BYTES}-byte nodes, contiguous vs scattered, by working set"
+    );
+    let axes = [
+        "working set (bytes, powers of two)",
+        "time per node visited (log)",
+    ];
+    let chart = bytes_time_chart([&title, axes[0], axes[1]], &series);
     let mut rows = vec![vec!["working set".to_string(), "contiguous stack".into()]];
     // The same order as each row's cells below.
     for &layout in Layout::ALL {
