@@ -16,7 +16,8 @@ use stackheap::data::id::{BenchId, Part, contention_group};
 use stackheap::data::memory::MemoryEntry;
 use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
-use stackheap::harness::output::{BenchFilter, BenchMode, Process, write_results};
+use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::settings::{Process, allocators_from_env, thread_counts_from};
 use stackheap::render::report::{latency_table, memory_table};
 use stackheap::render::tables::markdown_table;
 use stackheap::workload::allocators::AllocatorKind;
@@ -79,10 +80,7 @@ fn main() {
         );
     }
 
-    let allocators = process.order(
-        stackheap::workload::allocators::allocators_from_env()
-            .unwrap_or_else(|e| fail(&e.to_string())),
-    );
+    let allocators = process.order(allocators_from_env().unwrap_or_else(|e| fail(&e.to_string())));
     let mut c: Criterion = stackheap::criterion(process).configure_from_args();
     for workload in Workload::ALL {
         let id = |allocator, threads| BenchId::Contention {

@@ -10,10 +10,9 @@ use common::fail;
 use criterion::{Criterion, Throughput};
 use stackheap::data::depth::ProbeKind;
 use stackheap::data::id::{BenchId, DepthBench, Family, Part};
-use stackheap::harness::depth_probe::{
-    ChildCommand, frame_sizes_from, run_child_if_requested, run_depth_part, stack_sizes_from,
-};
-use stackheap::harness::output::{BenchFilter, BenchMode, Process, write_results};
+use stackheap::harness::depth_probe::{ChildCommand, run_child_if_requested, run_depth_part};
+use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::settings::{Process, frame_sizes_from, stack_sizes_from};
 use stackheap::render::depth_table::depth_table;
 use stackheap::workload::depth::{TIMED_LEVELS, recurse_to, spawn_join};
 use std::time::Duration;

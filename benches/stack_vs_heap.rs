@@ -20,7 +20,8 @@ use stackheap::data::id::{
     BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind,
 };
 use stackheap::data::placement::PlacementEntry;
-use stackheap::harness::output::{BenchFilter, BenchMode, Process, write_results};
+use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::settings::Process;
 use stackheap::harness::touch_meter::TouchMeter;
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
 use stackheap::workload::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
@@ -175,7 +176,7 @@ fn settings() -> &'static Settings {
     SETTINGS.get_or_init(|| {
         let or_fail = |e: stackheap::error::InputError| -> ! { fail(&e.to_string()) };
         Settings {
-            allocators: stackheap::workload::allocators::allocators_from_env()
+            allocators: stackheap::harness::settings::allocators_from_env()
                 .unwrap_or_else(|e| or_fail(e)),
             filter: BenchFilter::from_env().unwrap_or_else(|e| or_fail(e)),
             process: Process::from_env().unwrap_or_else(|e| or_fail(e)),

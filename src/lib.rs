@@ -40,7 +40,7 @@ use std::time::Duration;
 /// In a repeated run of n processes (`scripts/run`), each process measures for 1/n of the time (at
 /// least 100 ms warm-up, 300 ms measurement): the variance lives between processes, so time is
 /// better spent on more processes than on longer ones.
-pub fn criterion(process: harness::output::Process) -> criterion::Criterion {
+pub fn criterion(process: harness::settings::Process) -> criterion::Criterion {
     let share =
         |ms: u64, floor: u64| Duration::from_millis((ms / u64::from(process.count)).max(floor));
     criterion::Criterion::default()

@@ -15,17 +15,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::config::{ConfigError, parse_size};
 use crate::data::depth::{DepthEntry, ProbeKind, ProbeOutcome};
 use crate::platform::SharedPage;
 use crate::workload::depth::{
-    DEFAULT_FRAME_SIZES, ProbeRecord, SUPPORTED_FRAME_SIZES, heap_level_bytes, heap_loop_for,
-    local_array, recurse_forever,
+    ProbeRecord, heap_level_bytes, heap_loop_for, local_array, recurse_forever,
 };
 
-/// Stack sizes probed by default: 16 KiB is below glibc's minimum (the granted size is reported).
-pub const DEFAULT_STACK_SIZES: [usize; 6] =
-    [16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20, 8 << 20];
 /// Stack size given to `RUST_MIN_STACK` for the `rust_min_stack` probe.
 pub const RUST_MIN_STACK_PROBE: usize = 4 << 20;
 /// The environment variable that turns a process into a probe child.
@@ -427,42 +422,6 @@ pub fn run_depth_part(
     }
 }
 
-/// The largest stack size the suite probes: beyond it a request is a typo (`100000G`), not a stack,
-/// and the thread spawn would fail.
-pub const MAX_STACK_BYTES: usize = 4 << 30;
-
-/// The stack sizes to probe: `STACKHEAP_STACK_SIZES` (comma-separated sizes) or the defaults.
-pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
-    let Some(value) = value else {
-        return Ok(DEFAULT_STACK_SIZES.to_vec());
-    };
-    crate::config::parse_list("STACKHEAP_STACK_SIZES", value, |item| {
-        match parse_size(item) {
-            Some(size) if (1..=MAX_STACK_BYTES).contains(&size) => Ok(size),
-            Some(_) => Err("is not a stack size this suite probes: expected 1 byte to 4G".into()),
-            None => Err("is not a stack size: expected positive sizes such as 65536,64K,8M".into()),
-        }
-    })
-    .map_err(ConfigError)
-}
-
-/// The frame sizes to probe: `STACKHEAP_FRAME_SIZES` (comma-separated) or the defaults.
-pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
-    let Some(value) = value else {
-        return Ok(DEFAULT_FRAME_SIZES.to_vec());
-    };
-    crate::config::parse_list("STACKHEAP_FRAME_SIZES", value, |item| {
-        parse_size(item)
-            .filter(|size| SUPPORTED_FRAME_SIZES.contains(size))
-            .ok_or_else(|| {
-                format!(
-                    "is not a supported frame size: expected some of {SUPPORTED_FRAME_SIZES:?} (bytes)"
-                )
-            })
-    })
-    .map_err(ConfigError)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,45 +554,6 @@ mod tests {
         let entry = run_heap_loop(2 << 20, 0, 1_000_000);
         assert_eq!(entry.outcome, ProbeOutcome::CapReached);
         assert_eq!(entry.measured_depth, Some(1_000_000));
-    }
-
-    #[test]
-    fn sizes_parse_with_binary_units_and_bad_values_name_the_variable() {
-        assert_eq!(stack_sizes_from(Some("16K, 1M")), Ok(vec![16384, 1 << 20]));
-        assert_eq!(stack_sizes_from(None).unwrap().len(), 6);
-        let err = stack_sizes_from(Some("64K,lots")).unwrap_err();
-        assert!(
-            err.0
-                .starts_with("STACKHEAP_STACK_SIZES: 'lots' is not a stack size"),
-            "{err}"
-        );
-        assert!(stack_sizes_from(Some("0")).is_err());
-        let err = frame_sizes_from(Some("300")).unwrap_err();
-        assert!(
-            err.0
-                .starts_with("STACKHEAP_FRAME_SIZES: '300' is not a supported frame size")
-        );
-        assert_eq!(frame_sizes_from(Some("0,16K")), Ok(vec![0, 16384]));
-        // Regressions: a size beyond any stack passed the parser and panicked at spawn; duplicates
-        // (also spelled differently) reached Criterion's duplicate-id assertion.
-        let err = stack_sizes_from(Some("100000G")).unwrap_err();
-        assert!(
-            err.0
-                .contains("'100000G' is not a stack size this suite probes"),
-            "{err}"
-        );
-        assert!(
-            stack_sizes_from(Some("64K,65536"))
-                .unwrap_err()
-                .0
-                .contains("repeats '64K'")
-        );
-        assert!(
-            frame_sizes_from(Some("0,0"))
-                .unwrap_err()
-                .0
-                .contains("repeats '0'")
-        );
     }
 
     #[test]

@@ -10,4 +10,5 @@ pub mod latency;
 pub mod machine;
 pub mod memory;
 pub mod output;
+pub mod settings;
 pub mod touch_meter;

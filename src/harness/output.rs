@@ -127,65 +127,6 @@ pub fn publish_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<Vec
     Ok(files.iter().map(|(f, _)| dir.join(f)).collect())
 }
 
-/// Which process of a repeated run this bench binary is: process `index` of `count`, from
-/// `STACKHEAP_PROCESS` and `STACKHEAP_PROCESSES` (set by `scripts/run`); 1 of 1 when run alone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Process {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl Process {
-    /// The process of the running binary; bad values are one line naming the variable.
-    pub fn from_env() -> Result<Process, InputError> {
-        let read = |name: &str| std::env::var(name).ok();
-        process_from(read("STACKHEAP_PROCESS"), read("STACKHEAP_PROCESSES")).map_err(InputError)
-    }
-
-    /// Whether this process runs the parts measured once per run (page faults, locality, memory,
-    /// latency, overflow probes): the first process of a repeated run, or a lone run.
-    pub fn runs_once_parts(self) -> bool {
-        self.index == 1
-    }
-
-    /// `items` rotated so that each process of a repeated run starts with a different one:
-    /// allocators take turns at being measured first (warm caches, a fresh heap, the machine's
-    /// state).
-    pub fn order<T>(self, mut items: Vec<T>) -> Vec<T> {
-        if !items.is_empty() {
-            let shift = (self.index as usize - 1) % items.len();
-            items.rotate_left(shift);
-        }
-        items
-    }
-}
-
-/// Parses the process index and count: both unset, or `1 <= k <= n`.
-pub fn process_from(k: Option<String>, n: Option<String>) -> Result<Process, String> {
-    let parse = |name: &str, v: &str| {
-        v.parse::<u32>()
-            .ok()
-            .filter(|x| *x >= 1)
-            .ok_or_else(|| format!("{name}='{v}': expected a whole number >= 1"))
-    };
-    match (k, n) {
-        (None, None) => Ok(Process { index: 1, count: 1 }),
-        (Some(k), Some(n)) => {
-            let (k, n) = (parse("STACKHEAP_PROCESS", &k)?, parse("STACKHEAP_PROCESSES", &n)?);
-            if k > n {
-                return Err(format!(
-                    "STACKHEAP_PROCESS={k} is beyond STACKHEAP_PROCESSES={n}: expected 1..={n}"
-                ));
-            }
-            Ok(Process { index: k, count: n })
-        }
-        _ => Err(
-            "STACKHEAP_PROCESS and STACKHEAP_PROCESSES: expected both set (by scripts/run) or neither"
-                .into(),
-        ),
-    }
-}
-
 /// How a Criterion bench binary was started, decided from its arguments the way Criterion decides:
 /// `cargo bench` passes `--bench`; `cargo test` does not (or passes `--test`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,26 +293,6 @@ mod tests {
         publish_dir(&root.join("report"), &[("a", vec![])]).unwrap();
         assert_eq!(names_in(&root), [live, "report".into(), "x.json".into()]);
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn process_index_and_count_are_both_set_or_neither() {
-        let s = |v: &str| Some(v.to_owned());
-        assert_eq!(process_from(None, None), Ok(Process { index: 1, count: 1 }));
-        assert_eq!(
-            process_from(s("2"), s("3")),
-            Ok(Process { index: 2, count: 3 })
-        );
-        for (k, n) in [
-            (s("0"), s("3")),
-            (s("4"), s("3")),
-            (s("x"), s("3")),
-            (s("1"), None),
-        ] {
-            let e = process_from(k, n).unwrap_err();
-            assert!(e.starts_with("STACKHEAP_PROCESS"), "{e}");
-            assert!(!e.contains('\n'));
-        }
     }
 
     #[test]

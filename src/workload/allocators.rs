@@ -95,23 +95,6 @@ impl std::str::FromStr for AllocatorKind {
     }
 }
 
-/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or all three.
-pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
-    let Some(value) = value else {
-        return Ok(AllocatorKind::ALL.to_vec());
-    };
-    crate::config::parse_list("STACKHEAP_ALLOCATORS", value, |name| {
-        name.parse()
-            .map_err(|_| "is not an allocator: expected one of system, jemalloc, mimalloc".into())
-    })
-}
-
-/// [`allocators_from`] the environment's `STACKHEAP_ALLOCATORS`.
-pub fn allocators_from_env() -> Result<Vec<AllocatorKind>, crate::error::InputError> {
-    allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref())
-        .map_err(crate::error::InputError)
-}
-
 /// An allocator type the suite measures, with its name and one shared instance.
 pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
     /// Which allocator this is.
@@ -370,24 +353,6 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown allocator 'tcmalloc': expected one of system, jemalloc, mimalloc"
-        );
-    }
-
-    #[test]
-    fn allocator_selection_names_the_variable_on_a_bad_name() {
-        assert_eq!(allocators_from(None).unwrap().len(), 3);
-        assert_eq!(
-            allocators_from(Some("mimalloc, system")),
-            Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])
-        );
-        assert_eq!(
-            allocators_from(Some("system,tcmalloc")),
-            Err("STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of system, jemalloc, mimalloc".into())
-        );
-        assert!(
-            allocators_from(Some("mimalloc,system,mimalloc"))
-                .unwrap_err()
-                .contains("'mimalloc' repeats 'mimalloc'")
         );
     }
 

@@ -702,24 +702,6 @@ pub fn rayon_collect<A: GlobalAlloc + Sync>(
     })
 }
 
-/// The thread counts to run: `STACKHEAP_THREADS` (comma-separated, e.g. `1,2,16`) or powers of two
-/// from 1 to twice the available cores.
-pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize>, String> {
-    let Some(value) = value else {
-        return Ok(std::iter::successors(Some(1usize), |t| Some(t * 2))
-            .take_while(|&t| t <= 2 * cores.max(1))
-            .collect());
-    };
-    const EXPECTED: &str =
-        "is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16";
-    crate::config::parse_list("STACKHEAP_THREADS", value, |item| {
-        item.parse::<usize>()
-            .ok()
-            .filter(|t| (1..=1024).contains(t))
-            .ok_or_else(|| EXPECTED.to_string())
-    })
-}
-
 /// Runs `workload` through the allocator named `kind`.
 pub fn run_named(
     kind: AllocatorKind,
@@ -955,20 +937,6 @@ mod tests {
             (0..10_000)
                 .map(|_| rng.larson_size())
                 .all(|s| (8..=1000).contains(&s))
-        );
-    }
-
-    #[test]
-    fn thread_counts_default_to_powers_of_two_up_to_twice_the_cores() {
-        assert_eq!(thread_counts_from(None, 2), Ok(vec![1, 2, 4]));
-        assert_eq!(thread_counts_from(None, 64).unwrap().last(), Some(&128));
-        assert_eq!(thread_counts_from(Some("1, 2,16"), 2), Ok(vec![1, 2, 16]));
-        let err = thread_counts_from(Some("1,two"), 2).unwrap_err();
-        assert!(err.starts_with("STACKHEAP_THREADS: 'two' is not a thread count"));
-        assert!(thread_counts_from(Some("0"), 2).is_err());
-        assert_eq!(
-            thread_counts_from(Some("1,2,1"), 2),
-            Err("STACKHEAP_THREADS: '1' repeats '1' (1): expected each value once".into())
         );
     }
 }

@@ -1,0 +1,237 @@
+//! The settings of a run, from the `STACKHEAP_*` variables, each parsed by the one list parser
+//! (`config::parse_list`: bad items and duplicates named in one line) and checked against what the
+//! suite and the platform can do: allocators, thread counts, stack and frame sizes, and which process
+//! of a repeated run this is.
+
+use crate::config::{ConfigError, parse_list, parse_size};
+use crate::error::InputError;
+use crate::workload::allocators::AllocatorKind;
+use crate::workload::depth::{DEFAULT_FRAME_SIZES, SUPPORTED_FRAME_SIZES};
+
+/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or all three.
+pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
+    let Some(value) = value else {
+        return Ok(AllocatorKind::ALL.to_vec());
+    };
+    parse_list("STACKHEAP_ALLOCATORS", value, |name| {
+        name.parse()
+            .map_err(|_| "is not an allocator: expected one of system, jemalloc, mimalloc".into())
+    })
+}
+
+/// [`allocators_from`] the environment's `STACKHEAP_ALLOCATORS`.
+pub fn allocators_from_env() -> Result<Vec<AllocatorKind>, InputError> {
+    allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref()).map_err(InputError)
+}
+
+/// The thread counts to run: `STACKHEAP_THREADS` (comma-separated, e.g. `1,2,16`) or powers of two
+/// from 1 to twice the available cores.
+pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize>, String> {
+    let Some(value) = value else {
+        return Ok(std::iter::successors(Some(1usize), |t| Some(t * 2))
+            .take_while(|&t| t <= 2 * cores.max(1))
+            .collect());
+    };
+    const EXPECTED: &str =
+        "is not a thread count: expected comma-separated numbers from 1 to 1024, such as 1,2,16";
+    parse_list("STACKHEAP_THREADS", value, |item| {
+        item.parse::<usize>()
+            .ok()
+            .filter(|t| (1..=1024).contains(t))
+            .ok_or_else(|| EXPECTED.to_string())
+    })
+}
+
+/// Stack sizes probed by default: 16 KiB is below glibc's minimum (the granted size is reported).
+pub const DEFAULT_STACK_SIZES: [usize; 6] =
+    [16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20, 8 << 20];
+
+/// The largest stack size the suite probes: beyond it a request is a typo (`100000G`), not a stack,
+/// and the thread spawn would fail.
+pub const MAX_STACK_BYTES: usize = 4 << 30;
+
+/// The stack sizes to probe: `STACKHEAP_STACK_SIZES` (comma-separated sizes) or the defaults.
+pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_STACK_SIZES.to_vec());
+    };
+    parse_list("STACKHEAP_STACK_SIZES", value, |item| {
+        match parse_size(item) {
+            Some(size) if (1..=MAX_STACK_BYTES).contains(&size) => Ok(size),
+            Some(_) => Err("is not a stack size this suite probes: expected 1 byte to 4G".into()),
+            None => Err("is not a stack size: expected positive sizes such as 65536,64K,8M".into()),
+        }
+    })
+    .map_err(ConfigError)
+}
+
+/// The frame sizes to probe: `STACKHEAP_FRAME_SIZES` (comma-separated) or the defaults.
+pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_FRAME_SIZES.to_vec());
+    };
+    parse_list("STACKHEAP_FRAME_SIZES", value, |item| {
+        parse_size(item)
+            .filter(|size| SUPPORTED_FRAME_SIZES.contains(size))
+            .ok_or_else(|| {
+                format!(
+                    "is not a supported frame size: expected some of {SUPPORTED_FRAME_SIZES:?} (bytes)"
+                )
+            })
+    })
+    .map_err(ConfigError)
+}
+
+/// Which process of a repeated run this bench binary is: process `index` of `count`, from
+/// `STACKHEAP_PROCESS` and `STACKHEAP_PROCESSES` (set by `scripts/run`); 1 of 1 when run alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Process {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Process {
+    /// The process of the running binary; bad values are one line naming the variable.
+    pub fn from_env() -> Result<Process, InputError> {
+        let read = |name: &str| std::env::var(name).ok();
+        process_from(read("STACKHEAP_PROCESS"), read("STACKHEAP_PROCESSES")).map_err(InputError)
+    }
+
+    /// Whether this process runs the parts measured once per run (page faults, locality, memory,
+    /// latency, overflow probes): the first process of a repeated run, or a lone run.
+    pub fn runs_once_parts(self) -> bool {
+        self.index == 1
+    }
+
+    /// `items` rotated so that each process of a repeated run starts with a different one:
+    /// allocators take turns at being measured first (warm caches, a fresh heap, the machine's
+    /// state).
+    pub fn order<T>(self, mut items: Vec<T>) -> Vec<T> {
+        if !items.is_empty() {
+            let shift = (self.index as usize - 1) % items.len();
+            items.rotate_left(shift);
+        }
+        items
+    }
+}
+
+/// Parses the process index and count: both unset, or `1 <= k <= n`.
+pub fn process_from(k: Option<String>, n: Option<String>) -> Result<Process, String> {
+    let parse = |name: &str, v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|x| *x >= 1)
+            .ok_or_else(|| format!("{name}='{v}': expected a whole number >= 1"))
+    };
+    match (k, n) {
+        (None, None) => Ok(Process { index: 1, count: 1 }),
+        (Some(k), Some(n)) => {
+            let (k, n) = (parse("STACKHEAP_PROCESS", &k)?, parse("STACKHEAP_PROCESSES", &n)?);
+            if k > n {
+                return Err(format!(
+                    "STACKHEAP_PROCESS={k} is beyond STACKHEAP_PROCESSES={n}: expected 1..={n}"
+                ));
+            }
+            Ok(Process { index: k, count: n })
+        }
+        _ => Err(
+            "STACKHEAP_PROCESS and STACKHEAP_PROCESSES: expected both set (by scripts/run) or neither"
+                .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocator_selection_names_the_variable_on_a_bad_name() {
+        assert_eq!(allocators_from(None).unwrap().len(), 3);
+        assert_eq!(
+            allocators_from(Some("mimalloc, system")),
+            Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])
+        );
+        assert_eq!(
+            allocators_from(Some("system,tcmalloc")),
+            Err("STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of system, jemalloc, mimalloc".into())
+        );
+        assert!(
+            allocators_from(Some("mimalloc,system,mimalloc"))
+                .unwrap_err()
+                .contains("'mimalloc' repeats 'mimalloc'")
+        );
+    }
+
+    #[test]
+    fn thread_counts_default_to_powers_of_two_up_to_twice_the_cores() {
+        assert_eq!(thread_counts_from(None, 2), Ok(vec![1, 2, 4]));
+        assert_eq!(thread_counts_from(None, 64).unwrap().last(), Some(&128));
+        assert_eq!(thread_counts_from(Some("1, 2,16"), 2), Ok(vec![1, 2, 16]));
+        let err = thread_counts_from(Some("1,two"), 2).unwrap_err();
+        assert!(err.starts_with("STACKHEAP_THREADS: 'two' is not a thread count"));
+        assert!(thread_counts_from(Some("0"), 2).is_err());
+        assert_eq!(
+            thread_counts_from(Some("1,2,1"), 2),
+            Err("STACKHEAP_THREADS: '1' repeats '1' (1): expected each value once".into())
+        );
+    }
+    #[test]
+    fn sizes_parse_with_binary_units_and_bad_values_name_the_variable() {
+        assert_eq!(stack_sizes_from(Some("16K, 1M")), Ok(vec![16384, 1 << 20]));
+        assert_eq!(stack_sizes_from(None).unwrap().len(), 6);
+        let err = stack_sizes_from(Some("64K,lots")).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("STACKHEAP_STACK_SIZES: 'lots' is not a stack size"),
+            "{err}"
+        );
+        assert!(stack_sizes_from(Some("0")).is_err());
+        let err = frame_sizes_from(Some("300")).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("STACKHEAP_FRAME_SIZES: '300' is not a supported frame size")
+        );
+        assert_eq!(frame_sizes_from(Some("0,16K")), Ok(vec![0, 16384]));
+        // Regressions: a size beyond any stack passed the parser and panicked at spawn; duplicates
+        // (also spelled differently) reached Criterion's duplicate-id assertion.
+        let err = stack_sizes_from(Some("100000G")).unwrap_err();
+        assert!(
+            err.0
+                .contains("'100000G' is not a stack size this suite probes"),
+            "{err}"
+        );
+        assert!(
+            stack_sizes_from(Some("64K,65536"))
+                .unwrap_err()
+                .0
+                .contains("repeats '64K'")
+        );
+        assert!(
+            frame_sizes_from(Some("0,0"))
+                .unwrap_err()
+                .0
+                .contains("repeats '0'")
+        );
+    }
+
+    #[test]
+    fn process_index_and_count_are_both_set_or_neither() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(process_from(None, None), Ok(Process { index: 1, count: 1 }));
+        assert_eq!(
+            process_from(s("2"), s("3")),
+            Ok(Process { index: 2, count: 3 })
+        );
+        for (k, n) in [
+            (s("0"), s("3")),
+            (s("4"), s("3")),
+            (s("x"), s("3")),
+            (s("1"), None),
+        ] {
+            let e = process_from(k, n).unwrap_err();
+            assert!(e.starts_with("STACKHEAP_PROCESS"), "{e}");
+            assert!(!e.contains('\n'));
+        }
+    }
+}
