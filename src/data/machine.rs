@@ -42,10 +42,7 @@ impl Machine {
     /// `2026-11-22-intel-xeon-platinum-8370c-2-cores` (the measurement's UTC date, the CPU model's
     /// words without trademark marks, the cores).
     pub fn dated_stem(&self) -> String {
-        let date = humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.unix_time),
-        )
-        .to_string();
+        let date = iso_date(self.unix_time);
         // The model without its clock (`@ 2.80GHz`) and trademark marks.
         let lowered = self.cpu_model.to_ascii_lowercase();
         let model = lowered.split('@').next().unwrap_or_default();
@@ -61,6 +58,21 @@ impl Machine {
         };
         format!("{}-{model}-{}-cores", &date[..10], self.cores)
     }
+}
+
+/// Unix seconds as an ISO 8601 date and time in UTC: `2026-11-22T04:58:24Z`.
+pub fn iso_date(unix_seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds),
+    )
+    .to_string()
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `text`, or `unknown` when a file did not record it.

@@ -28,9 +28,7 @@ impl Environment {
         Environment {
             machine,
             git_commit,
-            report_unix_time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            report_unix_time: crate::data::machine::unix_now(),
         }
     }
 

@@ -19,9 +19,7 @@ impl Machine {
                 .map(|k| (k.name().to_owned(), k.version()))
                 .collect(),
             allocator_settings: allocator_settings(std::env::vars()),
-            unix_time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            unix_time: crate::data::machine::unix_now(),
         }
     }
 }

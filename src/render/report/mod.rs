@@ -19,7 +19,7 @@ pub use memory::{latency_table, memory_table};
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
-use crate::data::machine::known;
+use crate::data::machine::{iso_date, known};
 use crate::harness::environment::Environment;
 use crate::render::findings::*;
 use section::Section;
@@ -57,14 +57,6 @@ fn process_note(results: &Results) -> String {
 /// Every file of a report, rendered in memory before anything is written.
 pub struct Rendered {
     pub files: Vec<(&'static str, Vec<u8>)>,
-}
-
-/// Unix seconds as an ISO 8601 date and time in UTC: `2026-11-22T04:58:24Z`.
-fn iso_date(unix_seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds),
-    )
-    .to_string()
 }
 
 /// What every format shows, computed once from the results.
