@@ -41,10 +41,6 @@ pub fn parse_filter(what: &str, text: &str) -> Result<regex::Regex, String> {
     })
 }
 
-/// A configuration error in `STACKHEAP_STACK_SIZES` / `STACKHEAP_FRAME_SIZES`: one line naming the
-/// variable and what was expected.
-pub use crate::error::InputError as ConfigError;
-
 /// Parses a size such as `65536`, `64K`, `64KiB`, `8M` or `1G` (binary units).
 pub fn parse_size(text: &str) -> Option<usize> {
     let text = text.trim();

@@ -11,8 +11,9 @@ use crate::data::faults::FaultEntry;
 use crate::data::latency::LatencyEntry;
 use crate::data::memory::MemoryEntry;
 use crate::data::results::{
-    Bench, ConfidenceInterval, CriterionTree, Estimate, InputError, SuiteFile, load_suite_file,
+    Bench, ConfidenceInterval, CriterionTree, Estimate, InputError, load_suite_file,
 };
+use crate::data::suite_file::SuiteFile;
 
 /// An interval across processes as an [`Estimate`], replacing `estimate`'s point and interval.
 fn across_processes(estimate: &Estimate, iv: &Interval) -> Estimate {

@@ -5,8 +5,9 @@
 
 use clap::Parser;
 use stackheap::analysis::gate::{Outcome, resample, run};
+use stackheap::data::suite_file::results_dir;
 use stackheap::harness::ab::{Build, Plan, default_filter};
-use stackheap::harness::output::{results_dir, write_atomically};
+use stackheap::harness::output::write_atomically;
 use stackheap::render::gate_table::gate_table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

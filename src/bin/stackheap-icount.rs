@@ -4,10 +4,11 @@
 
 use clap::Parser;
 use stackheap::data::id::BenchId;
+use stackheap::data::suite_file::results_dir;
 use stackheap::harness::icount::{
     count, icount_measured_region, iterations, resolve, workload_ids,
 };
-use stackheap::harness::output::{results_dir, write_results};
+use stackheap::harness::output::write_results;
 use std::process::ExitCode;
 
 #[derive(Parser)]

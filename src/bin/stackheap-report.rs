@@ -9,8 +9,9 @@ use stackheap::analysis::compare::{
 };
 use stackheap::data::id::IdSet;
 use stackheap::data::results::criterion_home;
+use stackheap::data::suite_file::results_dir;
 use stackheap::harness::environment::Environment;
-use stackheap::harness::output::{results_dir, write_atomically};
+use stackheap::harness::output::write_atomically;
 use stackheap::render::compare_table::compare_table;
 use stackheap::render::report::{render, write};
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! versioned `target/stackheap/*.json`.
 
 use crate::data::id::{BenchId, Family};
+use crate::data::suite_file::{SCHEMA, SuiteFile};
 use crate::workload::allocators::AllocatorKind;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -422,8 +423,6 @@ fn result_dirs(home: &Path) -> Result<Vec<PathBuf>, InputError> {
     }
     Ok(found)
 }
-
-pub use crate::data::suite_file::{SCHEMA, SuiteFile};
 
 /// A row of one of the suite's result files, as the reader checks it.
 pub trait SuiteEntry {

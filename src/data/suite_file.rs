@@ -39,3 +39,15 @@ pub struct SuiteFile<E> {
     pub machine: Machine,
     pub entries: Vec<E>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_dir_of_a_test_binary_is_the_cargo_target() {
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            assert!(target_dir().join("debug").is_dir() || target_dir().join("release").is_dir());
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! suite and the platform can do: allocators, thread counts, stack and frame sizes, and which process
 //! of a repeated run this is.
 
-use crate::config::{ConfigError, parse_list, parse_size};
+use crate::config::{parse_list, parse_size};
 use crate::error::InputError;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::depth::{DEFAULT_FRAME_SIZES, SUPPORTED_FRAME_SIZES};
@@ -51,7 +51,7 @@ pub const DEFAULT_STACK_SIZES: [usize; 6] =
 pub const MAX_STACK_BYTES: usize = 4 << 30;
 
 /// The stack sizes to probe: `STACKHEAP_STACK_SIZES` (comma-separated sizes) or the defaults.
-pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
+pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, InputError> {
     let Some(value) = value else {
         return Ok(DEFAULT_STACK_SIZES.to_vec());
     };
@@ -62,11 +62,11 @@ pub fn stack_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> 
             None => Err("is not a stack size: expected positive sizes such as 65536,64K,8M".into()),
         }
     })
-    .map_err(ConfigError)
+    .map_err(InputError)
 }
 
 /// The frame sizes to probe: `STACKHEAP_FRAME_SIZES` (comma-separated) or the defaults.
-pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> {
+pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, InputError> {
     let Some(value) = value else {
         return Ok(DEFAULT_FRAME_SIZES.to_vec());
     };
@@ -79,7 +79,7 @@ pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, ConfigError> 
                 )
             })
     })
-    .map_err(ConfigError)
+    .map_err(InputError)
 }
 
 /// Which process of a repeated run this bench binary is: process `index` of `count`, from

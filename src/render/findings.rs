@@ -1360,7 +1360,7 @@ mod tests {
             .unwrap()
         };
         let mut r = results(&[]);
-        r.depth = Some(crate::data::results::SuiteFile {
+        r.depth = Some(crate::data::suite_file::SuiteFile {
             schema: 1,
             kind: "depth".into(),
             machine: Default::default(),
