@@ -11,7 +11,7 @@ use stackheap::data::id::IdSet;
 use stackheap::data::results::criterion_home;
 use stackheap::data::suite_file::results_dir;
 use stackheap::harness::environment::Environment;
-use stackheap::harness::output::write_atomically;
+use stackheap::harness::output::{write_atomically, write_new};
 use stackheap::render::compare_table::compare_table;
 use stackheap::render::report::{render, write};
 use std::path::PathBuf;
@@ -77,43 +77,6 @@ enum Command {
     },
 }
 
-/// Writes the rendered Markdown report as `dir/<stem>.md`, or `<stem>-2.md`, ... when that exists: a
-/// recorded results file is never replaced.
-fn record(
-    dir: &std::path::Path,
-    stem: &str,
-    rendered: &stackheap::render::report::Rendered,
-) -> Result<PathBuf, String> {
-    let markdown = rendered
-        .files
-        .iter()
-        .find(|(name, _)| *name == "report.md")
-        .map(|(_, bytes)| bytes.as_slice())
-        .ok_or("the report has no report.md")?;
-    // Written whole beside the target first, then linked in under a name no file has: a reader
-    // never sees half a file, and no earlier file is replaced (a link fails on an existing name).
-    let staged = dir.join(format!(".{stem}.{}.tmp", std::process::id()));
-    write_atomically(&staged, markdown)
-        .map_err(|e| format!("{}: cannot write ({e})", staged.display()))?;
-    let linked = (1..1000)
-        .map(|n| match n {
-            1 => dir.join(format!("{stem}.md")),
-            n => dir.join(format!("{stem}-{n}.md")),
-        })
-        .find_map(|path| match std::fs::hard_link(&staged, &path) {
-            Ok(()) => Some(Ok(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-            Err(e) => Some(Err(format!("{}: cannot create ({e})", path.display()))),
-        });
-    let _ = std::fs::remove_file(&staged);
-    linked.unwrap_or_else(|| {
-        Err(format!(
-            "{}: 999 results files named {stem} already: expected fewer",
-            dir.display()
-        ))
-    })
-}
-
 fn parse_set(text: &str) -> Result<IdSet, String> {
     IdSet::from_name(text).ok_or_else(|| {
         let names: Vec<&str> = IdSet::ALL.iter().map(|s| s.name()).collect();
@@ -159,7 +122,13 @@ fn run(
                 println!("wrote {}", path.display());
             }
             if let Some(dir) = record_in {
-                let path = record(&dir, &env.machine.dated_stem(), &rendered)?;
+                let markdown = rendered
+                    .files
+                    .iter()
+                    .find(|(name, _)| *name == "report.md")
+                    .map(|(_, bytes)| bytes.as_slice())
+                    .ok_or("the report has no report.md")?;
+                let path = write_new(&dir, &env.machine.dated_stem(), "md", markdown)?;
                 println!("recorded {}", path.display());
             }
             println!("open {} in a browser", out.join("index.html").display());

@@ -23,6 +23,33 @@ pub fn write_results<E: Serialize + Clone>(name: &str, entries: &[E]) -> std::io
     Ok(path)
 }
 
+/// Writes `bytes` as `dir/<stem>.<ext>`, or `<stem>-2.<ext>`, `<stem>-3.<ext>`, ... when that name is
+/// taken: a recorded file is never replaced. Returns the path, or one line naming what failed.
+pub fn write_new(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    // Written whole beside the target first, then linked in under a name no file has: a reader
+    // never sees half a file, and no earlier file is replaced (a link fails on an existing name).
+    let staged = dir.join(format!(".{stem}.{}.tmp", std::process::id()));
+    write_atomically(&staged, bytes)
+        .map_err(|e| format!("{}: cannot write ({e})", staged.display()))?;
+    let linked = (1..1000)
+        .map(|n| match n {
+            1 => dir.join(format!("{stem}.{ext}")),
+            n => dir.join(format!("{stem}-{n}.{ext}")),
+        })
+        .find_map(|path| match std::fs::hard_link(&staged, &path) {
+            Ok(()) => Some(Ok(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => Some(Err(format!("{}: cannot create ({e})", path.display()))),
+        });
+    let _ = std::fs::remove_file(&staged);
+    linked.unwrap_or_else(|| {
+        Err(format!(
+            "{}: 999 files named {stem} already: expected fewer",
+            dir.display()
+        ))
+    })
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers see the old
 /// file or the new one, never a half-written one, and a failure leaves the old file in place.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
