@@ -1,4 +1,5 @@
-//! Records the compiler version so every result file can say which rustc built the measured code.
+//! Records the compiler version so every result file can say which rustc built the measured code,
+//! and the optimisation level, so the startup proof can say which code it proved.
 use std::process::Command;
 
 fn main() {
@@ -12,4 +13,8 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=STACKHEAP_RUSTC_VERSION={version}");
     println!("cargo:rerun-if-env-changed=RUSTC");
+    // The optimisation level this build of the package gets, so that the startup proof can say which
+    // code it proved (cargo tells build scripts in OPT_LEVEL; there is no cfg for it).
+    let opt_level = std::env::var("OPT_LEVEL").unwrap_or_else(|_| "unknown".into());
+    println!("cargo:rustc-env=STACKHEAP_OPT_LEVEL={opt_level}");
 }

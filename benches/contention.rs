@@ -17,6 +17,7 @@ use stackheap::data::memory::MemoryEntry;
 use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
 use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::{Process, allocators_from_env, thread_counts_from};
 use stackheap::render::report::{latency_table, memory_table};
 use stackheap::render::tables::markdown_table;
@@ -81,6 +82,14 @@ fn main() {
     }
 
     let allocators = process.order(allocators_from_env().unwrap_or_else(|e| fail(&e.to_string())));
+    if mode != BenchMode::List {
+        // Every workload once, through a counting wrapper, in this very build, before any timing.
+        let mut proof = Proof::start();
+        proof
+            .contention(&threads, &allocators)
+            .unwrap_or_else(|e| fail(&e.to_string()));
+        eprintln!("{}", proof.summary());
+    }
     let mut c: Criterion = stackheap::criterion(process).configure_from_args();
     for workload in Workload::ALL {
         let id = |allocator, threads| BenchId::Contention {

@@ -593,12 +593,13 @@ fn edit_current_estimates(sb: &Sandbox, rel_dir: &str, edit: impl FnOnce(&mut se
 #[test]
 fn times_that_make_no_sense_are_refused_naming_the_file() {
     // Regression: negative, zero and infinite means and inverted intervals were reported as they
-    // were, and compare turned them into verdicts such as "+inf%".
+    // were, and compare turned them into verdicts such as "+inf%"; a mean of 1.7e308 ns was accepted.
     type Edit = fn(&mut serde_json::Value);
-    let edits: [(&str, Edit); 4] = [
+    let edits: [(&str, Edit); 5] = [
         ("negative", |e| e["mean"]["point_estimate"] = (-5.0).into()),
         ("zero", |e| e["mean"]["point_estimate"] = 0.0.into()),
         ("median", |e| e["median"]["point_estimate"] = (-1.0).into()),
+        ("absurd", |e| e["mean"]["point_estimate"] = 1.7e308.into()),
         ("inverted", |e| {
             let ci = &mut e["mean"]["confidence_interval"];
             let (low, high) = (ci["lower_bound"].clone(), ci["upper_bound"].clone());
@@ -611,6 +612,8 @@ fn times_that_make_no_sense_are_refused_naming_the_file() {
         edit_current_estimates(&sb, "stack_vs_heap/heap_box_system/0000064", edit);
         let expected = if name == "inverted" {
             "lower_bound is above upper_bound"
+        } else if name == "absurd" {
+            "times must be at most 1e12 ns (1,000 s) per iteration"
         } else {
             "point_estimate must be a positive, finite time"
         };

@@ -47,6 +47,28 @@ pub struct LatencyEntry {
     pub clock: String,
     /// The median cost of two back-to-back clock reads: included in every sample, not subtracted.
     pub timer_overhead_ns: f64,
+    /// The clock's step, measured at the start of the run: no two readings differ by less.
+    pub clock_resolution_ns: f64,
+    /// The meter's own cost per sample (a no-op timed through it) with this entry's `os_threads`
+    /// threads sampling at once: included in every sample, not subtracted.
+    pub meter_cost_ns: f64,
+}
+
+/// A percentile under this many clock steps is not a measurement of the operation but of the clock:
+/// a reading is known to one step at best, so under 5 steps it is uncertain by more than 20%.
+pub const RESOLVED_STEPS: f64 = 5.0;
+
+impl LatencyEntry {
+    /// Whether `ns` (one of this entry's percentiles) is below what its clock resolves: such a
+    /// figure is shown as a bound and never compared.
+    pub fn below_resolution(&self, ns: f64) -> bool {
+        ns < RESOLVED_STEPS * self.clock_resolution_ns
+    }
+
+    /// The smallest figure this entry's clock resolves, in ns.
+    pub fn resolution_floor_ns(&self) -> f64 {
+        RESOLVED_STEPS * self.clock_resolution_ns
+    }
 }
 
 impl crate::data::results::SuiteEntry for LatencyEntry {
@@ -64,8 +86,11 @@ impl crate::data::results::SuiteEntry for LatencyEntry {
     /// zero.
     fn problem(&self) -> Option<String> {
         let p = [self.p50_ns, self.p99_ns, self.p999_ns, self.max_ns];
+        let meter = [self.clock_resolution_ns, self.meter_cost_ns];
         if p.iter().any(|v| !v.is_finite() || *v < 0.0) {
             Some("percentiles must be finite and non-negative".into())
+        } else if meter.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            Some("clock_resolution_ns and meter_cost_ns must be finite and non-negative".into())
         } else if p.windows(2).any(|w| w[0] > w[1]) {
             Some("percentiles must not decrease from p50 to max".into())
         } else if self.samples == 0 || self.threads == 0 {

@@ -335,10 +335,15 @@ fn read_samples(path: &Path) -> Result<Option<Vec<f64>>, InputError> {
     let valid = !sample.iters.is_empty()
         && sample.iters.len() == sample.times.len()
         && sample.iters.iter().all(|i| i.is_finite() && *i > 0.0)
-        && sample.times.iter().all(|t| t.is_finite() && *t >= 0.0);
+        && sample.times.iter().all(|t| t.is_finite() && *t >= 0.0)
+        && sample
+            .times
+            .iter()
+            .zip(&sample.iters)
+            .all(|(t, i)| t / i <= MAX_TIME_NS);
     if !valid {
         return Err(input_error(format!(
-            "{}: expected as many times as iteration counts, at least one, positive counts and finite, non-negative times",
+            "{}: expected as many times as iteration counts, at least one, positive counts and finite, non-negative times of at most 1e12 ns per iteration",
             path.display()
         )));
     }
@@ -352,9 +357,14 @@ fn read_samples(path: &Path) -> Result<Option<Vec<f64>>, InputError> {
     ))
 }
 
+/// The longest time per iteration a result may report, in ns: 1,000 s, longer than a whole default
+/// run of the suite, where its slowest benchmark (a walk over 64 MiB of scattered nodes) takes tens
+/// of milliseconds per iteration. A larger figure is a damaged file, not a measurement.
+pub const MAX_TIME_NS: f64 = 1e12;
+
 /// The figures of `estimates.json` the suite uses (mean and median) must be positive, finite times
-/// with intervals whose low end is not above their high end: anything else is a damaged file, and a
-/// verdict computed from it ("+inf%") would be nonsense.
+/// no longer than [`MAX_TIME_NS`], with intervals whose low end is not above their high end: anything
+/// else is a damaged file, and a verdict computed from it ("+inf%") would be nonsense.
 fn check_estimates(path: &Path, estimates: &Estimates) -> Result<(), InputError> {
     for (name, e) in [("mean", &estimates.mean), ("median", &estimates.median)] {
         let ci = &e.confidence_interval;
@@ -362,6 +372,8 @@ fn check_estimates(path: &Path, estimates: &Estimates) -> Result<(), InputError>
             "point_estimate must be a positive, finite time"
         } else if !(ci.lower_bound.is_finite() && ci.upper_bound.is_finite()) {
             "confidence_interval bounds must be finite"
+        } else if e.point_estimate > MAX_TIME_NS || ci.upper_bound > MAX_TIME_NS {
+            "times must be at most 1e12 ns (1,000 s) per iteration"
         } else if ci.lower_bound > ci.upper_bound {
             "confidence_interval lower_bound is above upper_bound"
         } else {

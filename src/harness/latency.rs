@@ -10,7 +10,7 @@
 
 use crate::data::latency::{LatencyEntry, Op};
 use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, NamedAllocator};
-use crate::workload::contention::{SpawnError, Workload};
+use crate::workload::contention::{SpawnError, Workload, run_workers};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -29,7 +29,7 @@ pub const SAMPLE_ONE_IN: u64 = 4;
 /// Allocator operations (allocations + frees) a latency run aims at, whatever the workload.
 pub const LATENCY_RUN_OPS: u64 = 800_000;
 /// Samples kept per operation kind; later ones are counted as dropped, never written out of bounds.
-const SAMPLE_CAPACITY: usize = 1 << 18;
+const SAMPLE_CAPACITY: usize = 1 << 19;
 
 /// A steady clock read in ticks: the CPU's time-stamp counter where it runs at a constant rate
 /// (`constant_tsc` and `nonstop_tsc` on x86_64 Linux), else `Instant` in nanoseconds.
@@ -104,6 +104,30 @@ impl Clock {
         0
     }
 
+    /// The clock's step in ns: the smallest difference it shows between two readings. Measured, not
+    /// assumed: on one 2-vCPU VM (AMD EPYC, 2026-11-28) the TSC advanced in steps of about 10 ns, so
+    /// every latency p50 read 30 or 40 ns. Back-to-back reads differ by a whole number of steps, so
+    /// the step is the smallest positive difference between two readings or between two distinct
+    /// differences.
+    pub fn resolution_ns(&self) -> f64 {
+        let mut deltas: Vec<u64> = (0..20_000)
+            .map(|_| {
+                let t0 = self.now();
+                std::hint::black_box(self.now()).wrapping_sub(t0)
+            })
+            .collect();
+        deltas.sort_unstable();
+        deltas.dedup();
+        let smallest = deltas.iter().copied().find(|&d| d > 0);
+        let smallest_gap = deltas.windows(2).map(|w| w[1] - w[0]).min();
+        let step = [smallest, smallest_gap]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(1);
+        self.ticks_to_ns(step)
+    }
+
     /// The median cost of one timed nothing (two clock reads back to back), in ns: what every sample
     /// carries on top of the operation. Reported beside the percentiles, not subtracted.
     pub fn overhead_ns(&self) -> f64 {
@@ -153,42 +177,101 @@ impl Percentiles {
     }
 }
 
-/// A fixed array of samples that threads append to without allocating.
+/// Samples a thread claims at once: 256 samples of 8 bytes, 2 KiB, whole cache lines of its own.
+const CHUNK: usize = 256;
+/// A store slot no sample was written to (a real sample can be 0 ticks, never this).
+const EMPTY: u64 = u64::MAX;
+
+/// Keeps `T` on cache lines of its own (128 bytes: adjacent-line prefetch pairs 64-byte lines), so
+/// that no other thread's writes share them.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Chunks of samples that each thread fills alone: a thread claims a chunk (one shared atomic add,
+/// after its clock reads) and writes its samples there through a cursor of its own, so that between
+/// two clock reads nothing is written that another thread reads or writes.
 struct SampleStore {
-    ticks: Box<[AtomicU64]>,
-    next: AtomicUsize,
+    chunks: Box<[Padded<[AtomicU64; CHUNK]>]>,
+    next_chunk: Padded<AtomicUsize>,
+    dropped: Padded<AtomicU64>,
 }
 
 impl SampleStore {
     fn new() -> SampleStore {
         SampleStore {
-            ticks: (0..SAMPLE_CAPACITY).map(|_| AtomicU64::new(0)).collect(),
-            next: AtomicUsize::new(0),
+            chunks: (0..SAMPLE_CAPACITY / CHUNK)
+                .map(|_| Padded(std::array::from_fn(|_| AtomicU64::new(EMPTY))))
+                .collect(),
+            next_chunk: Padded(AtomicUsize::new(0)),
+            dropped: Padded(AtomicU64::new(0)),
         }
     }
 
+    /// Records `ticks` at `cursor`, claiming a new chunk when the cursor has none or a full one.
     #[inline(always)]
-    fn push(&self, ticks: u64) {
-        let i = self.next.fetch_add(1, Relaxed);
-        if let Some(slot) = self.ticks.get(i) {
-            slot.store(ticks, Relaxed);
+    fn push(&self, cursor: &mut Cursor, ticks: u64) {
+        if cursor.used == CHUNK {
+            let chunk = self.next_chunk.0.fetch_add(1, Relaxed);
+            if chunk >= self.chunks.len() {
+                self.dropped.0.fetch_add(1, Relaxed);
+                return;
+            }
+            *cursor = Cursor { chunk, used: 0 };
         }
+        self.chunks[cursor.chunk].0[cursor.used].store(ticks, Relaxed);
+        cursor.used += 1;
     }
 
-    fn recorded(&self) -> &[AtomicU64] {
-        &self.ticks[..self.next.load(Relaxed).min(self.ticks.len())]
+    /// Every sample recorded, in no particular order.
+    fn recorded(&self) -> impl Iterator<Item = u64> + '_ {
+        let claimed = self.next_chunk.0.load(Relaxed).min(self.chunks.len());
+        self.chunks[..claimed]
+            .iter()
+            .flat_map(|chunk| chunk.0.iter().map(|t| t.load(Relaxed)))
+            .filter(|&t| t != EMPTY)
     }
 
     fn dropped(&self) -> u64 {
-        self.next.load(Relaxed).saturating_sub(self.ticks.len()) as u64
+        self.dropped.0.load(Relaxed)
     }
+}
+
+/// Where a thread writes its next sample of one operation kind: a chunk of its own and how much of
+/// it is used (`CHUNK`: none claimed yet, or full).
+#[derive(Clone, Copy, Debug)]
+struct Cursor {
+    chunk: usize,
+    used: usize,
+}
+
+/// A thread's cursors into one [`Sampled`]'s stores (one per operation kind), tagged with that
+/// wrapper's id so that a thread that meets a new wrapper starts afresh.
+#[derive(Clone, Copy, Debug)]
+struct Cursors {
+    owner: u64,
+    ops: [Cursor; 2],
+}
+
+impl Cursors {
+    const NONE: Cursors = Cursors {
+        owner: 0,
+        ops: [Cursor {
+            chunk: 0,
+            used: CHUNK,
+        }; 2],
+    };
 }
 
 thread_local! {
     // Const-initialised without a destructor: safe to touch from inside an allocator call. Zero means
     // "not seeded yet" (xorshift never reaches zero from a non-zero seed).
     static SAMPLER: Cell<u64> = const { Cell::new(0) };
+    // This thread's place in the stores of the wrapper it last sampled for.
+    static CURSORS: Cell<Cursors> = const { Cell::new(Cursors::NONE) };
 }
+
+/// Ids of [`Sampled`] wrappers (0 is no wrapper).
+static NEXT_SAMPLED_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Seeds for the samplers of new threads. Each thread needs its own: workloads whose threads all run
 /// the same sequence of operations (`thread_churn`) would otherwise sample the same positions in every
@@ -216,6 +299,7 @@ pub struct Sampled<'a, A> {
     inner: &'a A,
     clock: Clock,
     one_in: u64,
+    id: u64,
     stores: [SampleStore; 2],
 }
 
@@ -227,6 +311,7 @@ impl<'a, A> Sampled<'a, A> {
             inner,
             clock,
             one_in,
+            id: NEXT_SAMPLED_ID.fetch_add(1, Relaxed),
             stores: [SampleStore::new(), SampleStore::new()],
         }
     }
@@ -235,8 +320,7 @@ impl<'a, A> Sampled<'a, A> {
     pub fn samples_ns(&self, op: Op) -> Vec<f64> {
         self.stores[op as usize]
             .recorded()
-            .iter()
-            .map(|t| self.clock.ticks_to_ns(t.load(Relaxed)))
+            .map(|t| self.clock.ticks_to_ns(t))
             .collect()
     }
 
@@ -250,10 +334,22 @@ impl<'a, A> Sampled<'a, A> {
         if !sample_this(self.one_in) {
             return call();
         }
-        let t0 = self.clock.now();
+        // A copy on this thread's stack: inside the timed window the clock is read from here, not
+        // from the shared wrapper.
+        let clock = self.clock;
+        let t0 = clock.now();
         let result = call();
-        let t1 = self.clock.now();
-        self.stores[op as usize].push(t1.wrapping_sub(t0));
+        let t1 = clock.now();
+        // Recorded after the second read: nothing between the reads writes shared memory.
+        let mut cursors = CURSORS.get();
+        if cursors.owner != self.id {
+            cursors = Cursors {
+                owner: self.id,
+                ..Cursors::NONE
+            };
+        }
+        self.stores[op as usize].push(&mut cursors.ops[op as usize], t1.wrapping_sub(t0));
+        CURSORS.set(cursors);
         result
     }
 }
@@ -280,6 +376,86 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Sampled<'_, A> {
     }
 }
 
+/// An allocator that does nothing (its blocks are never written): timed through [`Sampled`], what is
+/// measured is the meter alone.
+pub struct NoopAlloc;
+
+// SAFETY: never hands out memory to be used: `alloc` returns a dangling, well-aligned, non-null
+// pointer that the meter's own loop never dereferences; `dealloc` does nothing.
+unsafe impl GlobalAlloc for NoopAlloc {
+    #[inline(always)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        std::hint::black_box(layout.align() as *mut u8)
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, _: Layout) {
+        std::hint::black_box(ptr);
+    }
+}
+
+/// Calls per thread when the meter times itself.
+const METER_CALLS: usize = 50_000;
+
+/// The meter's own cost per sample with `threads` threads sampling at once: the median of timing a
+/// call of [`NoopAlloc`] through [`Sampled`], every call sampled, every thread at once. A sample of
+/// a real operation carries this on top of the operation; if it grew with the thread count, the
+/// meter would be measuring its own sharing.
+pub fn meter_cost_ns(clock: Clock, threads: usize) -> Result<f64, SpawnError> {
+    let sampled = Sampled::new(&NoopAlloc, clock, 1);
+    let layout = Layout::new::<u64>();
+    run_workers(
+        threads,
+        |_| (),
+        |_, _| {
+            for _ in 0..METER_CALLS {
+                // SAFETY: NoopAlloc's blocks are never dereferenced.
+                unsafe { sampled.dealloc(sampled.alloc(layout), layout) };
+            }
+            1
+        },
+    )?;
+    Ok(Percentiles::of(sampled.samples_ns(Op::Alloc)).map_or(0.0, |p| p.p50_ns))
+}
+
+/// What the meter knows of itself for one run: its clock, the clock's step, two bare reads, and its
+/// cost per sample at each number of threads sampling at once.
+#[derive(Clone, Debug)]
+pub struct MeterSelf {
+    pub clock: Clock,
+    pub resolution_ns: f64,
+    pub overhead_ns: f64,
+    /// (threads at once, median ns per sample of a no-op).
+    pub cost_ns: Vec<(usize, f64)>,
+}
+
+impl MeterSelf {
+    /// Measures the clock and the meter's cost for each of `os_threads`.
+    pub fn measure(clock: Clock, os_threads: &[usize]) -> Result<MeterSelf, SpawnError> {
+        let mut counts = os_threads.to_vec();
+        counts.sort_unstable();
+        counts.dedup();
+        let cost_ns = counts
+            .into_iter()
+            .map(|t| Ok((t, meter_cost_ns(clock, t)?)))
+            .collect::<Result<_, SpawnError>>()?;
+        Ok(MeterSelf {
+            clock,
+            resolution_ns: clock.resolution_ns(),
+            overhead_ns: clock.overhead_ns(),
+            cost_ns,
+        })
+    }
+
+    /// The meter's cost at `os_threads` threads at once (0 where it was not measured).
+    pub fn cost_at(&self, os_threads: usize) -> f64 {
+        self.cost_ns
+            .iter()
+            .find(|(t, _)| *t == os_threads)
+            .map_or(0.0, |(_, ns)| *ns)
+    }
+}
+
 /// Rounds of `workload` at `threads` that make about [`LATENCY_RUN_OPS`] allocator operations.
 pub fn latency_rounds(workload: Workload, threads: usize) -> u64 {
     (LATENCY_RUN_OPS / workload.ops_per_round(threads)).max(1)
@@ -291,10 +467,10 @@ pub fn measure_latency(
     kind: AllocatorKind,
     workload: Workload,
     threads: usize,
-    clock: Clock,
-    timer_overhead_ns: f64,
+    meter: &MeterSelf,
     cores: usize,
 ) -> Result<Vec<LatencyEntry>, SpawnError> {
+    let clock = meter.clock;
     struct Measure(Workload, usize, Clock);
     impl AllocatorVisitor for Measure {
         type Output = Result<[Vec<f64>; 2], SpawnError>;
@@ -328,7 +504,9 @@ pub fn measure_latency(
                 samples: p.samples,
                 sampled_one_in: SAMPLE_ONE_IN,
                 clock: clock.name().into(),
-                timer_overhead_ns,
+                timer_overhead_ns: meter.overhead_ns,
+                clock_resolution_ns: meter.resolution_ns,
+                meter_cost_ns: meter.cost_at(os_threads),
             })
         })
         .collect())
@@ -341,13 +519,16 @@ pub fn measure_all(
     allocators: &[AllocatorKind],
     cores: usize,
 ) -> Result<Vec<LatencyEntry>, SpawnError> {
-    let clock = Clock::best();
-    let overhead = clock.overhead_ns();
+    let os_threads: Vec<usize> = LATENCY_WORKLOADS
+        .iter()
+        .flat_map(|w| threads.iter().map(|&t| w.os_threads(t)))
+        .collect();
+    let meter = MeterSelf::measure(Clock::best(), &os_threads)?;
     let mut entries = Vec::new();
     for workload in LATENCY_WORKLOADS {
         for &t in threads {
             for &kind in allocators {
-                entries.extend(measure_latency(kind, workload, t, clock, overhead, cores)?);
+                entries.extend(measure_latency(kind, workload, t, &meter, cores)?);
             }
         }
     }
@@ -357,7 +538,7 @@ pub fn measure_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::allocators::{Counting, MiMalloc};
+    use crate::workload::allocators::{Counting, MiMalloc, System};
 
     #[test]
     fn percentiles_are_nearest_rank() {
@@ -389,6 +570,8 @@ mod tests {
             sampled_one_in: 4,
             clock: "rdtsc".into(),
             timer_overhead_ns: 16.0,
+            clock_resolution_ns: 0.4,
+            meter_cost_ns: 18.0,
         };
         let check = |entries: &[LatencyEntry]| {
             crate::data::results::check_entries(std::path::Path::new("latency.json"), entries)
@@ -434,11 +617,36 @@ mod tests {
     #[test]
     fn a_full_store_drops_samples_instead_of_overflowing() {
         let store = SampleStore::new();
+        let mut cursor = Cursors::NONE.ops[0];
         for t in 0..SAMPLE_CAPACITY as u64 + 5 {
-            store.push(t);
+            store.push(&mut cursor, t);
         }
-        assert_eq!(store.recorded().len(), SAMPLE_CAPACITY);
+        assert_eq!(store.recorded().count(), SAMPLE_CAPACITY);
         assert_eq!(store.dropped(), 5);
+    }
+
+    #[test]
+    fn each_thread_writes_chunks_of_its_own_and_every_sample_is_kept() {
+        let sampled = Sampled::new(&System, Clock::monotonic(), 1);
+        let layout = Layout::from_size_align(64, 8).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    for _ in 0..1000 {
+                        // SAFETY: a non-zero layout, freed with the same layout.
+                        unsafe { sampled.dealloc(sampled.alloc(layout), layout) };
+                    }
+                });
+            }
+        });
+        for op in Op::ALL {
+            assert_eq!(sampled.samples_ns(op).len(), 3000, "{op:?}");
+        }
+        // Three threads, 1000 samples each: 4 chunks each, none shared.
+        assert_eq!(
+            sampled.stores[0].next_chunk.0.load(Relaxed),
+            3 * 1000_usize.div_ceil(CHUNK)
+        );
     }
 
     #[test]
@@ -457,10 +665,45 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_step_is_positive_and_below_two_bare_reads() {
+        let clock = Clock::best();
+        let step = clock.resolution_ns();
+        // Two reads back to back differ by at least one step whenever they differ at all.
+        assert!(
+            step > 0.0 && step <= clock.overhead_ns().max(step),
+            "{step}"
+        );
+        let coarse = Clock::monotonic().resolution_ns();
+        assert!((0.5..1e6).contains(&coarse), "Instant step {coarse} ns");
+    }
+
+    /// The meter's cost with two threads sampling at once equals its cost with one, within noise: it
+    /// writes nothing shared between its two clock reads. Noise on a shared machine only adds time,
+    /// in bursts, so each side is the best of a few tries; the margin is the larger of 25% and four
+    /// clock steps (a reading is known to a step at best).
+    #[test]
+    fn the_meter_costs_the_same_at_two_threads_as_at_one() {
+        let clock = Clock::best();
+        let best = |threads| {
+            (0..5)
+                .map(|_| meter_cost_ns(clock, threads).unwrap())
+                .fold(f64::INFINITY, f64::min)
+        };
+        let (one, two) = (best(1), best(2));
+        let margin = (0.25 * one).max(4.0 * clock.resolution_ns());
+        assert!(
+            two <= one + margin,
+            "{}: {two:.1} ns per sample at two threads against {one:.1} ns at one (margin {margin:.1} ns)",
+            clock.name()
+        );
+        assert!(one > 0.0);
+    }
+
+    #[test]
     fn every_latency_workload_gives_both_operations() {
         for workload in LATENCY_WORKLOADS {
-            let entries =
-                measure_latency(AllocatorKind::System, workload, 1, Clock::best(), 1.0, 2).unwrap();
+            let meter = MeterSelf::measure(Clock::best(), &[1, 2]).unwrap();
+            let entries = measure_latency(AllocatorKind::System, workload, 1, &meter, 2).unwrap();
             assert_eq!(entries.len(), 2, "{workload:?}");
             for e in &entries {
                 assert!(e.samples > 1000, "{e:?}");

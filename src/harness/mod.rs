@@ -10,5 +10,6 @@ pub mod latency;
 pub mod machine;
 pub mod memory;
 pub mod output;
+pub mod proof;
 pub mod settings;
 pub mod touch_meter;

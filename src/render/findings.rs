@@ -848,12 +848,22 @@ pub fn latency_findings(latency: &[LatencyEntry]) -> Vec<String> {
                 .into_iter()
                 .filter_map(|a| {
                     let e = latency_entry(latency, workload, t, a, op)?;
+                    let shown = |ns: f64| {
+                        if e.below_resolution(ns) {
+                            format!(
+                                "below the clock's resolution (<{})",
+                                format_ns(e.resolution_floor_ns())
+                            )
+                        } else {
+                            format_ns(ns)
+                        }
+                    };
                     Some(format!(
                         "{} {} (p50 {}, max {})",
                         allocator_label(a),
-                        format_ns(e.p99_ns),
-                        format_ns(e.p50_ns),
-                        format_ns(e.max_ns)
+                        shown(e.p99_ns),
+                        shown(e.p50_ns),
+                        shown(e.max_ns)
                     ))
                 })
                 .collect();

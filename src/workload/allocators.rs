@@ -258,6 +258,33 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     }
 }
 
+/// The process-wide instance of an allocator as an allocator value, so that a [`Counting`] can wrap
+/// the very instance a bench measures (`Counting::new(ByRef(A::get()))`).
+pub struct ByRef<A: 'static>(pub &'static A);
+
+// SAFETY: forwards every call unchanged to the referenced allocator.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for ByRef<A> {
+    #[inline(always)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe { self.0.alloc(layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
+
 thread_local! {
     // Const-initialised and without a destructor, so touching it from inside the global allocator
     // cannot allocate or recurse.

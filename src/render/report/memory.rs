@@ -114,7 +114,7 @@ pub fn latency_table(latency: &[LatencyEntry]) -> Vec<Vec<String>> {
         ];
         for entry in entries {
             row.extend(match entry {
-                Some(e) => latency_percentiles(e).map(|v| format!("{v:.0}")),
+                Some(e) => latency_percentiles(e).map(|v| latency_cell(e, v)),
                 None => ["-"; 4].map(String::from),
             });
         }
@@ -126,6 +126,30 @@ pub fn latency_table(latency: &[LatencyEntry]) -> Vec<Vec<String>> {
         table.push(row);
     }
     table
+}
+
+/// A percentile as a table shows it: its value, or `< floor` where the clock cannot resolve it.
+fn latency_cell(e: &LatencyEntry, ns: f64) -> String {
+    if e.below_resolution(ns) {
+        format!("<{:.0}*", e.resolution_floor_ns())
+    } else {
+        format!("{ns:.0}")
+    }
+}
+
+/// "1 thread 21 ns, 2 threads 22 ns": the meter's own cost per sample at each thread count.
+fn meter_costs(latency: &[LatencyEntry]) -> String {
+    let mut costs: Vec<(usize, f64)> = latency
+        .iter()
+        .map(|e| (e.os_threads, e.meter_cost_ns))
+        .collect();
+    costs.sort_by_key(|c| c.0);
+    costs.dedup_by_key(|c| c.0);
+    costs
+        .iter()
+        .map(|(t, ns)| format!("{t} thread{} {ns:.0} ns", if *t == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(super) fn latency_section(results: &Results) -> Option<Section> {
@@ -190,8 +214,15 @@ pub(super) fn latency_section(results: &Results) -> Option<Section> {
         }],
         notes: vec![
             format!(
-                "One operation in {} was timed, at random, with {}; two back-to-back clock reads cost {:.0} ns, which every sample includes (not subtracted).",
-                first.sampled_one_in, first.clock, first.timer_overhead_ns
+                "One operation in {} was timed, at random, with {}; two back-to-back clock reads cost {:.0} ns, and the meter's own cost per sample (a no-op timed the same way, all threads sampling at once) was {}: every sample includes it (not subtracted).",
+                first.sampled_one_in, first.clock, first.timer_overhead_ns, meter_costs(latency)
+            ),
+            format!(
+                "The clock advances in steps of {:.1} ns (measured at the start of the run). A percentile under {} steps ({:.0} ns) measures the clock more than the operation: it is shown as <{:.0}* and never compared.",
+                first.clock_resolution_ns,
+                crate::data::latency::RESOLVED_STEPS,
+                first.resolution_floor_ns(),
+                first.resolution_floor_ns()
             ),
             "A sample covers the allocator call alone: its fast path, refills, locks, system calls and page faults on its own metadata, and any preemption by the OS (which dominates the max of oversubscribed runs). It excludes the workload's first write to the block, where a fault on fresh memory lands.".into(),
             "Each run follows an untimed warm-up run of the same workload; allocators are interleaved within each workload and thread count.".into(),
