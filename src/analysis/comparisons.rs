@@ -9,6 +9,7 @@
 //! slower high / faster low).
 
 use crate::analysis::aggregate::Results;
+use crate::analysis::stats::{self, Decision};
 use crate::data::depth::ProbeKind;
 use crate::data::id::{
     BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind, ranking_group,
@@ -32,6 +33,8 @@ pub struct Timed {
     pub point: f64,
     pub low: f64,
     pub high: f64,
+    /// Processes behind the figure (1: Criterion's interval within one process).
+    pub processes: usize,
 }
 
 impl Timed {
@@ -40,6 +43,7 @@ impl Timed {
             point: bench.time.point_estimate,
             low: bench.time.confidence_interval.lower_bound,
             high: bench.time.confidence_interval.upper_bound,
+            processes: bench.processes,
         }
     }
 }
@@ -50,6 +54,9 @@ pub struct Ratio {
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
+    /// Processes the interval spans: 1 when either figure comes from one process, whose Criterion
+    /// interval is narrow and blind to the variance between processes; such a ratio is never decided.
+    pub processes: usize,
 }
 
 impl Ratio {
@@ -58,21 +65,47 @@ impl Ratio {
             ratio: numerator.point / denominator.point,
             low: numerator.low / denominator.high,
             high: numerator.high / denominator.low,
+            processes: numerator.processes.min(denominator.processes),
         }
     }
 
-    /// The whole interval lies above `1 + NOISE_MARGIN`: the numerator is decidedly slower.
-    pub fn decidedly_above(&self) -> bool {
-        self.low > 1.0 + NOISE_MARGIN
+    /// `1 / self`: the same comparison the other way round.
+    pub fn inverse(&self) -> Ratio {
+        Ratio {
+            ratio: 1.0 / self.ratio,
+            low: 1.0 / self.high,
+            high: 1.0 / self.low,
+            processes: self.processes,
+        }
     }
 
-    /// The whole interval lies below `1 / (1 + NOISE_MARGIN)`: the numerator is decidedly faster.
+    /// The suite's one decision rule ([`stats::decide`] at [`NOISE_MARGIN`]), for a ratio whose
+    /// interval spans at least two processes; a ratio measured in one process is never decided.
+    pub fn decision(&self) -> Decision {
+        if self.repeated() {
+            stats::decide(self.low, self.high, NOISE_MARGIN)
+        } else {
+            Decision::Tie
+        }
+    }
+
+    /// Whether the interval spans two processes or more (the only intervals that may decide).
+    pub fn repeated(&self) -> bool {
+        self.processes >= 2
+    }
+
+    /// Decided: the numerator is slower by more than the margin.
+    pub fn decidedly_above(&self) -> bool {
+        self.decision() == Decision::Slower
+    }
+
+    /// Decided: the numerator is faster by more than the margin.
     pub fn decidedly_below(&self) -> bool {
-        self.high < 1.0 / (1.0 + NOISE_MARGIN)
+        self.decision() == Decision::Faster
     }
 
     pub fn decided(&self) -> bool {
-        self.decidedly_above() || self.decidedly_below()
+        self.decision() != Decision::Tie
     }
 
     /// `1.35x [1.22, 1.49]`.
@@ -216,6 +249,7 @@ pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<
             ratio: iv.point,
             low: iv.low,
             high: iv.high,
+            processes: paired.len(),
         });
     }
     Some(Ratio::of(
@@ -403,12 +437,7 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
             let ((faster, slower), r) = if r.ratio >= 1.0 {
                 ((b, a), r)
             } else {
-                let inverse = Ratio {
-                    ratio: 1.0 / r.ratio,
-                    low: 1.0 / r.high,
-                    high: 1.0 / r.low,
-                };
-                ((a, b), inverse)
+                ((a, b), r.inverse())
             };
             out.push(RankingEntry {
                 group: group.clone(),

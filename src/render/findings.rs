@@ -45,6 +45,18 @@ pub fn within_noise() -> String {
     format!("within noise (±{:.0}%)", NOISE_MARGIN * 100.0)
 }
 
+/// A ratio in words with its interval and verdict: `1.35x [1.22, 1.49]` when decided, otherwise
+/// why not: within noise, or measured in one process (whose interval cannot decide).
+pub fn ratio_words(r: &Ratio) -> String {
+    if r.decided() {
+        r.text()
+    } else if r.repeated() {
+        format!("{} ({})", within_noise(), r.text())
+    } else {
+        format!("{} (one process: not decided)", r.text())
+    }
+}
+
 /// What the data says about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -149,12 +161,7 @@ fn answer_stack(results: &Results) -> Answer {
             .iter()
             .filter_map(|&a| {
                 let r = heap_over_stack(results, a, small)?;
-                let verdict = if r.decided() {
-                    r.text()
-                } else {
-                    within_noise()
-                };
-                Some(format!("{} {verdict}", allocator_label(a)))
+                Some(format!("{} {}", allocator_label(a), ratio_words(&r)))
             })
             .collect();
         sentences.push(format!(
@@ -644,10 +651,15 @@ fn claim_page_faults(results: &Results) -> Claim {
             let ratio = Ratio::of(fresh, r);
             evidence += &format!(
                 ", {} touching the same amount of memory already mapped ({}).",
-                ratio.text(),
+                ratio_words(&ratio),
                 format_ns(r.point)
             );
-            ratio.decidedly_above()
+            // Measured in one process, the times cannot decide; the fault counts still can.
+            if ratio.repeated() {
+                ratio.decidedly_above()
+            } else {
+                fresh_faults >= 1.0
+            }
         }
         None => {
             evidence += ".";
@@ -733,7 +745,19 @@ fn claim_cache(results: &Results) -> Claim {
                 at_largest.join(", ")
             )
         }
-        (None, Some(_)) => " Scattered nodes were not decidedly slower than contiguous ones at the working sets measured.".into(),
+        (None, Some(&largest)) => {
+            let at_largest: Vec<String> = ALLOCATORS
+                .into_iter()
+                .filter_map(|a| {
+                    Some(format!("{} {}", allocator_label(a), ratio_words(&scatter_ratio(results, a, largest)?)))
+                })
+                .collect();
+            format!(
+                " Scattered nodes were not decidedly slower than contiguous ones at the working sets measured (at {}: {}).",
+                format_bytes(largest as f64),
+                at_largest.join(", ")
+            )
+        }
         _ => " Cold and scattered data (where RAM speed shows) is not measured in this run (the locality benchmarks).".into(),
     };
     if hot.is_empty() {
@@ -1097,15 +1121,19 @@ mod tests {
     use super::*;
     use crate::data::results::Bench;
 
-    /// Results made of `(id, mean ns)` pairs, each with a +-1% interval; contention ids get their
-    /// throughput so that they read as operations.
+    /// Results made of `(id, mean ns)` pairs, each with a +-1% interval as if aggregated across
+    /// three processes (only such intervals may decide); contention ids get their throughput so
+    /// that they read as operations.
     fn results(benches: &[(&str, f64)]) -> Results {
         Results {
             benches: benches
                 .iter()
                 .map(|&(id, ns)| {
                     let elements = id.starts_with("contention/").then_some(1000);
-                    Bench::synthetic(id, ns, ns * 0.01, elements)
+                    Bench {
+                        processes: 3,
+                        ..Bench::synthetic(id, ns, ns * 0.01, elements)
+                    }
                 })
                 .collect(),
             ..Results::default()
@@ -1233,11 +1261,13 @@ mod tests {
         );
     }
 
+    /// A figure with its interval, aggregated over three processes.
     fn timed(point: f64, half: f64) -> Timed {
         Timed {
             point,
             low: point - half,
             high: point + half,
+            processes: 3,
         }
     }
 
@@ -1254,6 +1284,13 @@ mod tests {
         assert!(!noisy.decided());
         assert!(Ratio::of(timed(50.0, 1.0), timed(100.0, 1.0)).decidedly_below());
         assert_eq!(r.text(), "1.50x [1.38, 1.63]");
+        // One process: Criterion's interval is blind to the variance between processes.
+        let once = Timed {
+            processes: 1,
+            ..timed(150.0, 1.0)
+        };
+        let r = Ratio::of(once, timed(100.0, 1.0));
+        assert!(!r.decided() && !r.repeated(), "{r:?}");
     }
 
     #[test]

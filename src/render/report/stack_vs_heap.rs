@@ -181,8 +181,10 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                             let r = Ratio::of(Timed::of(b), Timed::of(zero));
                             let verdict = if r.decided() {
                                 format!("{:.2}x", r.ratio)
-                            } else {
+                            } else if r.repeated() {
                                 "≈ offset 0".into()
+                            } else {
+                                format!("{:.2}x, one process: not decided", r.ratio)
                             };
                             format!("{} ({verdict})", format_ns(b.time.point_estimate))
                         }
