@@ -110,6 +110,8 @@ pub struct Results {
     /// `cargo bench`.
     pub processes: Vec<BTreeMap<String, f64>>,
     pub latency: Option<SuiteFile<LatencyEntry>>,
+    /// The run's measured noise and the margin it allows (`None`: too few processes to measure it).
+    pub noise: Option<crate::analysis::comparisons::Noise>,
 }
 
 impl Results {
@@ -135,7 +137,7 @@ impl Results {
             .map(|name| tree.benches(name))
             .collect::<Result<Vec<_>, _>>()?;
         let processes = aggregate_processes(&mut benches, &processes);
-        Ok(Results {
+        let mut results = Results {
             processes,
             benches,
             depth: load_suite_file(suite, "depth")?,
@@ -143,7 +145,10 @@ impl Results {
             faults: load_suite_file(suite, "first_touch")?,
             placement: load_suite_file(suite, "placement")?,
             latency: load_suite_file(suite, "latency")?,
-        })
+            noise: None,
+        };
+        results.noise = crate::analysis::comparisons::Noise::of(&results);
+        Ok(results)
     }
 
     /// `numerator / denominator` in every process of a repeated run that measured both.

@@ -3,7 +3,7 @@
 //! suite's own results. The wording is `render::findings`.
 //!
 //! Comparisons follow one rule: a ratio of two times is "decided" only when its whole interval clears
-//! [`NOISE_MARGIN`]; otherwise the two are "within noise". After a repeated run the interval is that
+//! the run's margin ([`Noise`]); otherwise the two are "within noise". After a repeated run the interval is that
 //! of the median of the ratios paired by process ([`compare`], [`crate::analysis::stats`]); for a single
 //! process, the conservative ratio of Criterion's confidence intervals (slower low / faster high ..
 //! slower high / faster low).
@@ -21,11 +21,59 @@ use crate::data::results::Bench;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
 
-/// How far apart two figures must be, as a fraction, before the suite calls one faster. Identical
-/// runs in separate processes on the 2-vCPU development machine differ by about this much on a typical
-/// row (3% median, 10% at the 90th percentile for the contention rows, 20% median for stack_vs_heap
-/// rows in earlier measurements); Criterion's own interval does not see that, so it cannot decide alone.
+/// The margin when a run cannot measure its own noise (fewer than [`NOISE_MIN_PROCESSES`]
+/// processes): ±20%, about the spread between identical runs on the 2-vCPU development VMs (Intel
+/// Xeon, AMD EPYC, 2026-11). Only tests and single runs see it; a single process never decides.
 pub const NOISE_MARGIN: f64 = 0.20;
+
+/// The smallest margin any run may use, however quiet: two separately built binaries of the same
+/// code differ by 2-2.5% from code layout alone (tango-bench issue #52), and a ratio's two sides can
+/// move in opposite directions, so 5%.
+pub const MIN_NOISE_MARGIN: f64 = 0.05;
+
+/// Rows need this many processes before their spread says anything about the machine's noise.
+pub const NOISE_MIN_PROCESSES: usize = 3;
+
+/// How noisy this run's machine was, and the margin that allows: the median, across every row
+/// measured in at least [`NOISE_MIN_PROCESSES`] processes, of the row's spread between processes
+/// ((max - min) / median), floored at [`MIN_NOISE_MARGIN`]. A ratio must clear the spread that
+/// identical processes of this very run showed on a typical row before it is called decided; a
+/// quiet machine decides 10% differences, a busy one decides less.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Noise {
+    /// The median relative spread between processes across rows.
+    pub median_spread: f64,
+    /// The 90th percentile of the same, for the report's first lines.
+    pub p90_spread: f64,
+    /// Rows the figures come from.
+    pub rows: usize,
+    /// The margin decisions use: `max(median_spread, MIN_NOISE_MARGIN)`.
+    pub margin: f64,
+}
+
+impl Noise {
+    /// The noise of `results`' repeated run; `None` when no row has enough processes.
+    pub fn of(results: &Results) -> Option<Noise> {
+        let spreads: Vec<f64> = results
+            .benches
+            .iter()
+            .filter(|b| results.process_count(&b.id) >= NOISE_MIN_PROCESSES)
+            .filter_map(|b| results.process_spread(&b.id))
+            .collect();
+        let median_spread = stats::median(&spreads)?;
+        Some(Noise {
+            median_spread,
+            p90_spread: stats::quantile(&spreads, 0.9)?,
+            rows: spreads.len(),
+            margin: median_spread.max(MIN_NOISE_MARGIN),
+        })
+    }
+}
+
+/// The margin decisions of `results` use: its run's measured noise, or [`NOISE_MARGIN`].
+pub fn margin(results: &Results) -> f64 {
+    results.noise.map_or(NOISE_MARGIN, |n| n.margin)
+}
 
 /// A benchmark's figure with its interval ([`Bench::time`]), in ns.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,15 +83,18 @@ pub struct Timed {
     pub high: f64,
     /// Processes behind the figure (1: Criterion's interval within one process).
     pub processes: usize,
+    /// The margin a comparison of this figure must clear (its run's, [`margin`]).
+    pub margin: f64,
 }
 
 impl Timed {
-    pub fn of(bench: &Bench) -> Timed {
+    pub fn of(bench: &Bench, margin: f64) -> Timed {
         Timed {
             point: bench.time.point_estimate,
             low: bench.time.confidence_interval.lower_bound,
             high: bench.time.confidence_interval.upper_bound,
             processes: bench.processes,
+            margin,
         }
     }
 }
@@ -57,6 +108,8 @@ pub struct Ratio {
     /// Processes the interval spans: 1 when either figure comes from one process, whose Criterion
     /// interval is narrow and blind to the variance between processes; such a ratio is never decided.
     pub processes: usize,
+    /// The margin the interval must clear to decide (the run's measured noise).
+    pub margin: f64,
 }
 
 impl Ratio {
@@ -66,6 +119,7 @@ impl Ratio {
             low: numerator.low / denominator.high,
             high: numerator.high / denominator.low,
             processes: numerator.processes.min(denominator.processes),
+            margin: numerator.margin.max(denominator.margin),
         }
     }
 
@@ -76,14 +130,15 @@ impl Ratio {
             low: 1.0 / self.high,
             high: 1.0 / self.low,
             processes: self.processes,
+            margin: self.margin,
         }
     }
 
-    /// The suite's one decision rule ([`stats::decide`] at [`NOISE_MARGIN`]), for a ratio whose
+    /// The suite's one decision rule ([`stats::decide`] at the run's margin), for a ratio whose
     /// interval spans at least two processes; a ratio measured in one process is never decided.
     pub fn decision(&self) -> Decision {
         if self.repeated() {
-            stats::decide(self.low, self.high, NOISE_MARGIN)
+            stats::decide(self.low, self.high, self.margin)
         } else {
             Decision::Tie
         }
@@ -160,7 +215,7 @@ pub fn contention_id(workload: Workload, allocator: AllocatorKind, threads: usiz
 }
 
 pub fn timed(results: &Results, id: &str) -> Option<Timed> {
-    results.bench(id).map(Timed::of)
+    results.bench(id).map(|b| Timed::of(b, margin(results)))
 }
 
 /// The distinct values, sorted.
@@ -250,6 +305,7 @@ pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<
             low: iv.low,
             high: iv.high,
             processes: paired.len(),
+            margin: margin(results),
         });
     }
     Some(Ratio::of(
@@ -374,6 +430,9 @@ pub struct RankingEntry {
     pub decided: bool,
     /// Processes the comparison is paired over (1: Criterion's interval of one process).
     pub processes: usize,
+    /// The full benchmark ids of `faster` and `slower`.
+    pub faster_id: String,
+    pub slower_id: String,
 }
 
 /// Every pairwise comparison the suite makes: at each stack_vs_heap size the stack array and each
@@ -434,10 +493,10 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
             let Some(r) = compare(results, a_id, b_id) else {
                 continue;
             };
-            let ((faster, slower), r) = if r.ratio >= 1.0 {
-                ((b, a), r)
+            let ((faster, slower), (faster_id, slower_id), r) = if r.ratio >= 1.0 {
+                ((b, a), (b_id, a_id), r)
             } else {
-                ((a, b), r.inverse())
+                ((a, b), (a_id, b_id), r.inverse())
             };
             out.push(RankingEntry {
                 group: group.clone(),
@@ -448,6 +507,8 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
                 high: r.high,
                 decided: r.decidedly_above(),
                 processes: results.process_count(a_id).min(results.process_count(b_id)),
+                faster_id: faster_id.clone(),
+                slower_id: slower_id.clone(),
             });
         }
     }

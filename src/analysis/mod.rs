@@ -5,3 +5,4 @@ pub mod compare;
 pub mod comparisons;
 pub mod gate;
 pub mod stats;
+pub mod unsettled;

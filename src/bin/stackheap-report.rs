@@ -7,7 +7,9 @@ use stackheap::analysis::compare::{
     DEFAULT_ICOUNT_THRESHOLD_PERCENT, DEFAULT_THRESHOLD_PERCENT, compare, compare_icount_files,
     with_icounts,
 };
-use stackheap::data::id::IdSet;
+use stackheap::analysis::comparisons::margin;
+use stackheap::analysis::unsettled::{Unsettled, unsettled};
+use stackheap::data::id::{IdSet, exact_filter};
 use stackheap::data::results::criterion_home;
 use stackheap::data::suite_file::results_dir;
 use stackheap::harness::environment::Environment;
@@ -64,6 +66,10 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Print one Criterion filter selecting the rows of the latest repeated run that more
+    /// processes would settle (comparisons straddling the margin, rows whose processes disagree);
+    /// nothing when every row is settled. What `scripts/run` measures again while its budget lasts.
+    Unsettled,
     /// Print a named set of benchmark ids, one per line, or as one Criterion filter (what the
     /// scripts use instead of spelling ids)
     List {
@@ -108,6 +114,22 @@ fn run(
                 println!("{}", set.filter());
             } else {
                 set.texts().iter().for_each(|id| println!("{id}"));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unsettled => {
+            let results = Results::load(criterion, suite).map_err(|e| e.to_string())?;
+            let rows = unsettled(&results);
+            let count = |why| rows.iter().filter(|(_, w)| *w == why).count();
+            eprintln!(
+                "unsettled: {} rows ({} in a comparison straddling the ±{:.0}% margin, {} whose processes disagree)",
+                rows.len(),
+                count(Unsettled::Straddles),
+                margin(&results) * 100.0,
+                count(Unsettled::Disagrees)
+            );
+            if !rows.is_empty() {
+                println!("{}", exact_filter(rows.iter().map(|(id, _)| id.as_str())));
             }
             Ok(ExitCode::SUCCESS)
         }

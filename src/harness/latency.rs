@@ -678,25 +678,33 @@ mod tests {
     }
 
     /// The meter's cost with two threads sampling at once equals its cost with one, within noise: it
-    /// writes nothing shared between its two clock reads. Noise on a shared machine only adds time,
-    /// in bursts, so each side is the best of a few tries; the margin is the larger of 25% and four
-    /// clock steps (a reading is known to a step at best).
+    /// writes nothing shared between its two clock reads. Noise on a shared machine (other tests run
+    /// beside this one) only adds time, in bursts, so each side is the best of five measurements
+    /// taken alternately, and the comparison gets three attempts; the margin is the larger of 25%
+    /// and four clock steps (a reading is known to a step at best). A cross-core miss in every
+    /// sample would cost a multiple of that.
     #[test]
     fn the_meter_costs_the_same_at_two_threads_as_at_one() {
         let clock = Clock::best();
-        let best = |threads| {
-            (0..5)
-                .map(|_| meter_cost_ns(clock, threads).unwrap())
-                .fold(f64::INFINITY, f64::min)
-        };
-        let (one, two) = (best(1), best(2));
-        let margin = (0.25 * one).max(4.0 * clock.resolution_ns());
-        assert!(
-            two <= one + margin,
-            "{}: {two:.1} ns per sample at two threads against {one:.1} ns at one (margin {margin:.1} ns)",
-            clock.name()
+        let mut attempts = Vec::new();
+        for _ in 0..3 {
+            let (mut one, mut two) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..5 {
+                one = one.min(meter_cost_ns(clock, 1).unwrap());
+                two = two.min(meter_cost_ns(clock, 2).unwrap());
+            }
+            let margin = (0.25 * one).max(4.0 * clock.resolution_ns());
+            assert!(one > 0.0);
+            if two <= one + margin {
+                return;
+            }
+            attempts.push(format!("{two:.1} ns against {one:.1} ns (margin {margin:.1} ns)"));
+        }
+        panic!(
+            "{}: the meter costs more per sample at two threads than at one in every attempt: {}",
+            clock.name(),
+            attempts.join("; ")
         );
-        assert!(one > 0.0);
     }
 
     #[test]

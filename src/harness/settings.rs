@@ -88,19 +88,41 @@ pub fn frame_sizes_from(value: Option<&str>) -> Result<Vec<usize>, InputError> {
 pub struct Process {
     pub index: u32,
     pub count: u32,
+    /// A later round of a repeated run (`STACKHEAP_REMEASURE=1`, set by `scripts/run`) that measures
+    /// again the rows the first rounds left unsettled, selected by its filter.
+    pub remeasure: bool,
 }
 
 impl Process {
     /// The process of the running binary; bad values are one line naming the variable.
     pub fn from_env() -> Result<Process, InputError> {
         let read = |name: &str| std::env::var(name).ok();
-        process_from(read("STACKHEAP_PROCESS"), read("STACKHEAP_PROCESSES")).map_err(InputError)
+        let mut process = process_from(read("STACKHEAP_PROCESS"), read("STACKHEAP_PROCESSES"))
+            .map_err(InputError)?;
+        process.remeasure = match read("STACKHEAP_REMEASURE").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => {
+                return Err(InputError(format!(
+                    "STACKHEAP_REMEASURE='{other}': expected 1 (a round that measures unsettled rows again) or 0"
+                )));
+            }
+        };
+        Ok(process)
     }
 
-    /// Whether this process runs the parts measured once per run (page faults, locality, memory,
+    /// Whether this process runs the parts measured once per run (the fault counts, memory,
     /// latency, overflow probes): the first process of a repeated run, or a lone run.
     pub fn runs_once_parts(self) -> bool {
-        self.index == 1
+        self.index == 1 && !self.remeasure
+    }
+
+    /// Whether this process runs the timed rows that are slow to set up (locality, first touch,
+    /// alignment, the large boxes): the first two processes, so that each such row has a second
+    /// measurement to be checked against (a disturbed one shows as a spread between the two, is
+    /// not decided, and is measured again), and any round that measures unsettled rows again.
+    pub fn runs_checked_parts(self) -> bool {
+        self.index <= 2 || self.remeasure
     }
 
     /// `items` rotated so that each process of a repeated run starts with a different one:
@@ -124,7 +146,11 @@ pub fn process_from(k: Option<String>, n: Option<String>) -> Result<Process, Str
             .ok_or_else(|| format!("{name}='{v}': expected a whole number >= 1"))
     };
     match (k, n) {
-        (None, None) => Ok(Process { index: 1, count: 1 }),
+        (None, None) => Ok(Process {
+            index: 1,
+            count: 1,
+            remeasure: false,
+        }),
         (Some(k), Some(n)) => {
             let (k, n) = (parse("STACKHEAP_PROCESS", &k)?, parse("STACKHEAP_PROCESSES", &n)?);
             if k > n {
@@ -132,7 +158,11 @@ pub fn process_from(k: Option<String>, n: Option<String>) -> Result<Process, Str
                     "STACKHEAP_PROCESS={k} is beyond STACKHEAP_PROCESSES={n}: expected 1..={n}"
                 ));
             }
-            Ok(Process { index: k, count: n })
+            Ok(Process {
+                index: k,
+                count: n,
+                remeasure: false,
+            })
         }
         _ => Err(
             "STACKHEAP_PROCESS and STACKHEAP_PROCESSES: expected both set (by scripts/run) or neither"
@@ -218,10 +248,21 @@ mod tests {
     #[test]
     fn process_index_and_count_are_both_set_or_neither() {
         let s = |v: &str| Some(v.to_owned());
-        assert_eq!(process_from(None, None), Ok(Process { index: 1, count: 1 }));
+        assert_eq!(
+            process_from(None, None),
+            Ok(Process {
+                index: 1,
+                count: 1,
+                remeasure: false
+            })
+        );
         assert_eq!(
             process_from(s("2"), s("3")),
-            Ok(Process { index: 2, count: 3 })
+            Ok(Process {
+                index: 2,
+                count: 3,
+                remeasure: false
+            })
         );
         for (k, n) in [
             (s("0"), s("3")),

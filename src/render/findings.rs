@@ -40,9 +40,9 @@ const ANSWER_SIZES: [u64; 6] = [8, 64, 1024, 4096, 65536, 1 << 20];
 /// The folklore's `char test[1000000]`.
 const FOLKLORE_ARRAY: u64 = 1_000_000;
 
-/// "within noise (+-20%)": what a comparison that is not decided says.
-pub fn within_noise() -> String {
-    format!("within noise (±{:.0}%)", NOISE_MARGIN * 100.0)
+/// "within noise (±8%)": what a comparison that is not decided at `margin` says.
+pub fn within_noise(margin: f64) -> String {
+    format!("within noise (±{:.0}%)", margin * 100.0)
 }
 
 /// A ratio in words with its interval and verdict: `1.35x [1.22, 1.49]` when decided, otherwise
@@ -51,7 +51,7 @@ pub fn ratio_words(r: &Ratio) -> String {
     if r.decided() {
         r.text()
     } else if r.repeated() {
-        format!("{} ({})", within_noise(), r.text())
+        format!("{} ({})", within_noise(r.margin), r.text())
     } else {
         format!("{} (one process: not decided)", r.text())
     }
@@ -188,7 +188,7 @@ fn answer_stack(results: &Results) -> Answer {
         .collect();
     sentences.push(format!(
         "From these sizes up, a heap block costs no more than the stack array ({}): {}. Below them the allocation is a real cost; above them, filling the memory dominates.",
-        within_noise(),
+        within_noise(margin(results)),
         crossovers.join(", ")
     ));
     answer.text = sentences.join(" ");
@@ -258,7 +258,7 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
     counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     answer.text = format!(
         "Fastest or tied with the fastest (within ±{:.0}%), per workload at the most threads that fit the cores: {}, of {} workloads. The table ranks each workload; the pattern of your own code decides.",
-        NOISE_MARGIN * 100.0,
+        margin(results) * 100.0,
         counts
             .iter()
             .map(|(a, n)| format!("{} in {n}", allocator_label(a)))
@@ -477,7 +477,7 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
         .collect();
     let behind: Vec<&str> = heap
         .iter()
-        .filter(|(_, s)| *s < stack_scaling / (1.0 + NOISE_MARGIN))
+        .filter(|(_, s)| *s < stack_scaling / (1.0 + margin(results)))
         .map(|(a, _)| allocator_label(a))
         .collect();
     let list: Vec<String> = heap
@@ -780,7 +780,7 @@ fn claim_cache(results: &Results) -> Claim {
         format!(
             "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {stack_faster}, heap decidedly faster in {heap_faster}, {tied} {}. The stack is usually in cache because it is reused, not because it is the stack.{locality}",
             hot.len(),
-            within_noise()
+            within_noise(margin(results))
         ),
     )
 }
@@ -822,7 +822,7 @@ fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
     };
     let evidence = format!(
         "Fastest (or tied, ±{:.0}%) for one 64 B object on one thread: {}. Fastest or tied in most multi-threaded workloads: {} ({} workloads).",
-        NOISE_MARGIN * 100.0,
+        margin(results) * 100.0,
         names(&small_best),
         if threaded_best.is_empty() {
             "no allocator".into()
@@ -943,7 +943,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
                 "From {} up, a heap block from {} is not decidedly slower than the stack array ({}): filling the memory, not allocating it, dominates.",
                 format_bytes(s as f64),
                 allocator_label(a),
-                within_noise()
+                within_noise(margin(results))
             ));
         }
     }
@@ -1268,6 +1268,7 @@ mod tests {
             low: point - half,
             high: point + half,
             processes: 3,
+            margin: NOISE_MARGIN,
         }
     }
 

@@ -2,7 +2,7 @@
 //! Bencher's metric format.
 
 use crate::analysis::aggregate::Results;
-use crate::analysis::comparisons::NOISE_MARGIN;
+use crate::analysis::comparisons::margin;
 use crate::harness::environment::Environment;
 use crate::render::report::Page;
 use serde::Serialize;
@@ -89,7 +89,8 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
         "benchmarks": rows,
         "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
         "claims": claims.iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict.text(), "evidence": c.evidence})).collect::<Vec<_>>(),
-        "noise_margin": NOISE_MARGIN,
+        "noise_margin": margin(results),
+        "noise": results.noise,
         "processes": results.processes.len().max(1),
         "rankings": crate::analysis::comparisons::rankings(results),
         "findings": findings,

@@ -81,7 +81,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         Some(ws) => format!(
             "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator ({}).",
             format_bytes(ws as f64),
-            within_noise()
+            within_noise(margin(results))
         ),
         None => "No working set measured here made scattered nodes decidedly slower for every allocator (rows measured in one process are never decided: their interval cannot see the variance between processes).".into(),
     });

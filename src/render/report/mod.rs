@@ -163,9 +163,19 @@ impl Page {
             ]
         }))
         .collect();
+        let noise = match results.noise {
+            Some(n) => format!(
+                "How noisy this run was: identical processes differed by a median {:.1}% per row (90th percentile {:.1}%, {} rows measured in {} or more processes), so ",
+                n.median_spread * 100.0,
+                n.p90_spread * 100.0,
+                n.rows,
+                crate::analysis::comparisons::NOISE_MIN_PROCESSES
+            ),
+            None => "This run had too few processes to measure its own noise, so ".into(),
+        };
         let margin_note = format!(
-            "A comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈). {}",
-            NOISE_MARGIN * 100.0,
+            "{noise}a comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈); a comparison measured in one process is never decided. {}",
+            margin(results) * 100.0,
             process_note(results)
         );
         Page {

@@ -178,7 +178,10 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                     .iter()
                     .map(|&s| match (at(offset, s), at(0, s)) {
                         (Some(b), Some(zero)) => {
-                            let r = Ratio::of(Timed::of(b), Timed::of(zero));
+                            let r = Ratio::of(
+                                Timed::of(b, margin(results)),
+                                Timed::of(zero, margin(results)),
+                            );
                             let verdict = if r.decided() {
                                 format!("{:.2}x", r.ratio)
                             } else if r.repeated() {

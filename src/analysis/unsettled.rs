@@ -1,0 +1,122 @@
+//! Where a repeated run spends its remaining time (Chromium Pinpoint's rule: keep measuring what is
+//! still undecided): the rows whose comparisons straddle the margin and the rows whose processes
+//! disagree, which `scripts/run` measures again in further processes while its budget lasts.
+
+use crate::analysis::aggregate::Results;
+use crate::analysis::comparisons::{margin, rankings};
+use std::collections::BTreeSet;
+
+/// Why a row is measured again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unsettled {
+    /// A comparison it is part of reaches past the margin without clearing it: more processes
+    /// narrow the interval, which then decides or settles within noise.
+    Straddles,
+    /// Its processes differ by more than twice the run's margin: one of them may have been disturbed
+    /// (a burst of interference read as a tight but wrong interval), and a further measurement
+    /// outvotes it.
+    Disagrees,
+}
+
+/// The rows of `results` to measure again, with why, in id order. Only rows already measured in at
+/// least two processes count: a row measured once is one of the parts a repeated run measures once
+/// (the depth probes), not a row that more processes would settle.
+pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
+    let margin = margin(results);
+    let mut rows = BTreeSet::new();
+    for r in rankings(results) {
+        let straddles = !r.decided && r.processes >= 2 && r.high > 1.0 + margin;
+        if straddles {
+            rows.insert((r.faster_id.clone(), Unsettled::Straddles));
+            rows.insert((r.slower_id.clone(), Unsettled::Straddles));
+        }
+    }
+    for b in &results.benches {
+        if results
+            .process_spread(&b.id)
+            .is_some_and(|spread| spread > 2.0 * margin)
+        {
+            rows.insert((b.id.clone(), Unsettled::Disagrees));
+        }
+    }
+    let mut out: Vec<(String, Unsettled)> = Vec::new();
+    for (id, why) in rows {
+        // A row both straddles and disagrees: the first reason (in the enum's order) is kept.
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            out.push((id, why));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::results::Bench;
+    use std::collections::BTreeMap;
+
+    /// Results of three processes, each a map of `(id, ns)`.
+    fn repeated(processes: &[&[(&str, f64)]]) -> Results {
+        let mut benches: Vec<Bench> = processes[0]
+            .iter()
+            .map(|&(id, ns)| Bench::synthetic(id, ns, ns * 0.01, None))
+            .collect();
+        for b in &mut benches {
+            b.processes = processes.len();
+        }
+        Results {
+            benches,
+            processes: processes
+                .iter()
+                .map(|p| p.iter().map(|&(id, ns)| (id.to_owned(), ns)).collect())
+                .collect::<Vec<BTreeMap<String, f64>>>(),
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn a_straddling_comparison_and_a_disagreeing_row_are_measured_again() {
+        let (sys, je, mi) = (
+            "contention/larson/system/t2",
+            "contention/larson/jemalloc/t2",
+            "contention/larson/mimalloc/t2",
+        );
+        // system / jemalloc: 1.10, 1.30, 1.25 per process: reaches past 1.2 without clearing it.
+        // mimalloc: steady and far from both, except that its third process read 3x.
+        let r = repeated(&[
+            &[(sys, 110.0), (je, 100.0), (mi, 300.0)],
+            &[(sys, 130.0), (je, 100.0), (mi, 300.0)],
+            &[(sys, 125.0), (je, 100.0), (mi, 900.0)],
+        ]);
+        let got = unsettled(&r);
+        assert_eq!(
+            got,
+            vec![
+                (je.to_string(), Unsettled::Straddles),
+                (mi.to_string(), Unsettled::Disagrees),
+                (sys.to_string(), Unsettled::Straddles),
+            ]
+        );
+    }
+
+    #[test]
+    fn decided_and_clearly_tied_rows_are_settled() {
+        let (a, b) = (
+            "contention/local_churn/system/t1",
+            "contention/local_churn/jemalloc/t1",
+        );
+        // 2x in every process: decided. Then 1.01x in every process: within noise, settled.
+        let decided = repeated(&[
+            &[(a, 200.0), (b, 100.0)],
+            &[(a, 204.0), (b, 101.0)],
+            &[(a, 198.0), (b, 99.0)],
+        ]);
+        assert_eq!(unsettled(&decided), vec![]);
+        let tied = repeated(&[
+            &[(a, 101.0), (b, 100.0)],
+            &[(a, 102.0), (b, 101.0)],
+            &[(a, 100.0), (b, 99.0)],
+        ]);
+        assert_eq!(unsettled(&tied), vec![]);
+    }
+}
