@@ -259,7 +259,7 @@ fn findings_are_left_out_when_their_numbers_are_missing() {
         !md.contains("thread stack holds"),
         "no depth file, no depth sentence"
     );
-    assert!(md.contains("With local_churn at 2 threads"));
+    assert!(md.contains("With local_churn at t2"));
 }
 
 #[test]
@@ -779,5 +779,47 @@ fn a_benchmark_id_the_suite_does_not_know_is_named_not_guessed() {
     assert_bad_input(
         sb.run(&["report"]),
         "'stack_vs_heap/heap_box/tcmalloc/0000064' is not a stackheap benchmark id",
+    );
+}
+
+#[test]
+fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
+    // Regression: "scales 1.87x from 1 to 2 threads", "does 1.8x the operations of" and "(1.38x)"
+    // stated ratios with no interval and no verdict.
+    let sb = Sandbox::new("ratios");
+    let full = sb.root.join("full-run");
+    let out_dir = sb.root.join("report-full");
+    let out = Command::new(BIN)
+        .arg("--criterion-dir")
+        .arg(full.join("criterion"))
+        .arg("--results-dir")
+        .arg(full.join("stackheap"))
+        .args(["report", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("run stackheap-report");
+    let (code, _, stderr) = outcome(out);
+    assert_eq!(code, 0, "{stderr}");
+    let markdown = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let ratio = regex::Regex::new(r"\d+(\.\d+)?x\b").unwrap();
+    let mut bare = Vec::new();
+    for cell in markdown.lines().flat_map(|line| line.split('|')) {
+        for sentence in cell.split(". ") {
+            // A verdict, or a ratio of counts (exact, nothing to decide).
+            let verdict = ["within noise", "not decided", "exact"]
+                .iter()
+                .any(|w| sentence.contains(w));
+            let interval_after = |end: usize| sentence[end..].trim_start().starts_with('[');
+            if ratio
+                .find_iter(sentence)
+                .any(|m| !interval_after(m.end()) && !verdict)
+            {
+                bare.push(sentence.trim().to_string());
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "ratios without an interval or a verdict: {bare:#?}"
     );
 }

@@ -577,12 +577,82 @@ pub fn ops_per_second(
         .map(|(v, _)| v)
 }
 
-/// `stack_control` does not allocate: its line is the best of its runs under each allocator.
+/// `stack_control` does not allocate: its line is the median of its runs under each allocator (the
+/// same code measured three times), not the largest of three noisy values.
 pub fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
-    AllocatorKind::ALL
+    let runs: Vec<f64> = AllocatorKind::ALL
         .into_iter()
         .filter_map(|a| ops_per_second(results, Workload::StackControl, a, threads))
-        .reduce(f64::max)
+        .collect();
+    stats::median(&runs)
+}
+
+/// How `workload` under `alloc` scales from 1 to `threads` threads: operations per second at
+/// `threads` over those at 1, `threads x time(t1) / time(t<threads>)`, paired by process. A
+/// figure with its interval, not a comparison to decide.
+pub fn scaling(
+    results: &Results,
+    workload: Workload,
+    alloc: AllocatorKind,
+    threads: usize,
+) -> Option<Ratio> {
+    let r = compare(
+        results,
+        &contention_id(workload, alloc, 1),
+        &contention_id(workload, alloc, threads),
+    )?;
+    let t = threads as f64;
+    Some(Ratio {
+        ratio: r.ratio * t,
+        low: r.low * t,
+        high: r.high * t,
+        ..r
+    })
+}
+
+/// stack_control's scaling over local_churn's under `alloc`, from 1 to `threads` threads, paired by
+/// process: above 1 (decided) when the shared heap holds local_churn back beyond the noise.
+pub fn scaling_behind_stack(
+    results: &Results,
+    alloc: AllocatorKind,
+    threads: usize,
+) -> Option<Ratio> {
+    let id = |workload, t| contention_id(workload, alloc, t);
+    let (sc1, sct) = (
+        id(Workload::StackControl, 1),
+        id(Workload::StackControl, threads),
+    );
+    let (lc1, lct) = (
+        id(Workload::LocalChurn, 1),
+        id(Workload::LocalChurn, threads),
+    );
+    let paired: Vec<f64> = results
+        .processes
+        .iter()
+        .filter_map(|p| Some((p.get(&sc1)? / p.get(&sct)?) / (p.get(&lc1)? / p.get(&lct)?)))
+        .collect();
+    if paired.len() >= 2
+        && let Some(iv) = stats::median_interval(&paired)
+    {
+        return Some(Ratio {
+            ratio: iv.point,
+            low: iv.low,
+            high: iv.high,
+            processes: paired.len(),
+            margin: margin(results),
+        });
+    }
+    let (stack, heap) = (
+        scaling(results, Workload::StackControl, alloc, threads)?,
+        scaling(results, Workload::LocalChurn, alloc, threads)?,
+    );
+    Some(Ratio {
+        ratio: stack.ratio / heap.ratio,
+        low: stack.low / heap.high,
+        high: stack.high / heap.low,
+        processes: 1,
+        margin: margin(results),
+    })
 }
 
 /// The entry of `memory` for one workload, allocator and thread count.

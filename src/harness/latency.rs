@@ -698,7 +698,9 @@ mod tests {
             if two <= one + margin {
                 return;
             }
-            attempts.push(format!("{two:.1} ns against {one:.1} ns (margin {margin:.1} ns)"));
+            attempts.push(format!(
+                "{two:.1} ns against {one:.1} ns (margin {margin:.1} ns)"
+            ));
         }
         panic!(
             "{}: the meter costs more per sample at two threads than at one in every attempt: {}",

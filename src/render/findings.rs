@@ -57,6 +57,41 @@ pub fn ratio_words(r: &Ratio) -> String {
     }
 }
 
+/// "45 recursion probes (35 std_thread, 5 rust_min_stack, 5 rayon)": a count of depth probes with
+/// what it is made of, so that every sentence that counts probes names the set it counts.
+pub fn probe_set(what: &str, entries: &[&crate::data::depth::DepthEntry]) -> String {
+    let mut kinds: Vec<(ProbeKind, usize)> = Vec::new();
+    for e in entries {
+        match kinds.iter_mut().find(|(k, _)| *k == e.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((e.kind, 1)),
+        }
+    }
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.name()))
+        .collect();
+    format!("{} {what} ({})", entries.len(), parts.join(", "))
+}
+
+/// stack_control's scaling under each allocator's run, each with its interval: "glibc 1.93x [1.90, 1.95], ...".
+fn stack_scalings_words(results: &Results, threads: usize) -> String {
+    ALLOCATORS
+        .into_iter()
+        .filter_map(|a| {
+            let r = scaling(results, Workload::StackControl, a, threads)?;
+            Some(format!("{} {}", allocator_label(a), r.text()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "t2" or "t2 (4 threads, oversubscribed)": a contention thread count as every sentence names it.
+fn threads_words(workload: Workload, threads: usize, cores: Option<usize>) -> String {
+    let os = workload.os_threads(threads);
+    thread_label(threads, os, cores.is_some_and(|c| os > c))
+}
+
 /// What the data says about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -217,7 +252,7 @@ fn answer_stack(results: &Results) -> Answer {
                 time(results, &heap_id(HeapKind::Box, a, s)),
                 heap_over_stack(results, a, s),
             ) {
-                (Some(t), Some(r)) if r.decided() => format!("{} ({:.2}x)", format_ns(t), r.ratio),
+                (Some(t), Some(r)) if r.decided() => format!("{} ({})", format_ns(t), r.text()),
                 (Some(t), Some(_)) => format!("{} (≈ stack)", format_ns(t)),
                 _ => "-".into(),
             }
@@ -318,8 +353,15 @@ fn answer_depth(results: &Results) -> Answer {
         .map(f64::abs)
         .fold(0.0, f64::max);
     sentences.push(format!(
-        "Depth scales with the stack size you request; usable stack / bytes per level, from the thread's real stack bounds, predicted all {} probes within {worst:.2}%.",
-        probes.len()
+        "Depth scales with the stack size you request; usable stack / bytes per level, from the thread's real stack bounds, predicted all {} within {worst:.2}%.",
+        probe_set(
+            &format!(
+                "overflow probes of spawned threads with a requested stack ({} stack sizes x {} frame sizes)",
+                stacks.len(),
+                frames.len()
+            ),
+            &probes
+        )
     ));
     let arrays = largest_local_arrays(results);
     if let Some(&(stack, largest)) = arrays
@@ -461,11 +503,13 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
     let scaling = |id_of: &dyn Fn(usize) -> String| -> Option<f64> {
         Some(timed(results, &id_of(1))?.point / timed(results, &id_of(t))?.point * t as f64)
     };
-    let Some(stack_scaling) = ALLOCATORS
+    // stack_control runs the same code for each allocator: its scaling is the median of theirs,
+    // not the largest of noisy values.
+    let stack_scalings: Vec<f64> = ALLOCATORS
         .into_iter()
         .filter_map(|a| scaling(&|n| contention_id(Workload::StackControl, a, n)))
-        .reduce(f64::max)
-    else {
+        .collect();
+    let Some(stack_scaling) = crate::analysis::stats::median(&stack_scalings) else {
         return not_measured(
             Q,
             "needs stack_control at 1 and 2+ threads (cargo bench --bench contention).",
@@ -475,17 +519,29 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
         .into_iter()
         .filter_map(|a| Some((a, scaling(&|n| contention_id(Workload::LocalChurn, a, n))?)))
         .collect();
+    // Held back: stack_control's scaling over local_churn's, paired by process, decidedly above 1.
     let behind: Vec<&str> = heap
         .iter()
-        .filter(|(_, s)| *s < stack_scaling / (1.0 + margin(results)))
+        .filter(|(a, _)| scaling_behind_stack(results, *a, t).is_some_and(|r| r.decidedly_above()))
         .map(|(a, _)| allocator_label(a))
         .collect();
+    // Each scaling with its interval (paired by process); the median stack_control line is the ideal.
     let list: Vec<String> = heap
         .iter()
-        .map(|(a, s)| format!("{} {s:.2}x", allocator_label(a)))
+        .map(|(a, s)| {
+            let shown = crate::analysis::comparisons::scaling(results, Workload::LocalChurn, *a, t)
+                .map_or(format!("{s:.2}x"), |r| r.text());
+            format!("{} {shown}", allocator_label(a))
+        })
         .collect();
+    let low = stack_scalings.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = stack_scalings.iter().copied().fold(0.0, f64::max);
+    let stack_words = format!(
+        "{stack_scaling:.2}x [{low:.2}, {high:.2}] (the median and range of its runs under each allocator: {})",
+        stack_scalings_words(results, t)
+    );
     let evidence = format!(
-        "From 1 to {t} threads, stack_control (no heap) scales {stack_scaling:.2}x; local_churn (each thread churns its own blocks in the shared heap) scales {}.",
+        "From 1 to {t} threads, stack_control (no heap) scales {stack_words}; local_churn (each thread churns its own blocks in the shared heap) scales {}.",
         list.join(", ")
     );
     if behind.is_empty() {
@@ -529,7 +585,7 @@ fn claim_static(results: &Results) -> Claim {
             Q,
             Verdict::Holds,
             format!(
-                "A thread's stack is fixed when it is created: recursion overflowed at {one} levels with 1 MiB and {two} with 2 MiB ({:.2}x for 2x the size). The same recursion kept on the heap went {h} levels deep in the same 2 MiB thread and stopped only at its cap. Heap growth page by page is not measured yet.",
+                "A thread's stack is fixed when it is created: recursion overflowed at {one} levels with 1 MiB and {two} with 2 MiB ({:.2}x, exact: depths are counts, for twice the size). The same recursion kept on the heap went {h} levels deep in the same 2 MiB thread and stopped only at its cap. Heap growth page by page is not measured yet.",
                 two as f64 / one as f64
             ),
         ),
@@ -568,8 +624,8 @@ fn claim_overflow(results: &Results) -> Claim {
         .max()
         .unwrap_or(0);
     let recursion = format!(
-        "Unbounded recursion overflowed the stack in {overflowed} of {} probes (frames up to {} per level; Rust aborts the process with \"has overflowed its stack\").",
-        stack_probes.len(),
+        "Unbounded recursion overflowed the stack in {overflowed} of {} (frames up to {} per level; Rust aborts the process with \"has overflowed its stack\").",
+        probe_set("recursion probes", &stack_probes),
         format_bytes(largest_frame as f64)
     );
     let all_overflowed = overflowed == stack_probes.len();
@@ -964,15 +1020,20 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
             given_back.join(", ")
         ));
     }
-    if let (Some(array), Some(zeroed)) = (
-        time(results, &large_box_id(LargeBox::Array, 1 << 20)),
-        time(results, &large_box_id(LargeBox::Zeroed, 1 << 20)),
+    let (array_id, zeroed_id) = (
+        large_box_id(LargeBox::Array, 1 << 20),
+        large_box_id(LargeBox::Zeroed, 1 << 20),
+    );
+    if let (Some(array), Some(zeroed), Some(r)) = (
+        time(results, &array_id),
+        time(results, &zeroed_id),
+        compare(results, &array_id, &zeroed_id),
     ) {
         out.push(format!(
-            "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({:.2}x).",
+            "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({}).",
             format_ns(array),
             format_ns(zeroed),
-            array / zeroed
+            ratio_words(&r)
         ));
     }
     let threads = contention_threads(results);
@@ -1003,10 +1064,20 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         else {
             continue;
         };
+        // Operations per second are inverse times: best / worst operations is worst / best time,
+        // paired by process like every ratio.
+        let Some(r) = compare(
+            results,
+            &contention_id(workload, worst, t),
+            &contention_id(workload, best, t),
+        ) else {
+            continue;
+        };
         out.push(format!(
-            "With {workload} at {t} threads, {} does {:.1}x the operations of {} ({:.1} vs {:.1} million/s).",
+            "With {workload} at {}, {} does {} the operations of {} ({:.1} vs {:.1} million/s).",
+            threads_words(workload, t, Some(cores)),
             allocator_label(best),
-            best_ops / worst_ops,
+            ratio_words(&r),
             allocator_label(worst),
             best_ops / 1e6,
             worst_ops / 1e6
@@ -1019,11 +1090,22 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
                     stack_control_ops(results, 1),
                     stack_control_ops(results, t),
                 ) {
+                    let against_stack =
+                        scaling_behind_stack(results, a, t).map_or(String::new(), |r| {
+                            format!(
+                                "; stack_control's scaling over local_churn's: {}",
+                                ratio_words(&r)
+                            )
+                        });
+                    let words = |r: Option<Ratio>, fallback: f64| {
+                        r.map_or(format!("{fallback:.2}x"), |r| r.text())
+                    };
                     out.push(format!(
-                        "local_churn with {} scales {:.2}x from 1 to {t} threads (stack_control, with no heap: {:.2}x).",
+                        "local_churn with {} scales {} from 1 to {} (stack_control, with no heap: {}{against_stack}).",
                         allocator_label(a),
-                        many / one,
-                        cn / c1
+                        words(scaling(results, workload, a, t), many / one),
+                        threads_words(workload, t, Some(cores)),
+                        words(scaling(results, Workload::StackControl, a, t), cn / c1)
                     ));
                 }
             }
@@ -1053,22 +1135,20 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
                 ));
             }
         }
-        let within: Vec<f64> = depth
+        let predicted: Vec<(&crate::data::depth::DepthEntry, f64)> = depth
             .entries
             .iter()
             .filter_map(|e| {
-                Some(
-                    ((e.measured_depth? as f64) - e.predicted_depth? as f64).abs()
-                        / e.predicted_depth? as f64
-                        * 100.0,
-                )
+                let (measured, predicted) = (e.measured_depth? as f64, e.predicted_depth? as f64);
+                Some((e, (measured - predicted).abs() / predicted * 100.0))
             })
             .collect();
-        if !within.is_empty() {
+        if !predicted.is_empty() {
+            let entries: Vec<_> = predicted.iter().map(|(e, _)| *e).collect();
             out.push(format!(
-                "Across {} overflow probes, measured depth is within {:.2}% of the depth predicted from the real stack bounds.",
-                within.len(),
-                within.iter().copied().fold(0.0, f64::max)
+                "Across {} with a depth predicted from the real stack bounds, measured depth is within {:.2}% of it.",
+                probe_set("overflow probes", &entries),
+                predicted.iter().map(|(_, d)| *d).fold(0.0, f64::max)
             ));
         }
         let heap = depth
@@ -1082,7 +1162,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
             .and_then(|e| e.measured_depth);
         if let (Some(h), Some(s)) = (heap, stack) {
             out.push(format!(
-                "The same recursion as a loop over a heap Vec went {h} levels deep in a thread with a 2 MiB stack, {:.0}x the stack's {s} (it stopped at its cap, not at a limit).",
+                "The same recursion as a loop over a heap Vec went {h} levels deep in a thread with a 2 MiB stack, {:.0}x (exact: depths are counts) the stack's {s} (it stopped at its cap, not at a limit).",
                 h as f64 / s as f64
             ));
         }
@@ -1422,7 +1502,9 @@ mod tests {
         let claim = claim_overflow(&r);
         assert_eq!(claim.verdict, Verdict::HoldsInPart, "{}", claim.evidence);
         assert!(
-            claim.evidence.contains("in 2 of 2 probes"),
+            claim
+                .evidence
+                .contains("in 2 of 2 recursion probes (2 std_thread)"),
             "{}",
             claim.evidence
         );

@@ -183,11 +183,11 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                                 Timed::of(zero, margin(results)),
                             );
                             let verdict = if r.decided() {
-                                format!("{:.2}x", r.ratio)
+                                r.text()
                             } else if r.repeated() {
                                 "≈ offset 0".into()
                             } else {
-                                format!("{:.2}x, one process: not decided", r.ratio)
+                                format!("{}, one process: not decided", r.text())
                             };
                             format!("{} ({verdict})", format_ns(b.time.point_estimate))
                         }
