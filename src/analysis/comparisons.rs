@@ -34,9 +34,21 @@ pub const MIN_NOISE_MARGIN: f64 = 0.05;
 /// Rows need this many processes before their spread says anything about the machine's noise.
 pub const NOISE_MIN_PROCESSES: usize = 3;
 
+/// The expected range of `n` independent standard normal draws (the control-chart constant d2,
+/// Tippett 1925), for n from 2 to 10 (10 beyond): a range over `d2(n)` estimates a standard
+/// deviation whatever the number of processes, so a row measured again in a fourth process does
+/// not read as noisier because four values span more than three.
+fn expected_range(n: usize) -> f64 {
+    const D2: [f64; 9] = [
+        1.128, 1.693, 2.059, 2.326, 2.534, 2.704, 2.847, 2.970, 3.078,
+    ];
+    D2[n.clamp(2, 10) - 2]
+}
+
 /// How noisy this run's machine was, and the margin that allows: the median, across every row
 /// measured in at least [`NOISE_MIN_PROCESSES`] processes, of the row's spread between processes
-/// ((max - min) / median), floored at [`MIN_NOISE_MARGIN`]. A ratio must clear the spread that
+/// ((max - min) / median) as three processes would show it (scaled by `d2(3) / d2(n)`), floored at
+/// [`MIN_NOISE_MARGIN`]. A ratio must clear the spread that
 /// identical processes of this very run showed on a typical row before it is called decided; a
 /// quiet machine decides 10% differences, a busy one decides less.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -57,8 +69,11 @@ impl Noise {
         let spreads: Vec<f64> = results
             .benches
             .iter()
-            .filter(|b| results.process_count(&b.id) >= NOISE_MIN_PROCESSES)
-            .filter_map(|b| results.process_spread(&b.id))
+            .filter_map(|b| {
+                let n = results.process_count(&b.id);
+                let spread = results.process_spread(&b.id)?;
+                (n >= NOISE_MIN_PROCESSES).then(|| spread * expected_range(3) / expected_range(n))
+            })
             .collect();
         let median_spread = stats::median(&spreads)?;
         Some(Noise {
@@ -710,4 +725,63 @@ pub fn latency_workloads(latency: &[LatencyEntry]) -> Vec<Workload> {
         .into_iter()
         .filter(|w| latency.iter().any(|e| e.workload == *w))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One process-figure list per row (`local_churn/system/t1`, `t2`, ...), as a repeated run.
+    fn run(figures: &[&[f64]]) -> Results {
+        let ids: Vec<String> = (0..figures.len())
+            .map(|i| contention_id(Workload::LocalChurn, AllocatorKind::System, i + 1))
+            .collect();
+        let longest = figures.iter().map(|f| f.len()).max().unwrap_or(0);
+        let processes = (0..longest)
+            .map(|k| {
+                ids.iter()
+                    .zip(figures)
+                    .filter_map(|(id, f)| Some((id.clone(), *f.get(k)?)))
+                    .collect()
+            })
+            .collect();
+        Results {
+            benches: ids
+                .iter()
+                .map(|id| Bench::synthetic(id, 100.0, 1.0, None))
+                .collect(),
+            processes,
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn the_margin_is_the_median_spread_of_a_row_floored_at_five_percent() {
+        let noisy = Noise::of(&run(&[
+            &[100.0, 110.0, 90.0],
+            &[100.0, 130.0, 100.0],
+            &[100.0, 101.0, 99.0],
+        ]))
+        .unwrap();
+        assert!((noisy.median_spread - 0.2).abs() < 1e-9, "{noisy:?}");
+        assert_eq!((noisy.rows, noisy.margin), (3, noisy.median_spread));
+        let quiet = Noise::of(&run(&[&[100.0, 101.0, 99.0]])).unwrap();
+        assert_eq!(quiet.margin, MIN_NOISE_MARGIN);
+        assert_eq!(
+            Noise::of(&run(&[&[100.0, 120.0]])),
+            None,
+            "two processes say nothing of the noise"
+        );
+    }
+
+    #[test]
+    fn a_fourth_process_does_not_make_a_row_read_noisier() {
+        // Draws of one population: four span more than three, but the estimate stays.
+        let three = Noise::of(&run(&[&[90.0, 100.0, 110.0]])).unwrap();
+        let four = Noise::of(&run(&[&[90.0, 100.0, 110.0, 112.0]])).unwrap();
+        assert!(
+            four.median_spread <= three.median_spread * 1.05,
+            "{three:?} {four:?}"
+        );
+    }
 }

@@ -51,7 +51,7 @@ pub fn compare_table(report: &CompareReport, markdown: bool) -> String {
         }
     }
     out += &format!(
-        "\n{} regressed, {} improved, {} unchanged against baseline '{}' (wall clock: threshold {}% and non-overlapping 95% intervals{})\n",
+        "\n{} regressed, {} improved, {} unchanged against baseline '{}' (wall clock: Criterion's median of each run, threshold {}% and non-overlapping 95% intervals{}; see METHODOLOGY.md, one statistic per purpose)\n",
         report.regressed,
         report.improved,
         report.unchanged,

@@ -40,7 +40,7 @@ pub fn gate_table(outcome: &Outcome, markdown: bool) -> String {
     };
     let count = |v: GateVerdict| outcome.rows.iter().filter(|r| r.verdict == v).count();
     format!(
-        "{table}\n{} regressed, {} improved, {} unchanged, {} undecided (threshold {:.0}%, {} rounds, {:.0} s; {} vs {})\n",
+        "{table}\n{} regressed, {} improved, {} unchanged, {} undecided (the median of per-pair ratios of each process's Criterion mean, threshold {:.0}%, {} rounds, {:.0} s; {} vs {})\n",
         count(GateVerdict::Regressed),
         count(GateVerdict::Improved),
         count(GateVerdict::Unchanged),
