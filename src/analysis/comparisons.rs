@@ -138,6 +138,22 @@ impl Ratio {
         }
     }
 
+    /// The median of per-process ratios with its distribution-free interval
+    /// ([`stats::median_interval`]); `None` for fewer than two processes, which cannot be paired.
+    pub fn paired(per_process: &[f64], margin: f64) -> Option<Ratio> {
+        if per_process.len() < 2 {
+            return None;
+        }
+        let iv = stats::median_interval(per_process)?;
+        Some(Ratio {
+            ratio: iv.point,
+            low: iv.low,
+            high: iv.high,
+            processes: per_process.len(),
+            margin,
+        })
+    }
+
     /// `1 / self`: the same comparison the other way round.
     pub fn inverse(&self) -> Ratio {
         Ratio {
@@ -312,16 +328,8 @@ pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking 
 /// conservative ratio of Criterion's intervals.
 pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<Ratio> {
     let paired = results.paired_ratios(numerator, denominator);
-    if paired.len() >= 2
-        && let Some(iv) = crate::analysis::stats::median_interval(&paired)
-    {
-        return Some(Ratio {
-            ratio: iv.point,
-            low: iv.low,
-            high: iv.high,
-            processes: paired.len(),
-            margin: margin(results),
-        });
+    if let Some(r) = Ratio::paired(&paired, margin(results)) {
+        return Some(r);
     }
     Some(Ratio::of(
         timed(results, numerator)?,
@@ -646,16 +654,8 @@ pub fn scaling_behind_stack(
         .iter()
         .filter_map(|p| Some((p.get(&sc1)? / p.get(&sct)?) / (p.get(&lc1)? / p.get(&lct)?)))
         .collect();
-    if paired.len() >= 2
-        && let Some(iv) = stats::median_interval(&paired)
-    {
-        return Some(Ratio {
-            ratio: iv.point,
-            low: iv.low,
-            high: iv.high,
-            processes: paired.len(),
-            margin: margin(results),
-        });
+    if let Some(r) = Ratio::paired(&paired, margin(results)) {
+        return Some(r);
     }
     let (stack, heap) = (
         scaling(results, Workload::StackControl, alloc, threads)?,
