@@ -506,12 +506,9 @@ fn main() {
     if process.runs_checked_parts() {
         once_parts(&mut c, &mut faults);
     }
-    if !process.runs_once_parts() {
-        faults.clear();
-    }
     c.final_summary();
 
-    if mode == BenchMode::Bench && !faults.is_empty() {
+    if mode == BenchMode::Bench && process.runs_once_parts() && !faults.is_empty() {
         println!(
             "\nminor page faults (getrusage) per iteration and per touched page; huge page faults per iteration (system-wide):"
         );

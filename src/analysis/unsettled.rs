@@ -4,10 +4,10 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::{margin, rankings};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// Why a row is measured again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unsettled {
     /// A comparison it is part of reaches past the margin without clearing it: more processes
     /// narrow the interval, which then decides or settles within noise.
@@ -23,12 +23,13 @@ pub enum Unsettled {
 /// (the depth probes), not a row that more processes would settle.
 pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
     let margin = margin(results);
-    let mut rows = BTreeSet::new();
+    // Id -> why; a row that both straddles and disagrees keeps the first reason found.
+    let mut rows = BTreeMap::new();
     for r in rankings(results) {
         let straddles = !r.decided && r.processes >= 2 && r.high > 1.0 + margin;
         if straddles {
-            rows.insert((r.faster_id.clone(), Unsettled::Straddles));
-            rows.insert((r.slower_id.clone(), Unsettled::Straddles));
+            rows.entry(r.faster_id).or_insert(Unsettled::Straddles);
+            rows.entry(r.slower_id).or_insert(Unsettled::Straddles);
         }
     }
     for b in &results.benches {
@@ -36,24 +37,16 @@ pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
             .process_spread(&b.id)
             .is_some_and(|spread| spread > 2.0 * margin)
         {
-            rows.insert((b.id.clone(), Unsettled::Disagrees));
+            rows.entry(b.id.clone()).or_insert(Unsettled::Disagrees);
         }
     }
-    let mut out: Vec<(String, Unsettled)> = Vec::new();
-    for (id, why) in rows {
-        // A row both straddles and disagrees: the first reason (in the enum's order) is kept.
-        if out.last().is_none_or(|(last, _)| *last != id) {
-            out.push((id, why));
-        }
-    }
-    out
+    rows.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::results::Bench;
-    use std::collections::BTreeMap;
 
     /// Results of three processes, each a map of `(id, ns)`.
     fn repeated(processes: &[&[(&str, f64)]]) -> Results {

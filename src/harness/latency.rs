@@ -110,12 +110,7 @@ impl Clock {
     /// the step is the smallest positive difference between two readings or between two distinct
     /// differences.
     pub fn resolution_ns(&self) -> f64 {
-        let mut deltas: Vec<u64> = (0..20_000)
-            .map(|_| {
-                let t0 = self.now();
-                std::hint::black_box(self.now()).wrapping_sub(t0)
-            })
-            .collect();
+        let mut deltas = self.back_to_back_ticks();
         deltas.sort_unstable();
         deltas.dedup();
         let smallest = deltas.iter().copied().find(|&d| d > 0);
@@ -131,14 +126,21 @@ impl Clock {
     /// The median cost of one timed nothing (two clock reads back to back), in ns: what every sample
     /// carries on top of the operation. Reported beside the percentiles, not subtracted.
     pub fn overhead_ns(&self) -> f64 {
-        let ticks: Vec<f64> = (0..20_000)
+        let ns = self
+            .back_to_back_ticks()
+            .into_iter()
+            .map(|t| self.ticks_to_ns(t));
+        Percentiles::of(ns.collect()).map_or(0.0, |p| p.p50_ns)
+    }
+
+    /// Ticks between two reads of the clock back to back, 20,000 times.
+    fn back_to_back_ticks(&self) -> Vec<u64> {
+        (0..20_000)
             .map(|_| {
                 let t0 = self.now();
-                let t1 = std::hint::black_box(self.now());
-                self.ticks_to_ns(t1.wrapping_sub(t0))
+                std::hint::black_box(self.now()).wrapping_sub(t0)
             })
-            .collect();
-        Percentiles::of(ticks).map_or(0.0, |p| p.p50_ns)
+            .collect()
     }
 }
 

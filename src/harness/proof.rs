@@ -29,6 +29,9 @@ use std::hint::black_box;
 /// The seed every proof call fills with (any value: the checksums are computed for it).
 const SEED: u8 = 7;
 
+/// The working set of the proven list walks: the smallest the bench measures, quick to build.
+const WALK_BYTES: usize = 16 << 10;
+
 /// What a workload must do in one call: the blocks and bytes it allocates (and frees again) through
 /// the allocator it was handed, and through the global allocator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,12 +75,7 @@ impl Proof {
         }
     }
 
-    /// How many workload calls have been proven.
-    pub fn held(&self) -> usize {
-        self.held
-    }
-
-    /// Calls `call` with a counting wrapper around `A` and checks it against `claim` and `checksum`.
+    /// Calls `call` with a counting wrapper around `A` and checks what it did against `claim`.
     fn check<A: NamedAllocator>(
         &mut self,
         id: &dyn std::fmt::Display,
@@ -208,16 +206,15 @@ impl Proof {
     /// alignment loop reads what it wrote, each large box is one global block of N bytes, the mmap
     /// first touch skips the heap and a heap growth allocates its blocks through the allocator.
     pub fn once_parts(&mut self, allocators: &[AllocatorKind]) -> Result<(), InputError> {
-        const WS: usize = 16 << 10;
-        let count = WS / NODE_BYTES;
-        let mut nodes = StackNodes::<WS>::new();
+        let mut nodes = StackNodes::<WALK_BYTES>::new();
         let head = link_on_stack(&mut nodes);
         let stack_walk = BenchId::Locality {
             layout: NodeLayout::Contiguous,
             owner: Owner::Stack,
-            bytes: WS as u64,
+            bytes: WALK_BYTES as u64,
         };
-        self.allocates_nothing(&stack_walk, expected_walk(count), || walk(black_box(head)))?;
+        let nodes_walked = expected_walk(WALK_BYTES / NODE_BYTES);
+        self.allocates_nothing(&stack_walk, nodes_walked, || walk(black_box(head)))?;
         for &kind in allocators {
             kind.visit(OnceRows { proof: self })?;
         }
@@ -341,25 +338,21 @@ struct OnceRows<'p> {
 impl AllocatorVisitor for OnceRows<'_> {
     type Output = Result<(), InputError>;
     fn visit<A: NamedAllocator>(self, _: &'static A) -> Self::Output {
-        const WS: usize = 16 << 10;
         let proof = self.proof;
         let id = |layout| BenchId::Locality {
             layout,
             owner: Owner::Heap(A::KIND),
-            bytes: WS as u64,
+            bytes: WALK_BYTES as u64,
         };
-        let contiguous = ContiguousHeap::new(A::get(), WS);
-        proof.allocates_nothing(
-            &id(NodeLayout::Contiguous),
-            expected_walk(WS / NODE_BYTES),
-            || walk(black_box(contiguous.head)),
-        )?;
-        let scattered = Scattered::new(A::get(), WS, 42);
-        proof.allocates_nothing(
-            &id(NodeLayout::Scattered),
-            expected_walk(WS / NODE_BYTES),
-            || walk(black_box(scattered.head)),
-        )?;
+        let nodes_walked = expected_walk(WALK_BYTES / NODE_BYTES);
+        let contiguous = ContiguousHeap::new(A::get(), WALK_BYTES);
+        proof.allocates_nothing(&id(NodeLayout::Contiguous), nodes_walked, || {
+            walk(black_box(contiguous.head))
+        })?;
+        let scattered = Scattered::new(A::get(), WALK_BYTES, 42);
+        proof.allocates_nothing(&id(NodeLayout::Scattered), nodes_walked, || {
+            walk(black_box(scattered.head))
+        })?;
         // A growth of 1 MiB: its blocks of GROWTH_BLOCK bytes and the vector holding them.
         let total = 1 << 20;
         let blocks = (total / GROWTH_BLOCK) as u64;

@@ -74,18 +74,6 @@ pub fn probe_set(what: &str, entries: &[&crate::data::depth::DepthEntry]) -> Str
     format!("{} {what} ({})", entries.len(), parts.join(", "))
 }
 
-/// stack_control's scaling under each allocator's run, each with its interval: "glibc 1.93x [1.90, 1.95], ...".
-fn stack_scalings_words(results: &Results, threads: usize) -> String {
-    ALLOCATORS
-        .into_iter()
-        .filter_map(|a| {
-            let r = scaling(results, Workload::StackControl, a, threads)?;
-            Some(format!("{} {}", allocator_label(a), r.text()))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// "t2" or "t2 (4 threads, oversubscribed)": a contention thread count as every sentence names it.
 fn threads_words(workload: Workload, threads: usize, cores: Option<usize>) -> String {
     let os = workload.os_threads(threads);
@@ -500,49 +488,46 @@ fn claim_threads(results: &Results, cores: Option<usize>) -> Claim {
             "needs local_churn and stack_control at 1 and 2+ threads (cargo bench --bench contention).",
         );
     };
-    let scaling = |id_of: &dyn Fn(usize) -> String| -> Option<f64> {
-        Some(timed(results, &id_of(1))?.point / timed(results, &id_of(t))?.point * t as f64)
+    // Each scaling paired by process, with its interval (`comparisons::scaling`).
+    let scalings = |workload| -> Vec<(AllocatorKind, Ratio)> {
+        ALLOCATORS
+            .into_iter()
+            .filter_map(|a| Some((a, scaling(results, workload, a, t)?)))
+            .collect()
+    };
+    let words = |scalings: &[(AllocatorKind, Ratio)]| {
+        scalings
+            .iter()
+            .map(|(a, r)| format!("{} {}", allocator_label(a), r.text()))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     // stack_control runs the same code for each allocator: its scaling is the median of theirs,
     // not the largest of noisy values.
-    let stack_scalings: Vec<f64> = ALLOCATORS
-        .into_iter()
-        .filter_map(|a| scaling(&|n| contention_id(Workload::StackControl, a, n)))
-        .collect();
-    let Some(stack_scaling) = crate::analysis::stats::median(&stack_scalings) else {
+    let stack = scalings(Workload::StackControl);
+    let points: Vec<f64> = stack.iter().map(|(_, r)| r.ratio).collect();
+    let Some(stack_scaling) = crate::analysis::stats::median(&points) else {
         return not_measured(
             Q,
             "needs stack_control at 1 and 2+ threads (cargo bench --bench contention).",
         );
     };
-    let heap: Vec<(AllocatorKind, f64)> = ALLOCATORS
-        .into_iter()
-        .filter_map(|a| Some((a, scaling(&|n| contention_id(Workload::LocalChurn, a, n))?)))
-        .collect();
+    let heap = scalings(Workload::LocalChurn);
     // Held back: stack_control's scaling over local_churn's, paired by process, decidedly above 1.
     let behind: Vec<&str> = heap
         .iter()
         .filter(|(a, _)| scaling_behind_stack(results, *a, t).is_some_and(|r| r.decidedly_above()))
         .map(|(a, _)| allocator_label(a))
         .collect();
-    // Each scaling with its interval (paired by process); the median stack_control line is the ideal.
-    let list: Vec<String> = heap
-        .iter()
-        .map(|(a, s)| {
-            let shown = crate::analysis::comparisons::scaling(results, Workload::LocalChurn, *a, t)
-                .map_or(format!("{s:.2}x"), |r| r.text());
-            format!("{} {shown}", allocator_label(a))
-        })
-        .collect();
-    let low = stack_scalings.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = stack_scalings.iter().copied().fold(0.0, f64::max);
+    let low = points.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = points.iter().copied().fold(0.0, f64::max);
     let stack_words = format!(
         "{stack_scaling:.2}x [{low:.2}, {high:.2}] (the median and range of its runs under each allocator: {})",
-        stack_scalings_words(results, t)
+        words(&stack)
     );
     let evidence = format!(
         "From 1 to {t} threads, stack_control (no heap) scales {stack_words}; local_churn (each thread churns its own blocks in the shared heap) scales {}.",
-        list.join(", ")
+        words(&heap)
     );
     if behind.is_empty() {
         claim(
@@ -1084,11 +1069,9 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
         ));
         if workload == Workload::LocalChurn && t > 1 {
             for a in ALLOCATORS {
-                if let (Some(one), Some(many), Some(c1), Some(cn)) = (
-                    ops_per_second(results, workload, a, 1),
-                    ops_per_second(results, workload, a, t),
-                    stack_control_ops(results, 1),
-                    stack_control_ops(results, t),
+                if let (Some(heap), Some(stack)) = (
+                    scaling(results, workload, a, t),
+                    scaling(results, Workload::StackControl, a, t),
                 ) {
                     let against_stack =
                         scaling_behind_stack(results, a, t).map_or(String::new(), |r| {
@@ -1097,15 +1080,12 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
                                 ratio_words(&r)
                             )
                         });
-                    let words = |r: Option<Ratio>, fallback: f64| {
-                        r.map_or(format!("{fallback:.2}x"), |r| r.text())
-                    };
                     out.push(format!(
                         "local_churn with {} scales {} from 1 to {} (stack_control, with no heap: {}{against_stack}).",
                         allocator_label(a),
-                        words(scaling(results, workload, a, t), many / one),
+                        heap.text(),
                         threads_words(workload, t, Some(cores)),
-                        words(scaling(results, Workload::StackControl, a, t), cn / c1)
+                        stack.text()
                     ));
                 }
             }

@@ -83,7 +83,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
             format_bytes(ws as f64),
             within_noise(margin(results))
         ),
-        None => "No working set measured here made scattered nodes decidedly slower for every allocator (rows measured in one process are never decided: their interval cannot see the variance between processes).".into(),
+        None => "No working set measured here made scattered nodes decidedly slower for every allocator (a comparison measured in one process is never decided).".into(),
     });
     Some(Section {
         title: "Locality".into(),
