@@ -1,12 +1,14 @@
-//! End-to-end tests of the paired A/B gate CLI (`stackheap-ab`): a comparison of two fake builds whose
-//! "bench executables" are scripts writing Criterion results of known times (a 30% slowdown must be
-//! regressed, an identical build unchanged), the resampling of recorded pairs, and one clear line with
-//! exit code 2 for bad input.
+//! End-to-end tests of the paired A/B gate CLI (`stackheap-ab`): comparisons of fake workers that
+//! speak the worker protocol with known times (a 30% slowdown must be regressed, an identical side
+//! unchanged, the same worker under two environments told apart, a noisy one undecided with its own
+//! exit code), one short run of the real `stackheap-worker`, the resampling of recorded sessions,
+//! and one clear line with exit code 2 for bad input.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stackheap-ab");
+const WORKER: &str = env!("CARGO_BIN_EXE_stackheap-worker");
 
 fn sandbox(name: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("stackheap-ab-{name}-{}", std::process::id()));
@@ -15,28 +17,19 @@ fn sandbox(name: &str) -> PathBuf {
     root
 }
 
-/// A fake bench executable: writes one benchmark, `stack_vs_heap/heap_box/system/0000064`, whose
-/// mean time is `ns`, into `$CRITERION_HOME`, as Criterion 0.8 would.
-fn fake_build(root: &Path, name: &str, ns: f64) -> PathBuf {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/criterion/stack_vs_heap/heap_box_system/0000064/new");
-    let estimates = std::fs::read_to_string(fixture.join("estimates.json")).unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&estimates).unwrap();
-    for stat in ["mean", "median"] {
-        value[stat]["point_estimate"] = ns.into();
-        value[stat]["confidence_interval"]["lower_bound"] = (ns * 0.99).into();
-        value[stat]["confidence_interval"]["upper_bound"] = (ns * 1.01).into();
-    }
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("estimates.json"), value.to_string()).unwrap();
-    std::fs::copy(fixture.join("benchmark.json"), dir.join("benchmark.json")).unwrap();
-    let exe = dir.join("bench");
+/// A fake worker: answers every sample of `n` iterations with `n * ns` nanoseconds, where `ns` is
+/// `$FAKE_NS` when set; with `noisy`, each answer is that times a random 0.5..1.5 (bash's RANDOM).
+fn fake_worker(root: &Path, name: &str, ns: u64, noisy: bool) -> PathBuf {
+    let time = if noisy {
+        "$(( n * ns * (50 + RANDOM % 100) / 100 ))"
+    } else {
+        "$(( n * ns ))"
+    };
+    let exe = root.join(name);
     std::fs::write(
         &exe,
         format!(
-            "#!/bin/sh\nout=\"$CRITERION_HOME/stack_vs_heap/heap_box_system/0000064/new\"\nmkdir -p \"$out\"\ncp '{0}/estimates.json' '{0}/benchmark.json' \"$out/\"\n",
-            dir.display()
+            "#!/bin/bash\nns=${{FAKE_NS:-{ns}}}\necho 'ready 1'\nwhile read -r cmd id n; do\n  case $cmd in\n    calibrate) echo 'ok 4' ;;\n    sample) echo \"ok {time}\" ;;\n    *) echo 'error unknown' ;;\n  esac\ndone\n"
         ),
     )
     .unwrap();
@@ -44,6 +37,9 @@ fn fake_build(root: &Path, name: &str, ns: f64) -> PathBuf {
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     exe
 }
+
+/// The one row the fake workers are asked for (any gated row: the fake answers them all alike).
+const ROW: &str = "^stack_vs_heap/heap_box/system/0000064$";
 
 fn run_ab(root: &Path, base: &Path, cand: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)
@@ -53,14 +49,21 @@ fn run_ab(root: &Path, base: &Path, cand: &Path, extra: &[&str]) -> (i32, String
             "base",
             "--candidate-label",
             "cand",
+            "--budget-secs",
+            "20",
         ])
-        .arg("--baseline-exe")
+        .arg("--baseline-worker")
         .arg(base)
-        .arg("--candidate-exe")
+        .arg("--candidate-worker")
         .arg(cand)
         .arg("--out")
         .arg(root.join("ab.json"))
         .args(extra)
+        .args(if extra.contains(&"--filter") {
+            vec![]
+        } else {
+            vec!["--filter", ROW]
+        })
         .env("CARGO_TARGET_DIR", root.join("target"))
         .output()
         .unwrap();
@@ -69,6 +72,10 @@ fn run_ab(root: &Path, base: &Path, cand: &Path, extra: &[&str]) -> (i32, String
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn outcome(root: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(root.join("ab.json")).unwrap()).unwrap()
 }
 
 fn assert_one_line_error((code, _, stderr): (i32, String, String), needle: &str) {
@@ -84,9 +91,9 @@ fn assert_one_line_error((code, _, stderr): (i32, String, String), needle: &str)
 #[test]
 fn a_slower_candidate_is_regressed_and_an_identical_one_unchanged() {
     let root = sandbox("verdicts");
-    let base = fake_build(&root, "base", 100.0);
-    let slow = fake_build(&root, "slow", 130.0);
-    let same = fake_build(&root, "same", 100.0);
+    let base = fake_worker(&root, "base", 100, false);
+    let slow = fake_worker(&root, "slow", 130, false);
+    let same = fake_worker(&root, "same", 100, false);
 
     let (code, stdout, stderr) = run_ab(&root, &base, &slow, &[]);
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -95,19 +102,19 @@ fn a_slower_candidate_is_regressed_and_an_identical_one_unchanged() {
         "{stdout}"
     );
     assert!(stdout.contains("regressed"), "{stdout}");
-    let outcome: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("ab.json")).unwrap()).unwrap();
-    assert_eq!(outcome["rounds"], 6, "6 pairs decide a steady slowdown");
-    assert_eq!(outcome["rows"][0]["pairs"].as_array().unwrap().len(), 6);
-    assert!((outcome["rows"][0]["ratio"].as_f64().unwrap() - 1.3).abs() < 1e-9);
+    let o = outcome(&root);
+    assert_eq!(o["sessions"], 8, "8 sessions decide a steady slowdown");
+    assert_eq!(o["stopped"], "decided");
+    assert_eq!(o["rows"][0]["pairs"].as_array().unwrap().len(), 8);
+    assert!((o["rows"][0]["ratio"].as_f64().unwrap() - 1.3).abs() < 1e-9);
 
     let (code, stdout, _) = run_ab(&root, &base, &same, &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("unchanged"), "{stdout}");
 
-    // Resampling the identical pairs: no false alarms, every 20% shift detected.
+    // Resampling the identical sessions: no false alarms, every 10% shift detected.
     let out = Command::new(BIN)
-        .args(["resample", "--threshold", "10"])
+        .args(["resample", "--threshold", "3"])
         .arg(root.join("ab.json"))
         .output()
         .unwrap();
@@ -115,7 +122,7 @@ fn a_slower_candidate_is_regressed_and_an_identical_one_unchanged() {
     assert!(out.status.success(), "{table}");
     assert!(
         table.contains(
-            "| stack_vs_heap/heap_box/system/0000064 | 6 | 0.0% | 0.0% | 0.0% | 100.0% |"
+            "| stack_vs_heap/heap_box/system/0000064 | 8 | 0.0% | 0.0% | 0.0% | 100.0% | 100.0% |"
         ),
         "{table}"
     );
@@ -123,12 +130,72 @@ fn a_slower_candidate_is_regressed_and_an_identical_one_unchanged() {
 }
 
 #[test]
+fn one_worker_under_two_environments_is_compared_like_two_builds() {
+    let root = sandbox("env");
+    let worker = fake_worker(&root, "worker", 100, false);
+    let (code, stdout, stderr) =
+        run_ab(&root, &worker, &worker, &["--candidate-env", "FAKE_NS=80"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("improved"), "{stdout}");
+    assert!(stdout.contains("cand with FAKE_NS=80 vs base"), "{stdout}");
+    assert_eq!(outcome(&root)["candidate_env"][0], "FAKE_NS=80");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_comparison_that_cannot_decide_says_so_with_exit_code_3() {
+    let root = sandbox("undecided");
+    let base = fake_worker(&root, "base", 100, true);
+    let cand = fake_worker(&root, "cand", 100, true);
+    // Eight sessions of +-50% noise cannot place the median within 1%.
+    let limits = ["--threshold", "1", "--max-sessions", "8"];
+    let (code, stdout, stderr) = run_ab(&root, &base, &cand, &limits);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.contains("1 undecided"), "{stdout}");
+    assert!(
+        stdout.contains("rows undecided: this run could not tell"),
+        "{stdout}"
+    );
+    assert_eq!(outcome(&root)["stopped"], "max_sessions");
+    let accepted = [&limits[..], &["--accept-undecided"]].concat();
+    let (code, stdout, _) = run_ab(&root, &base, &cand, &accepted);
+    assert_eq!(code, 0, "{stdout}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn the_real_worker_runs_a_short_comparison_end_to_end() {
+    let root = sandbox("real");
+    let worker = Path::new(WORKER);
+    let (code, stdout, stderr) = run_ab(
+        &root,
+        worker,
+        worker,
+        &[
+            "--max-sessions",
+            "6",
+            "--min-sessions",
+            "6",
+            "--sample-ms",
+            "1",
+        ],
+    );
+    // Structure only: any verdict is fine on a shared machine, bad input is not.
+    assert!([0, 1, 3].contains(&code), "{code}: {stdout}{stderr}");
+    let o = outcome(&root);
+    assert_eq!(o["sessions"], 6);
+    assert_eq!(o["rows"][0]["id"], "stack_vs_heap/heap_box/system/0000064");
+    assert!(o["rows"][0]["iterations"].as_u64().unwrap() > 1);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_code_2() {
     let root = sandbox("bad");
-    let base = fake_build(&root, "base", 100.0);
+    let base = fake_worker(&root, "base", 100, false);
     assert_one_line_error(
         run_ab(&root, &base, &root.join("missing"), &[]),
-        "no such bench executable",
+        "no such stackheap-worker executable",
     );
     assert_one_line_error(
         run_ab(&root, &base, &base, &["--filter", "("]),
@@ -136,11 +203,23 @@ fn bad_input_is_one_line_and_exit_code_2() {
     );
     assert_one_line_error(
         run_ab(&root, &base, &base, &["--filter", "^nothing$"]),
-        "no benchmark matched",
+        "no gated row matched",
     );
     assert_one_line_error(
         run_ab(&root, &base, &base, &["--threshold", "0"]),
         "--threshold",
+    );
+    assert_one_line_error(
+        run_ab(&root, &base, &base, &["--candidate-env", "NOEQUALS"]),
+        "expected KEY=VALUE",
+    );
+    let mute = root.join("mute");
+    std::fs::write(&mute, "#!/bin/sh\necho hello\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&mute, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_one_line_error(
+        run_ab(&root, &base, &mute, &[]),
+        "said 'hello', expected 'ready 1'",
     );
     std::fs::write(
         root.join("foreign.json"),

@@ -1,17 +1,24 @@
-//! The paired A/B gate's decisions: rounds of one baseline and one candidate process in ABBA order,
-//! each benchmark judged on the ratios candidate / baseline paired by round
-//! ([`crate::analysis::stats::judge`]). Benchmarks still undecided get more pairs, up to a time
-//! budget (the way Chromium's Pinpoint bisects noisy benchmarks); what stays undecided is reported
-//! as such. The recorded pairs also feed `scripts/gate-check`'s resampling.
+//! The paired A/B gate's decisions. Both sides run as worker processes in lock-step: for each row,
+//! the supervisor asks one worker for a sample, then the other, in ABBA order, so the two halves of
+//! a pair are taken milliseconds apart and a drift of the machine lands in both. A *session* is one
+//! pair of fresh workers; sessions are repeated (code and heap layout are averaged over many
+//! processes, not frozen into one), and each session gives every row one paired value. A row is
+//! judged on the median of its sessions' ratios candidate / baseline
+//! ([`crate::analysis::stats::judge`]); a decided row stops, and the rest of the time budget goes
+//! to the rows still undecided (the way Chromium's Pinpoint adds repetitions). What stays
+//! undecided is reported with the smallest change the run could have detected. The recorded pairs
+//! also feed `scripts/gate-check`'s resampling.
 
-use crate::analysis::stats::{GateVerdict, Interval, judge};
-use crate::data::id::exact_filter;
-use crate::harness::ab::{Build, Plan, run_build};
+use crate::analysis::stats::{CONFIDENCE, GateVerdict, Interval, judge};
+use crate::data::id::BenchId;
+use crate::harness::ab::{Side, Worker};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-/// The paired means of one benchmark: `(baseline, candidate)` per round, in ns.
+/// One session's value of a row: `(baseline, candidate)` time per iteration, in ns, each the mean
+/// of the session's ABBA samples.
 pub type Pairs = Vec<(f64, f64)>;
 
 /// The verdict on one benchmark.
@@ -19,11 +26,16 @@ pub type Pairs = Vec<(f64, f64)>;
 pub struct Row {
     pub id: String,
     pub verdict: GateVerdict,
-    /// Median of candidate / baseline, with its distribution-free interval.
+    /// Median of the sessions' candidate / baseline, with its distribution-free interval.
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
     pub confidence: f64,
+    /// The smallest slowdown (0.07 = 7%) this row's interval could have called "regressed": the
+    /// threshold widened by the interval's lower half. `None` while too few sessions for an interval.
+    pub detectable: Option<f64>,
+    /// Iterations per sample (the same on both sides).
+    pub iterations: u64,
     pub pairs: Pairs,
 }
 
@@ -34,22 +46,95 @@ pub struct Outcome {
     pub kind: String,
     pub baseline: String,
     pub candidate: String,
+    /// Settings added to each side's environment, `KEY=VALUE`.
+    pub baseline_env: Vec<String>,
+    pub candidate_env: Vec<String>,
     pub threshold: f64,
-    pub rounds: usize,
+    /// Sessions run (pairs of fresh workers); a row decided early has fewer pairs.
+    pub sessions: usize,
     pub seconds: f64,
+    /// Why the run stopped: "decided", "budget" or "max_sessions".
+    pub stopped: String,
+    /// Cores the supervisor saw, and the selected rows left out because they run more threads
+    /// than that (they would measure the scheduler's time-sharing, not the change).
+    pub cores: usize,
+    pub oversubscribed: Vec<String>,
     pub rows: Vec<Row>,
 }
 
 impl Outcome {
-    pub fn regressed(&self) -> impl Iterator<Item = &Row> {
-        self.rows
-            .iter()
-            .filter(|r| r.verdict == GateVerdict::Regressed)
+    pub fn count(&self, verdict: GateVerdict) -> usize {
+        self.rows.iter().filter(|r| r.verdict == verdict).count()
     }
 }
 
-/// Judges every benchmark on its pairs.
-pub fn judge_pairs(pairs: &BTreeMap<String, Pairs>, threshold: f64) -> Vec<Row> {
+/// The gate's rows that `selected` matches, split into those judged and those left out because
+/// they run more threads than `cores` (unless `include_oversubscribed`).
+pub fn rows_for(
+    selected: &regex::Regex,
+    cores: usize,
+    include_oversubscribed: bool,
+) -> (Vec<String>, Vec<String>) {
+    let mut judged = Vec::new();
+    let mut left_out = Vec::new();
+    for id in crate::data::id::IdSet::Gate.ids() {
+        let text = id.to_string();
+        if !selected.is_match(&text) {
+            continue;
+        }
+        let threads = match id {
+            BenchId::Contention {
+                workload, threads, ..
+            } => workload.os_threads(threads),
+            _ => 1,
+        };
+        if threads > cores && !include_oversubscribed {
+            left_out.push(text);
+        } else {
+            judged.push(text);
+        }
+    }
+    (judged, left_out)
+}
+
+/// How a comparison runs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The rows, as ids the worker runs.
+    pub ids: Vec<String>,
+    /// Rows selected but left out as oversubscribed (see [`rows_for`]), for the record.
+    pub oversubscribed: Vec<String>,
+    pub cores: usize,
+    /// Relative change that counts (0.05 = 5%).
+    pub threshold: f64,
+    /// Sessions before the first verdict (6 is the fewest whose median interval covers 95%).
+    pub min_sessions: usize,
+    pub max_sessions: usize,
+    /// No new session starts when it would end after this.
+    pub budget: Duration,
+    /// Length of one sample of a single-threaded row; a contention row's samples are as many
+    /// times longer as it runs threads (their spread grows with the scheduling of each thread).
+    pub sample_time: Duration,
+    /// ABBA blocks per row per session.
+    pub blocks: usize,
+    /// Where the workers' stderr goes.
+    pub work_dir: PathBuf,
+}
+
+/// The smallest slowdown an interval `[low, high]` around `point` could have called regressed at
+/// `threshold`: a candidate that much slower moves the point there, and its interval (of the same
+/// relative width) then starts above `1 + threshold`.
+pub fn detectable(interval: &Interval, threshold: f64) -> Option<f64> {
+    (interval.confidence >= CONFIDENCE && interval.low > 0.0)
+        .then(|| (1.0 + threshold) * interval.point / interval.low - 1.0)
+}
+
+/// Judges every benchmark on its sessions' ratios.
+pub fn judge_pairs(
+    pairs: &BTreeMap<String, Pairs>,
+    iterations: &BTreeMap<String, u64>,
+    threshold: f64,
+) -> Vec<Row> {
     pairs
         .iter()
         .filter_map(|(id, p)| {
@@ -62,119 +147,203 @@ pub fn judge_pairs(pairs: &BTreeMap<String, Pairs>, threshold: f64) -> Vec<Row> 
                 low: iv.low,
                 high: iv.high,
                 confidence: iv.confidence,
+                detectable: detectable(&iv, threshold),
+                iterations: iterations.get(id).copied().unwrap_or(0),
                 pairs: p.clone(),
             })
         })
         .collect()
 }
 
-/// Runs the comparison: rounds of one baseline and one candidate process each, in ABBA order, until
-/// every benchmark has a verdict, `max_pairs` is reached or the budget is spent. `progress` hears
-/// one line per round.
+/// How long one sample of row `id` should take (see [`Plan::sample_time`]).
+fn sample_target(id: &str, single_threaded: Duration) -> Duration {
+    match id.parse() {
+        Ok(BenchId::Contention {
+            workload, threads, ..
+        }) => single_threaded * workload.os_threads(threads) as u32,
+        _ => single_threaded,
+    }
+}
+
+/// Which side a sample is taken from.
+#[derive(Clone, Copy)]
+enum Turn {
+    Baseline,
+    Candidate,
+}
+
+/// The order of one block: ABBA, or BAAB on alternate blocks, so that neither side is always first
+/// (a side measured right after the other inherits its cache and frequency state).
+fn block_order(baseline_first: bool) -> [Turn; 4] {
+    use Turn::*;
+    if baseline_first {
+        [Baseline, Candidate, Candidate, Baseline]
+    } else {
+        [Candidate, Baseline, Baseline, Candidate]
+    }
+}
+
+/// One session of one row: a warm-up sample from each worker, then `blocks` ABBA blocks; returns
+/// the mean time per iteration of each side.
+fn session_of_row(
+    workers: &mut [Worker; 2],
+    id: &str,
+    iterations: u64,
+    blocks: usize,
+    first_block: usize,
+) -> Result<(f64, f64), String> {
+    for worker in workers.iter_mut() {
+        worker.sample(id, iterations)?;
+    }
+    let mut sums = [0.0f64; 2];
+    for block in 0..blocks {
+        for turn in block_order((first_block + block).is_multiple_of(2)) {
+            let side = turn as usize;
+            sums[side] += workers[side].sample(id, iterations)?;
+        }
+    }
+    let per_iteration = |sum: f64| sum / (2 * blocks) as f64 / iterations as f64;
+    Ok((per_iteration(sums[0]), per_iteration(sums[1])))
+}
+
+/// Runs the comparison: sessions of two fresh workers, every undecided row measured in lock-step
+/// in each, until every row has a verdict, `max_sessions` is reached or the next session would end
+/// after the budget. `progress` hears one line per session.
 pub fn run(
-    baseline: &Build,
-    candidate: &Build,
+    baseline: &Side,
+    candidate: &Side,
     plan: &Plan,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
     let start = Instant::now();
+    std::fs::create_dir_all(&plan.work_dir)
+        .map_err(|e| format!("{}: cannot create ({e})", plan.work_dir.display()))?;
     let mut pairs: BTreeMap<String, Pairs> = BTreeMap::new();
-    let mut filter = plan.filter.clone();
-    // Which executables to start: after the first verdicts, only those holding undecided rows (a
-    // process that measures nothing still costs its start-up).
-    let mut active = vec![true; baseline.executables.len().max(candidate.executables.len())];
-    let mut held_by: Vec<std::collections::BTreeSet<String>> =
-        vec![Default::default(); active.len()];
-    let mut rounds = 0;
+    let mut iterations: BTreeMap<String, u64> = BTreeMap::new();
+    // What one session of each row took, to see whether the next session fits the budget.
+    let mut row_time: BTreeMap<String, Duration> = BTreeMap::new();
+    let mut active = plan.ids.clone();
     let mut rows = Vec::new();
-    while rounds < plan.max_pairs {
-        let round_start = Instant::now();
-        let dir = |side: &str| plan.work_dir.join(side);
-        // ABBA: the baseline goes first in even rounds, second in odd ones.
-        let (base, cand) = if rounds % 2 == 0 {
-            let b = run_build(baseline, &filter, &dir("baseline"), &active)?;
-            (
-                b,
-                run_build(candidate, &filter, &dir("candidate"), &active)?,
-            )
+    let mut sessions = 0;
+    let stopped = loop {
+        if active.is_empty() {
+            break "decided";
+        }
+        if sessions >= plan.max_sessions {
+            break "max_sessions";
+        }
+        let next: Duration = active.iter().filter_map(|id| row_time.get(id)).sum();
+        if sessions > 0 && start.elapsed() + next > plan.budget {
+            break "budget";
+        }
+        let log = |side: &str| plan.work_dir.join(format!("worker-{side}.log"));
+        // Started in alternating order, so that neither side is always the older process.
+        let mut workers = if sessions.is_multiple_of(2) {
+            let b = Worker::start(baseline, log("baseline"))?;
+            [b, Worker::start(candidate, log("candidate"))?]
         } else {
-            let c = run_build(candidate, &filter, &dir("candidate"), &active)?;
-            (run_build(baseline, &filter, &dir("baseline"), &active)?, c)
+            let c = Worker::start(candidate, log("candidate"))?;
+            [Worker::start(baseline, log("baseline"))?, c]
         };
-        for (held, measured) in held_by.iter_mut().zip(&base) {
-            held.extend(measured.keys().cloned());
+        // Rows in a rotated order, so that no row always runs first in a fresh process.
+        let offset = sessions % active.len();
+        for (k, id) in active[offset..].iter().chain(&active[..offset]).enumerate() {
+            let row_start = Instant::now();
+            let n = match iterations.get(id) {
+                Some(&n) => n,
+                None => {
+                    // Calibrated once, on the baseline, and kept: both sides and every session run
+                    // the same work per sample.
+                    let n = workers[0].calibrate(id, sample_target(id, plan.sample_time))?;
+                    iterations.insert(id.clone(), n);
+                    n
+                }
+            };
+            let value = session_of_row(&mut workers, id, n, plan.blocks, sessions + k)?;
+            pairs.entry(id.clone()).or_default().push(value);
+            row_time.insert(id.clone(), row_start.elapsed());
         }
-        let base: BTreeMap<String, f64> = base.into_iter().flatten().collect();
-        let cand: BTreeMap<String, f64> = cand.into_iter().flatten().collect();
-        // Only what the filter asks for: a build may measure more than was selected.
-        let selected = regex::Regex::new(&filter).map_err(|e| e.to_string())?;
-        for (id, b) in base.iter().filter(|(id, _)| selected.is_match(id)) {
-            if let Some(c) = cand.get(id) {
-                pairs.entry(id.clone()).or_default().push((*b, *c));
-            }
+        drop(workers);
+        sessions += 1;
+        rows = judge_pairs(&pairs, &iterations, plan.threshold);
+        if sessions >= plan.min_sessions {
+            let undecided = |id: &String| {
+                rows.iter()
+                    .any(|r| &r.id == id && r.verdict == GateVerdict::Undecided)
+            };
+            active.retain(undecided);
         }
-        if pairs.is_empty() {
-            return Err(format!(
-                "no benchmark matched the filter '{}' in both builds: expected ids such as stack_vs_heap/heap_box/system/0000064",
-                plan.filter
-            ));
-        }
-        rounds += 1;
-        rows = judge_pairs(&pairs, plan.threshold);
-        let undecided: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.verdict == GateVerdict::Undecided)
-            .map(|r| r.id.as_str())
-            .collect();
         progress(&format!(
-            "round {rounds}: {} benchmarks, {} undecided ({:.0} s)",
+            "session {sessions}: {} rows, {} still measured ({:.0} s)",
             rows.len(),
-            undecided.len(),
+            active.len(),
             start.elapsed().as_secs_f64()
         ));
-        let next_round_fits = start.elapsed() + round_start.elapsed() <= plan.budget;
-        if rounds >= plan.min_pairs && (undecided.is_empty() || !next_round_fits) {
-            break;
-        }
-        if rounds >= plan.min_pairs {
-            // Only the undecided need more pairs, and only the executables that measure them.
-            for (on, held) in active.iter_mut().zip(&held_by) {
-                *on = undecided.iter().any(|id| held.contains(*id));
-            }
-            filter = exact_filter(undecided);
-        }
-    }
+    };
     Ok(Outcome {
         schema: crate::data::suite_file::SCHEMA,
         kind: "ab".into(),
         baseline: baseline.label.clone(),
         candidate: candidate.label.clone(),
+        baseline_env: env_texts(baseline),
+        candidate_env: env_texts(candidate),
         threshold: plan.threshold,
-        rounds,
+        sessions,
         seconds: start.elapsed().as_secs_f64(),
+        stopped: stopped.into(),
+        cores: plan.cores,
+        oversubscribed: plan.oversubscribed.clone(),
         rows,
     })
 }
 
-/// Rates of a decision rule estimated by resampling recorded pairs: for each benchmark, the chance
-/// that a comparison of `pairs` pairs drawn from the A/A ratios says "regressed" (a false alarm) and,
-/// for each shift, that it says "regressed" when the candidate is that much slower.
+fn env_texts(side: &Side) -> Vec<String> {
+    side.env.iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Rates of the gate's rule estimated by resampling recorded sessions: for each row, the chance
+/// that a comparison drawn from its A/A session ratios ends "regressed" (a false alarm) and, for
+/// each shift, that it ends "regressed" when the candidate is that much slower.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rates {
     pub id: String,
     pub false_alarm: f64,
+    /// Share of unshifted comparisons left undecided after the most sessions.
+    pub undecided: f64,
     /// (shift, detection rate), e.g. (0.10, 0.93).
     pub detection: Vec<(f64, f64)>,
-    /// A/A ratios the estimate was drawn from.
+    /// A/A session ratios the estimate was drawn from.
     pub pool: usize,
 }
 
-/// Draws `trials` comparisons of `pairs` ratios (with replacement) from the pooled A/A `ratios` of
-/// each benchmark, judges them at `threshold`, and counts "regressed" unshifted and with each shift
-/// applied to the candidate. Deterministic for a given `seed`.
+/// The verdict the gate reaches on a stream of session ratios: judged after every session from
+/// `min_sessions` on, stopping at the first decision or after `max_sessions`, as [`run`] does.
+fn sequential_verdict(
+    mut draw: impl FnMut() -> f64,
+    min_sessions: usize,
+    max_sessions: usize,
+    threshold: f64,
+) -> GateVerdict {
+    let mut ratios = Vec::with_capacity(max_sessions);
+    let mut verdict = GateVerdict::Undecided;
+    for n in 1..=max_sessions {
+        ratios.push(draw());
+        if n >= min_sessions {
+            verdict = judge(&ratios, threshold).map_or(GateVerdict::Undecided, |(v, _)| v);
+            if verdict != GateVerdict::Undecided {
+                break;
+            }
+        }
+    }
+    verdict
+}
+
+/// Draws `trials` comparisons from the pooled A/A session `ratios` of each row (with replacement),
+/// runs the gate's sequential rule on them unshifted and with each shift applied to the
+/// candidate, and counts the verdicts. Deterministic for a given `seed`.
 pub fn resample(
     ratios: &BTreeMap<String, Vec<f64>>,
-    pairs: usize,
+    (min_sessions, max_sessions): (usize, usize),
     threshold: f64,
     shifts: &[f64],
     trials: usize,
@@ -193,18 +362,17 @@ pub fn resample(
         .filter(|(_, pool)| !pool.is_empty())
         .map(|(id, pool)| {
             let mut regressed = vec![0usize; shifts.len() + 1];
-            for _ in 0..trials {
-                let draw: Vec<f64> = (0..pairs).map(|_| pool[next(pool.len())]).collect();
-                for (slot, shift) in std::iter::once(0.0)
-                    .chain(shifts.iter().copied())
-                    .enumerate()
-                {
-                    let shifted: Vec<f64> = draw.iter().map(|r| r * (1.0 + shift)).collect();
-                    if matches!(
-                        judge(&shifted, threshold),
-                        Some((GateVerdict::Regressed, _))
-                    ) {
-                        regressed[slot] += 1;
+            let mut undecided = 0;
+            for (slot, shift) in std::iter::once(0.0)
+                .chain(shifts.iter().copied())
+                .enumerate()
+            {
+                for _ in 0..trials {
+                    let draw = || pool[next(pool.len())] * (1.0 + shift);
+                    match sequential_verdict(draw, min_sessions, max_sessions, threshold) {
+                        GateVerdict::Regressed => regressed[slot] += 1,
+                        GateVerdict::Undecided if slot == 0 => undecided += 1,
+                        _ => {}
                     }
                 }
             }
@@ -212,6 +380,7 @@ pub fn resample(
             Rates {
                 id: id.clone(),
                 false_alarm: rate(regressed[0]),
+                undecided: rate(undecided),
                 detection: shifts
                     .iter()
                     .zip(&regressed[1..])
@@ -243,7 +412,7 @@ mod tests {
             pairs_of(&[1.0, 1.01, 0.99, 1.02, 0.98, 1.0]),
         );
         pairs.insert("c".to_owned(), pairs_of(&[1.0, 1.3, 0.99, 1.02, 0.98, 1.0]));
-        let rows = judge_pairs(&pairs, 0.10);
+        let rows = judge_pairs(&pairs, &BTreeMap::new(), 0.10);
         let verdicts: Vec<(&str, GateVerdict)> =
             rows.iter().map(|r| (r.id.as_str(), r.verdict)).collect();
         assert_eq!(
@@ -262,7 +431,7 @@ mod tests {
         let mut ratios = BTreeMap::new();
         let pool: Vec<f64> = (0..40).map(|i| 0.98 + 0.001 * f64::from(i)).collect();
         ratios.insert("row".to_owned(), pool);
-        let rates = resample(&ratios, 10, 0.05, &[0.02, 0.20], 500, 7);
+        let rates = resample(&ratios, (8, 40), 0.05, &[0.02, 0.20], 500, 7);
         assert_eq!(rates.len(), 1);
         assert_eq!(rates[0].false_alarm, 0.0);
         assert_eq!(
@@ -272,5 +441,97 @@ mod tests {
         );
         assert_eq!(rates[0].detection[1], (0.20, 1.0));
         assert_eq!(rates[0].pool, 40);
+    }
+
+    /// Session ratios candidate / baseline where each side's session mean carries its own noise
+    /// of +-`noise` (uniform), the candidate `shift` slower: what two builds of known difference give.
+    fn sessions(shift: f64, noise: f64, seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        let mut unit = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        move || {
+            let baseline = 1.0 + noise * (2.0 * unit() - 1.0);
+            let candidate = (1.0 + shift) * (1.0 + noise * (2.0 * unit() - 1.0));
+            candidate / baseline
+        }
+    }
+
+    #[test]
+    fn the_rule_gives_the_known_answer_on_synthetic_sessions() {
+        let rule = |draw, min, max| sequential_verdict(draw, min, max, 0.03);
+        for seed in 1..=20 {
+            // The same distribution on both sides: unchanged, never regressed.
+            assert_eq!(
+                rule(
+                    Box::new(sessions(0.0, 0.02, seed)) as Box<dyn FnMut() -> f64>,
+                    8,
+                    200
+                ),
+                GateVerdict::Unchanged,
+                "seed {seed}"
+            );
+            // A 5% slowdown under the same noise: regressed.
+            assert_eq!(
+                rule(Box::new(sessions(0.05, 0.02, seed)), 8, 200),
+                GateVerdict::Regressed,
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_burst_of_interference_in_a_few_sessions_is_not_a_regression() {
+        for seed in 1..=20 {
+            // Three of the first eight sessions (and one in ten after) run beside a burst that
+            // makes the candidate's samples 60% slower.
+            let mut quiet = sessions(0.0, 0.02, seed);
+            let mut n = 0;
+            let burst = move || {
+                n += 1;
+                let disturbed = [2, 4, 7].contains(&n) || n % 10 == 0;
+                quiet() * if disturbed { 1.6 } else { 1.0 }
+            };
+            let verdict = sequential_verdict(burst, 8, 200, 0.03);
+            assert_eq!(verdict, GateVerdict::Unchanged, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn rows_that_run_more_threads_than_cores_are_left_out_and_named() {
+        let all = regex::Regex::new("").unwrap();
+        let (judged, left_out) = rows_for(&all, 2, false);
+        // producer_consumer at t2 runs two producers and two consumers.
+        assert_eq!(left_out.len(), 3, "{left_out:?}");
+        assert!(
+            left_out
+                .iter()
+                .all(|id| id.contains("producer_consumer") && id.ends_with("/t2"))
+        );
+        assert!(judged.contains(&"contention/producer_consumer/system/t1".to_owned()));
+        let (everything, none) = rows_for(&all, 2, true);
+        assert_eq!((everything.len(), none.len()), (judged.len() + 3, 0));
+        assert_eq!(rows_for(&all, 4, false).1.len(), 0);
+    }
+
+    #[test]
+    fn the_detectable_change_widens_the_threshold_by_the_lower_half_of_the_interval() {
+        let interval = Interval {
+            point: 1.0,
+            low: 0.98,
+            high: 1.02,
+            confidence: 0.96,
+            samples: 40,
+        };
+        let d = detectable(&interval, 0.03).unwrap();
+        assert!((d - (1.03 / 0.98 - 1.0)).abs() < 1e-12, "{d}");
+        let few = Interval {
+            confidence: 0.5,
+            ..interval
+        };
+        assert_eq!(detectable(&few, 0.03), None);
     }
 }

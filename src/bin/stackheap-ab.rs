@@ -1,12 +1,17 @@
-//! The paired A/B gate CLI: `run` compares two builds by running them alternately in short
-//! processes (used by `scripts/ci-bench --compare-ref`); `resample` estimates the gate's false-alarm
-//! and detection rates from recorded A/A comparisons (used by `scripts/gate-check`).
-//! Exit codes: 0 nothing regressed, 1 a regression, 2 bad input.
+//! The paired A/B gate CLI: `run` compares two sides (two builds, two toolchains' builds, or one
+//! build under two environments) by running their `stackheap-worker`s in lock-step (used by
+//! `scripts/ci-bench --compare-ref/--compare-toolchains/--compare-env`); `resample` estimates the
+//! gate's false-alarm and detection rates from recorded A/A comparisons (used by
+//! `scripts/gate-check`).
+//! Exit codes: 0 nothing regressed and every row decided, 1 a regression, 2 bad input, 3 nothing
+//! regressed but some rows undecided (0 with `--accept-undecided`).
 
 use clap::Parser;
-use stackheap::analysis::gate::{Outcome, resample, run};
+use stackheap::analysis::gate::{Outcome, Plan, resample, rows_for, run};
+use stackheap::analysis::stats::GateVerdict;
 use stackheap::data::suite_file::results_dir;
-use stackheap::harness::ab::{Build, Plan, default_filter};
+use stackheap::harness::ab::{Side, default_filter, parse_env};
+use stackheap::harness::machine::available_cores;
 use stackheap::harness::output::write_atomically;
 use stackheap::render::gate_table::gate_table;
 use std::collections::BTreeMap;
@@ -14,41 +19,63 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The exit code of a comparison in which nothing regressed but some rows stayed undecided.
+const UNDECIDED: u8 = 3;
+
 #[derive(Parser)]
 #[command(
     name = "stackheap-ab",
-    about = "Paired A/B comparison of two builds of stackheap's benches"
+    about = "Paired A/B comparison of two builds (or two environments) of stackheap's gated rows"
 )]
 enum Command {
-    /// Run two builds alternately and judge every benchmark on paired ratios
+    /// Run two sides in lock-step and judge every row on paired ratios
     Run {
-        /// Name of the baseline build (e.g. the git ref)
+        /// Name of the baseline (e.g. the git ref)
         #[arg(long)]
         baseline_label: String,
-        /// A bench executable of the baseline build (repeat for each)
-        #[arg(long = "baseline-exe", required = true)]
-        baseline_exes: Vec<PathBuf>,
+        /// The baseline's stackheap-worker executable
+        #[arg(long)]
+        baseline_worker: PathBuf,
+        /// KEY=VALUE added to the baseline's environment (repeat for each)
+        #[arg(long = "baseline-env")]
+        baseline_env: Vec<String>,
         #[arg(long)]
         candidate_label: String,
-        /// A bench executable of the candidate build (repeat for each)
-        #[arg(long = "candidate-exe", required = true)]
-        candidate_exes: Vec<PathBuf>,
-        /// Change, in percent, that counts as a regression
-        #[arg(long, default_value_t = 5.0)]
+        /// The candidate's stackheap-worker executable [default: the baseline's]
+        #[arg(long)]
+        candidate_worker: Option<PathBuf>,
+        /// KEY=VALUE added to the candidate's environment (repeat for each)
+        #[arg(long = "candidate-env")]
+        candidate_env: Vec<String>,
+        /// Change, in percent, that counts: regressed when the whole interval lies above it
+        #[arg(long, default_value_t = 3.0)]
         threshold: f64,
-        /// Benchmark ids to compare (a regular expression) [default: the gate's set,
-        /// `stackheap-report list --set gate`]
+        /// Rows to compare (a regular expression over the gate's rows, `stackheap-report list
+        /// --set gate`) [default: all of them]
         #[arg(long)]
         filter: Option<String>,
-        /// Pairs before the first verdict
-        #[arg(long, default_value_t = 6)]
-        min_pairs: usize,
-        /// Pairs at most
-        #[arg(long, default_value_t = 48)]
-        max_pairs: usize,
-        /// Seconds after which no new round starts
-        #[arg(long, default_value_t = 260)]
+        /// Sessions (pairs of fresh workers) before the first verdict
+        #[arg(long, default_value_t = 8)]
+        min_sessions: usize,
+        /// Sessions at most (the budget usually ends a run first)
+        #[arg(long, default_value_t = 10_000)]
+        max_sessions: usize,
+        /// Seconds of measurement: no session starts that would end later
+        #[arg(long, default_value_t = 240)]
         budget_secs: u64,
+        /// Milliseconds per sample
+        #[arg(long, default_value_t = 3.0)]
+        sample_ms: f64,
+        /// ABBA blocks per row per session
+        #[arg(long, default_value_t = 2)]
+        blocks: usize,
+        /// Judge rows that run more threads than this machine has cores too (left out by default:
+        /// time-sharing, not the change, decides their times)
+        #[arg(long)]
+        include_oversubscribed: bool,
+        /// Exit 0 instead of 3 when nothing regressed but some rows stayed undecided
+        #[arg(long)]
+        accept_undecided: bool,
         /// Where to write the outcome [default: TARGET/stackheap/ab.json]
         #[arg(long)]
         out: Option<PathBuf>,
@@ -61,15 +88,18 @@ enum Command {
         /// ab.json files of A/A comparisons (two builds of the same code)
         #[arg(required = true)]
         aa: Vec<PathBuf>,
-        /// Pairs per simulated comparison [default: the median rounds of the inputs]
+        /// Sessions before the first verdict, as the gate's --min-sessions
+        #[arg(long, default_value_t = 8)]
+        min_sessions: usize,
+        /// Sessions at most per simulated comparison [default: the most sessions of the inputs]
         #[arg(long)]
-        pairs: Option<usize>,
-        #[arg(long, default_value_t = 5.0)]
+        sessions: Option<usize>,
+        #[arg(long, default_value_t = 3.0)]
         threshold: f64,
         /// Synthetic slowdowns to detect, in percent
-        #[arg(long, value_delimiter = ',', default_value = "5,10,20")]
+        #[arg(long, value_delimiter = ',', default_value = "2,5,10")]
         shifts: Vec<f64>,
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 500)]
         trials: usize,
     },
 }
@@ -83,14 +113,20 @@ fn main() -> ExitCode {
     match Command::parse() {
         Command::Run {
             baseline_label,
-            baseline_exes,
+            baseline_worker,
+            baseline_env,
             candidate_label,
-            candidate_exes,
+            candidate_worker,
+            candidate_env,
             threshold,
             filter,
-            min_pairs,
-            max_pairs,
+            min_sessions,
+            max_sessions,
             budget_secs,
+            sample_ms,
+            blocks,
+            include_oversubscribed,
+            accept_undecided,
             out,
             markdown,
         } => {
@@ -99,35 +135,76 @@ fn main() -> ExitCode {
                     "--threshold {threshold}: expected a percentage > 0"
                 ));
             }
-            if min_pairs < 2 || max_pairs < min_pairs {
+            if min_sessions < 6 || max_sessions < min_sessions {
                 return fail(format!(
-                    "--min-pairs {min_pairs} --max-pairs {max_pairs}: expected 2 <= min <= max"
+                    "--min-sessions {min_sessions} --max-sessions {max_sessions}: expected 6 <= min <= max (fewer than 6 give no 95% interval)"
+                ));
+            }
+            if !(sample_ms > 0.0 && sample_ms <= 10_000.0) || blocks == 0 {
+                return fail(format!(
+                    "--sample-ms {sample_ms} --blocks {blocks}: expected 0 < ms <= 10000 and at least one block"
                 ));
             }
             let filter = filter.unwrap_or_else(default_filter);
-            if let Err(e) = stackheap::config::parse_filter("--filter", &filter) {
-                return fail(e);
+            let selected = match stackheap::config::parse_filter("--filter", &filter) {
+                Ok(re) => re,
+                Err(e) => return fail(e),
+            };
+            let cores = available_cores();
+            let (ids, oversubscribed) = rows_for(&selected, cores, include_oversubscribed);
+            if ids.is_empty() && !oversubscribed.is_empty() {
+                return fail(format!(
+                    "--filter '{filter}': every matching row runs more threads than the {cores} cores here (expected --include-oversubscribed to judge them anyway)"
+                ));
             }
-            for exe in baseline_exes.iter().chain(&candidate_exes) {
+            if ids.is_empty() {
+                return fail(format!(
+                    "--filter '{filter}': no gated row matched (expected ids of `stackheap-report list --set gate`, such as stack_vs_heap/heap_box/system/0000064)"
+                ));
+            }
+            let candidate_worker = candidate_worker.unwrap_or_else(|| baseline_worker.clone());
+            for exe in [&baseline_worker, &candidate_worker] {
                 if !exe.is_file() {
-                    return fail(format!("{}: no such bench executable", exe.display()));
+                    return fail(format!(
+                        "{}: no such stackheap-worker executable",
+                        exe.display()
+                    ));
                 }
             }
+            let parse_all = |settings: &[String]| settings.iter().map(|s| parse_env(s)).collect();
+            let (baseline_env, candidate_env) =
+                match (parse_all(&baseline_env), parse_all(&candidate_env)) {
+                    (Ok(b), Ok(c)) => (b, c),
+                    (Err(e), _) | (_, Err(e)) => return fail(format!("--*-env {e}")),
+                };
+            if !oversubscribed.is_empty() {
+                eprintln!(
+                    "note: {} rows left out: they run more threads than the {cores} cores here (--include-oversubscribed judges them): {}",
+                    oversubscribed.len(),
+                    oversubscribed.join(", ")
+                );
+            }
             let plan = Plan {
-                filter,
+                ids,
+                oversubscribed,
+                cores,
                 threshold: threshold / 100.0,
-                min_pairs,
-                max_pairs,
+                min_sessions,
+                max_sessions,
                 budget: Duration::from_secs(budget_secs),
+                sample_time: Duration::from_secs_f64(sample_ms / 1000.0),
+                blocks,
                 work_dir: results_dir().join("ab"),
             };
-            let baseline = Build {
+            let baseline = Side {
                 label: baseline_label,
-                executables: baseline_exes,
+                worker: baseline_worker,
+                env: baseline_env,
             };
-            let candidate = Build {
+            let candidate = Side {
                 label: candidate_label,
-                executables: candidate_exes,
+                worker: candidate_worker,
+                env: candidate_env,
             };
             let outcome = match run(&baseline, &candidate, &plan, |line| eprintln!("{line}")) {
                 Ok(o) => o,
@@ -142,15 +219,18 @@ fn main() -> ExitCode {
                 return fail(format!("{}: cannot write ({e})", path.display()));
             }
             print!("{}", gate_table(&outcome, markdown));
-            if outcome.regressed().next().is_some() {
+            if outcome.count(GateVerdict::Regressed) > 0 {
                 ExitCode::from(1)
+            } else if outcome.count(GateVerdict::Undecided) > 0 && !accept_undecided {
+                ExitCode::from(UNDECIDED)
             } else {
                 ExitCode::SUCCESS
             }
         }
         Command::Resample {
             aa,
-            pairs,
+            min_sessions,
+            sessions,
             threshold,
             shifts,
             trials,
@@ -183,21 +263,30 @@ fn main() -> ExitCode {
                 let pool = ratios.entry(row.id.clone()).or_default();
                 pool.extend(row.pairs.iter().map(|(b, c)| c / b));
             }
-            let mut rounds: Vec<usize> = outcomes.iter().map(|o| o.rounds).collect();
-            rounds.sort();
-            let pairs = pairs.unwrap_or(rounds[rounds.len() / 2]);
+            let most = outcomes.iter().map(|o| o.sessions).max().unwrap_or(0);
+            let sessions = sessions.unwrap_or(most).max(min_sessions);
             let shifts: Vec<f64> = shifts.iter().map(|s| s / 100.0).collect();
-            let rates = resample(&ratios, pairs, threshold / 100.0, &shifts, trials, 42);
+            let rules = (min_sessions, sessions);
+            let rates = resample(&ratios, rules, threshold / 100.0, &shifts, trials, 42);
             let mut header = format!(
-                "| benchmark | A/A ratios | false alarms ({pairs} pairs, {threshold:.0}% threshold) |"
+                "| benchmark | A/A sessions | false alarms | undecided after {sessions} sessions |"
             );
             for s in &shifts {
                 header += &format!(" detects +{:.0}% |", s * 100.0);
             }
+            println!(
+                "The gate's rule (threshold {threshold}%, a verdict after every session from the {min_sessions}th, at most {sessions}) on {trials} comparisons drawn per row and shift.\n"
+            );
             println!("{header}");
-            println!("|---|---|---|{}", "---|".repeat(shifts.len()));
+            println!("|---|---|---|---|{}", "---|".repeat(shifts.len()));
             for r in rates {
-                let mut line = format!("| {} | {} | {:.1}% |", r.id, r.pool, r.false_alarm * 100.0);
+                let mut line = format!(
+                    "| {} | {} | {:.1}% | {:.1}% |",
+                    r.id,
+                    r.pool,
+                    r.false_alarm * 100.0,
+                    r.undecided * 100.0
+                );
                 for (_, d) in &r.detection {
                     line += &format!(" {:.1}% |", d * 100.0);
                 }

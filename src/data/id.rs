@@ -508,7 +508,12 @@ impl IdSet {
                     ids.push(stack(bytes));
                     ids.extend(AllocatorKind::ALL.map(|a| heap(HeapKind::Box, a, bytes)));
                 }
-                for workload in [Workload::LocalChurn, Workload::Larson] {
+                for workload in [
+                    Workload::LocalChurn,
+                    Workload::Larson,
+                    Workload::CrossThreadFree,
+                    Workload::ProducerConsumer,
+                ] {
                     for allocator in AllocatorKind::ALL {
                         ids.extend([1, 2].map(|t| contention(workload, allocator, t)));
                     }
@@ -654,7 +659,12 @@ mod tests {
     fn the_sets_hold_what_their_users_need() {
         let text = IdSet::texts;
         let gate = text(IdSet::Gate);
-        assert_eq!(gate.len(), 24);
+        // Single-threaded rows at each size, and four contention workloads at 1 and 2 threads.
+        let allocators = AllocatorKind::ALL.len();
+        assert_eq!(
+            gate.len(),
+            CI_SIZES.len() * (1 + allocators) + 4 * allocators * 2
+        );
         assert!(gate.contains(&"contention/larson/mimalloc/t2".to_owned()));
         // What the gate-check injects must be judged by the gate.
         assert!(text(IdSet::Injected).iter().all(|id| gate.contains(id)));

@@ -1,114 +1,177 @@
-//! The paired A/B gate's processes: two builds of the suite (a baseline commit and a candidate),
-//! each bench executable started as one short process that measures the selected rows and reports
-//! each row's mean. The rounds and verdicts are `analysis::gate`.
+//! The paired A/B gate's processes: each side of a comparison (a build, a toolchain's build, or one
+//! build under an environment) runs as a long-lived `stackheap-worker` process that the supervisor
+//! asks for one sample at a time, so that the two halves of a pair are taken milliseconds apart.
+//! The order, the rounds and the verdicts are `analysis::gate`; the worker is `harness::worker`.
 
 use crate::data::id::IdSet;
-use crate::data::results::{InputError, load_benches};
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
 
-/// The benchmarks the gate covers, as a Criterion filter: the single-threaded stack and heap rows
-/// at three sizes, and the contention workloads whose allocator traffic a pull request is most
-/// likely to change, at 1 and 2 threads ([`IdSet::Gate`]).
+/// The benchmarks the gate covers, as a filter: the single-threaded stack and heap rows at three
+/// sizes, and four contention workloads at 1 and 2 threads ([`IdSet::Gate`]).
 pub fn default_filter() -> String {
     IdSet::Gate.filter()
 }
 
-/// Criterion settings of one short process: the spread lives between processes, so many short
-/// processes beat a few long ones.
-pub const PROCESS_ARGS: [&str; 8] = [
-    "--warm-up-time",
-    "0.1",
-    "--measurement-time",
-    "0.3",
-    "--sample-size",
-    "20",
-    "--nresamples",
-    "1000",
-];
+/// A sample takes milliseconds and a calibration well under a second; a worker silent for this
+/// long is stuck (it is killed, with whatever it started, and the comparison ends as bad input).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// One short process measures a few rows for well under a minute; one still running after this is
-/// stuck (it is killed, with whatever it started, and the comparison ends as bad input).
-const PROCESS_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// One build under test: a name and its bench executables.
+/// One side of a comparison: a name, its worker executable and the environment it runs under
+/// (added to the supervisor's own).
 #[derive(Clone, Debug)]
-pub struct Build {
+pub struct Side {
     pub label: String,
-    pub executables: Vec<PathBuf>,
+    pub worker: PathBuf,
+    pub env: Vec<(String, String)>,
 }
 
-/// How a comparison runs.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// Benchmark ids to compare (a regular expression, as Criterion filters).
-    pub filter: String,
-    /// Relative change that counts (0.10 = 10%).
-    pub threshold: f64,
-    /// Pairs before the first verdict; 6 is the fewest whose [min, max] covers 95%.
-    pub min_pairs: usize,
-    pub max_pairs: usize,
-    /// No new round starts once this much time has passed.
-    pub budget: Duration,
-    /// Where each process writes its Criterion results.
-    pub work_dir: PathBuf,
+/// A running worker. Dropping it ends the process (and whatever it started).
+pub struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    /// The worker's stdout, one line per message, read by a thread that blocks on the pipe: the
+    /// supervisor waits on this channel, blocked, never polling, while the worker measures.
+    lines: Receiver<std::io::Result<String>>,
+    label: String,
+    log: PathBuf,
 }
 
-/// Runs the executables of `build` that `active` marks, each once with `filter`, its results in
-/// `dir/<index>`; returns, per executable, the mean of every benchmark it measured, by id (empty for
-/// one not run or one that measured nothing).
-pub fn run_build(
-    build: &Build,
-    filter: &str,
-    dir: &Path,
-    active: &[bool],
-) -> Result<Vec<BTreeMap<String, f64>>, String> {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create ({e})", dir.display()))?;
-    let log_path = dir.join("bench.log");
-    let log = std::fs::File::create(&log_path)
-        .map_err(|e| format!("{}: cannot create ({e})", log_path.display()))?;
-    let mut measured = Vec::new();
-    for (i, exe) in build.executables.iter().enumerate() {
-        let home = dir.join(i.to_string());
-        if !active.get(i).copied().unwrap_or(true) {
-            measured.push(BTreeMap::new());
-            continue;
-        }
-        let mut command = Command::new(exe);
+impl Worker {
+    /// Starts `side`'s worker, its stderr appended to `log`, and waits for its `ready` line.
+    pub fn start(side: &Side, log: PathBuf) -> Result<Worker, String> {
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| format!("{}: cannot open ({e})", log.display()))?;
+        let mut command = Command::new(&side.worker);
         command
-            .arg("--bench")
-            .args(PROCESS_ARGS)
-            .arg(filter)
-            .env("CRITERION_HOME", &home);
-        let ended = crate::harness::child::run(command, PROCESS_TIMEOUT)
-            .map_err(|e| format!("{}: cannot start ({e})", exe.display()))?;
-        let mut log = &log;
-        let _ = log
-            .write_all(ended.stdout.as_bytes())
-            .and_then(|()| log.write_all(ended.stderr.as_bytes()));
-        if let Some(failure) = ended.failure() {
+            .envs(side.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        // Its own process group, so that killing it kills the threads' processes too; no core
+        // files; death with the supervisor (as every child of the suite, `harness::child`).
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+            // SAFETY: harden_child makes only async-signal-safe system calls.
+            unsafe {
+                command.pre_exec(crate::platform::harden_child);
+            }
+        }
+        let mut child = command.spawn().map_err(|e| {
+            format!(
+                "{} ({}): cannot start ({e})",
+                side.worker.display(),
+                side.label
+            )
+        })?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut worker = Worker {
+            child,
+            stdin,
+            lines,
+            label: side.label.clone(),
+            log,
+        };
+        let hello = worker.next_line("start")?;
+        let expected = format!("ready {}", crate::harness::worker::PROTOCOL);
+        if hello != expected {
             return Err(format!(
-                "{} ({}) {failure}: see {}",
-                exe.display(),
-                build.label,
-                log_path.display()
+                "{} ({}): said '{hello}', expected '{expected}' (a stackheap-worker of the same protocol)",
+                side.worker.display(),
+                side.label
             ));
         }
-        measured.push(if home.is_dir() {
-            load_benches(&home, "new")
-                .map_err(|InputError(e)| e)?
-                .into_iter()
-                .map(|b| (b.id, b.mean.point_estimate))
-                .collect()
-        } else {
-            BTreeMap::new()
-        });
+        Ok(worker)
     }
-    Ok(measured)
+
+    /// The next line the worker writes, waiting at most [`ANSWER_TIMEOUT`].
+    fn next_line(&mut self, waiting_for: &str) -> Result<String, String> {
+        match self.lines.recv_timeout(ANSWER_TIMEOUT) {
+            Ok(Ok(line)) => Ok(line),
+            Ok(Err(e)) => Err(format!("worker {}: cannot read ({e})", self.label)),
+            Err(RecvTimeoutError::Timeout) => Err(format!(
+                "worker {} gave no answer to '{waiting_for}' within {} s and was killed (see {})",
+                self.label,
+                ANSWER_TIMEOUT.as_secs(),
+                self.log.display()
+            )),
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.wait().map(|s| s.to_string());
+                Err(format!(
+                    "worker {} ended during '{waiting_for}' ({}): see {}",
+                    self.label,
+                    status.unwrap_or_else(|e| e.to_string()),
+                    self.log.display()
+                ))
+            }
+        }
+    }
+
+    /// Sends one request and returns the value of its `ok` answer.
+    fn request(&mut self, line: &str) -> Result<u64, String> {
+        writeln!(self.stdin, "{line}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| format!("worker {}: cannot write ({e})", self.label))?;
+        let answer = self.next_line(line)?;
+        if let Some(why) = answer.strip_prefix("error ") {
+            return Err(format!("worker {} refused '{line}': {why}", self.label));
+        }
+        answer
+            .strip_prefix("ok ")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                format!(
+                    "worker {} answered '{answer}' to '{line}', expected 'ok <number>'",
+                    self.label
+                )
+            })
+    }
+
+    /// The time `iterations` of row `id` took, in ns.
+    pub fn sample(&mut self, id: &str, iterations: u64) -> Result<f64, String> {
+        self.request(&format!("sample {id} {iterations}"))
+            .map(|ns| ns as f64)
+    }
+
+    /// How many iterations of row `id` take at least `target`.
+    pub fn calibrate(&mut self, id: &str, target: Duration) -> Result<u64, String> {
+        self.request(&format!("calibrate {id} {}", target.as_nanos()))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        crate::platform::kill_process_group(self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+/// Parses `KEY=VALUE` (an environment setting for one side).
+pub fn parse_env(setting: &str) -> Result<(String, String), String> {
+    match setting.split_once('=') {
+        Some((key, value)) if !key.is_empty() && !key.contains(char::is_whitespace) => {
+            Ok((key.to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "'{setting}': expected KEY=VALUE (e.g. MALLOC_ARENA_MAX=1)"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +195,23 @@ mod tests {
         assert!(re.is_match("stack_vs_heap/heap_box/system/0000064"));
         assert!(re.is_match("stack_vs_heap/stack_array/0065536"));
         assert!(re.is_match("contention/local_churn/mimalloc/t2"));
+        assert!(re.is_match("contention/producer_consumer/jemalloc/t2"));
+        assert!(re.is_match("contention/cross_thread_free/system/t1"));
         assert!(!re.is_match("contention/local_churn/mimalloc/t4"));
         assert!(!re.is_match("stack_vs_heap/heap_reused/system/0000064"));
+    }
+
+    #[test]
+    fn environment_settings_parse_or_name_what_was_expected() {
+        assert_eq!(
+            parse_env("MALLOC_ARENA_MAX=1"),
+            Ok(("MALLOC_ARENA_MAX".into(), "1".into()))
+        );
+        assert_eq!(
+            parse_env("_RJEM_MALLOC_CONF=narenas:1,tcache:false"),
+            Ok(("_RJEM_MALLOC_CONF".into(), "narenas:1,tcache:false".into()))
+        );
+        assert!(parse_env("=1").unwrap_err().contains("expected KEY=VALUE"));
+        assert!(parse_env("NOVALUE").is_err());
     }
 }

@@ -13,3 +13,4 @@ pub mod output;
 pub mod proof;
 pub mod settings;
 pub mod touch_meter;
+pub mod worker;

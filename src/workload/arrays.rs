@@ -259,35 +259,23 @@ pub fn heap_box<A: GlobalAlloc, const N: usize>(alloc: &A, seed: u8) -> u64 {
 
 /// Spins of extra work that the `inject-slowdown` feature adds to every `heap_box` call
 /// (`STACKHEAP_INJECT_SPINS`) and to every `local_churn` replacement
-/// (`STACKHEAP_INJECT_CHURN_SPINS`), read at build time. Two counts, because a spin costs a different
-/// share of each. Exists only so that `scripts/gate-check` can prove the CI gates catch a real
-/// slowdown; a normal build compiles it to nothing.
+/// (`STACKHEAP_INJECT_CHURN_SPINS`), read from the environment once, at the first call: a spin
+/// costs a different share of each row and on each machine, so `scripts/gate-check` measures a
+/// spin's cost with the gate itself and sets the counts at run time. Exists only so that the check
+/// can prove the gate catches a real slowdown; a normal build compiles it to nothing.
 #[cfg(feature = "inject-slowdown")]
-pub const INJECTED_SPINS: u64 = match option_env!("STACKHEAP_INJECT_SPINS") {
-    Some(text) => parse_spins(text.as_bytes()),
-    None => 0,
-};
-
-/// See [`INJECTED_SPINS`].
-#[cfg(feature = "inject-slowdown")]
-pub const INJECTED_CHURN_SPINS: u64 = match option_env!("STACKHEAP_INJECT_CHURN_SPINS") {
-    Some(text) => parse_spins(text.as_bytes()),
-    None => 0,
-};
-
-#[cfg(feature = "inject-slowdown")]
-const fn parse_spins(digits: &[u8]) -> u64 {
-    let mut value = 0u64;
-    let mut i = 0;
-    while i < digits.len() {
-        assert!(
-            digits[i].is_ascii_digit(),
-            "STACKHEAP_INJECT_SPINS and STACKHEAP_INJECT_CHURN_SPINS must be whole numbers"
-        );
-        value = value * 10 + (digits[i] - b'0') as u64;
-        i += 1;
-    }
-    value
+fn injected_spins() -> &'static [u64; 2] {
+    static SPINS: std::sync::OnceLock<[u64; 2]> = std::sync::OnceLock::new();
+    SPINS.get_or_init(|| {
+        ["STACKHEAP_INJECT_SPINS", "STACKHEAP_INJECT_CHURN_SPINS"].map(|name| {
+            std::env::var(name).map_or(0, |text| {
+                text.parse().unwrap_or_else(|_| {
+                    eprintln!("error: {name}='{text}': expected a whole number of spins");
+                    std::process::exit(2)
+                })
+            })
+        })
+    })
 }
 
 /// Where the `inject-slowdown` feature adds work.
@@ -302,10 +290,7 @@ pub enum InjectionPoint {
 pub fn injected_slowdown(point: InjectionPoint) {
     #[cfg(feature = "inject-slowdown")]
     {
-        let spins = match point {
-            InjectionPoint::HeapBox => INJECTED_SPINS,
-            InjectionPoint::LocalChurn => INJECTED_CHURN_SPINS,
-        };
+        let spins = injected_spins()[point as usize];
         for spin in 0..spins {
             black_box(spin);
         }

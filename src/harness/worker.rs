@@ -1,0 +1,199 @@
+//! The gate's worker process (`stackheap-worker`): a long-lived process of one build that runs a
+//! gated row for a given number of iterations when the supervisor asks, and answers with the time
+//! it took. The rows are the bench binaries' workload functions, called the way the benches call
+//! them; the supervisor and its statistics are `analysis::gate`.
+//!
+//! The protocol is one line each way, so that the supervisor can wait blocked on a pipe:
+//! the worker starts with `ready <PROTOCOL>`; then `sample <id> <iterations>` answers
+//! `ok <nanoseconds>`, `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a
+//! sample at least that long) and anything it cannot do answers `error <why>`. End of input ends it.
+
+use crate::data::id::{BenchId, HeapKind, StackKind};
+use crate::workload::allocators::{AllocatorVisitor, NamedAllocator};
+use crate::workload::arrays::{heap_box, stack_array};
+use crate::workload::contention::run_named;
+use std::hint::black_box;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+/// The protocol's version: the supervisor refuses a worker that speaks another.
+pub const PROTOCOL: u32 = 1;
+
+/// A row the worker can run: `iterations` calls (or contention rounds), timed as a whole.
+type Sampler = Box<dyn FnMut(u64) -> Result<Duration, String>>;
+
+/// `iterations` calls of `call`, each result through `black_box`, as Criterion's `iter` does.
+fn time_calls(iterations: u64, mut call: impl FnMut() -> u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        black_box(call());
+    }
+    start.elapsed()
+}
+
+/// The sizes the worker has compiled rows for (the gate's sizes, [`crate::data::id::CI_SIZES`]).
+macro_rules! by_size {
+    ($bytes:expr, $n:ident => $body:expr) => {
+        match $bytes {
+            64 => {
+                const $n: usize = 64;
+                Some($body)
+            }
+            4096 => {
+                const $n: usize = 4096;
+                Some($body)
+            }
+            65536 => {
+                const $n: usize = 65536;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}
+
+struct HeapBoxRow(u64);
+
+impl AllocatorVisitor for HeapBoxRow {
+    type Output = Option<Sampler>;
+    fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Option<Sampler> {
+        by_size!(self.0, N => Box::new(move |iterations| {
+            Ok(time_calls(iterations, || heap_box::<A, N>(alloc, black_box(7))))
+        }) as Sampler)
+    }
+}
+
+/// The sampler of `id`, or `None` for a row the worker does not run (the gate's rows:
+/// `stack_array` and `heap_box` at the gate's sizes, and every contention row).
+fn sampler(id: &BenchId) -> Option<Sampler> {
+    match *id {
+        BenchId::Stack {
+            kind: StackKind::Array,
+            bytes,
+        } => by_size!(bytes, N => Box::new(|iterations| {
+            Ok(time_calls(iterations, || stack_array::<N>(black_box(7))))
+        }) as Sampler),
+        BenchId::Heap {
+            kind: HeapKind::Box,
+            allocator,
+            bytes,
+        } => allocator.visit(HeapBoxRow(bytes)),
+        BenchId::Contention {
+            workload,
+            allocator,
+            threads,
+        } => Some(Box::new(move |rounds| {
+            run_named(allocator, workload, threads, rounds)
+                .map(|(elapsed, _)| elapsed)
+                .map_err(|e| e.to_string())
+        })),
+        _ => None,
+    }
+}
+
+/// Whether the worker runs `id`.
+pub fn runs(id: &BenchId) -> bool {
+    sampler(id).is_some()
+}
+
+/// The fewest iterations of `sample`, a power of two, that take at least `target` (so a sample
+/// takes between one and two targets), after one call that is not counted: the first call in a
+/// fresh process pays for the allocator's set-up (mimalloc's first segment takes longer than
+/// thousands of later calls), and calibrating on it would make samples far too short.
+fn calibrate(sample: &mut Sampler, target: Duration) -> Result<u64, String> {
+    sample(1)?;
+    let mut iterations = 1u64;
+    while sample(iterations)? < target && iterations < 1 << 40 {
+        iterations *= 2;
+    }
+    Ok(iterations)
+}
+
+/// Answers one request line.
+fn answer(line: &str) -> Result<String, String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (command, id, number) = match words[..] {
+        [command, id, number] => (command, id, number),
+        _ => {
+            return Err(format!(
+                "'{line}': expected 'sample <id> <iterations>' or 'calibrate <id> <nanoseconds>'"
+            ));
+        }
+    };
+    let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
+    let mut sample = sampler(&bench).ok_or_else(|| {
+        format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
+    })?;
+    let number: u64 = number
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{number}': expected a whole number > 0"))?;
+    match command {
+        "sample" => Ok(sample(number)?.as_nanos().to_string()),
+        "calibrate" => calibrate(&mut sample, Duration::from_nanos(number)).map(|n| n.to_string()),
+        other => Err(format!(
+            "'{other}': unknown request, expected sample or calibrate"
+        )),
+    }
+}
+
+/// The worker's loop: `ready`, then one answer per request line until the input ends.
+pub fn serve(input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+    writeln!(output, "ready {PROTOCOL}")?;
+    output.flush()?;
+    for line in input.lines() {
+        let line = line?;
+        match answer(&line) {
+            Ok(value) => writeln!(output, "ok {value}")?,
+            Err(why) => writeln!(output, "error {}", why.replace('\n', " "))?,
+        }
+        output.flush()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::id::IdSet;
+
+    #[test]
+    fn the_worker_runs_every_row_the_gate_judges() {
+        for id in IdSet::Gate.ids() {
+            assert!(runs(&id), "{id}");
+        }
+    }
+
+    #[test]
+    fn requests_are_answered_one_line_each() {
+        let input = "sample stack_vs_heap/heap_box/system/0000064 3\n\
+                     calibrate contention/local_churn/mimalloc/t2 1000000\n\
+                     sample stack_vs_heap/stack_reserve/0000064 3\n\
+                     sample nonsense 3\n\
+                     sample stack_vs_heap/stack_array/0000064 0\n\
+                     jump\n";
+        let mut out = Vec::new();
+        serve(input.as_bytes(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 7, "{out}");
+        assert_eq!(lines[0], format!("ready {PROTOCOL}"));
+        for answer in &lines[1..3] {
+            let value: u64 = answer.strip_prefix("ok ").unwrap().parse().unwrap();
+            assert!(value > 0, "{answer}");
+        }
+        assert!(lines[3].starts_with("error stack_vs_heap/stack_reserve/0000064: not a row"));
+        assert!(lines[4].starts_with("error "), "{}", lines[4]);
+        assert!(lines[5].contains("expected a whole number > 0"));
+        assert!(lines[6].contains("expected 'sample <id> <iterations>'"));
+    }
+
+    #[test]
+    fn calibration_reaches_the_target() {
+        let mut sample = sampler(&"stack_vs_heap/stack_array/0004096".parse().unwrap()).unwrap();
+        let iterations = calibrate(&mut sample, Duration::from_millis(2)).unwrap();
+        // Structure only (the machine is shared): a 4 KiB fill takes well under 2 ms.
+        assert!(iterations > 1, "{iterations}");
+    }
+}
