@@ -138,4 +138,5 @@ fn main() {
             )),
         }
     }
+    common::say_where_results_are(mode, process);
 }

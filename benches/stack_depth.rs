@@ -104,4 +104,5 @@ fn main() {
     }
     group.finish();
     c.final_summary();
+    common::say_where_results_are(mode, process);
 }

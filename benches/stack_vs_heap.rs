@@ -525,4 +525,5 @@ fn main() {
     if mode == BenchMode::Bench && !placements.is_empty() {
         write_or_exit("placement", &placements);
     }
+    common::say_where_results_are(mode, process);
 }

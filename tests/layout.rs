@@ -1,17 +1,17 @@
-//! The README's "Layout" section matches the tree: every source file in `src/` is listed (or named in
-//! the description of its folder's line), every folder is listed, and every path listed exists. A
-//! module added, moved or removed without the README fails here.
+//! CONTRIBUTING.md's "Layout" section matches the tree: every source file in `src/` is listed (or
+//! named in the description of its folder's line), every folder is listed, and every path listed
+//! exists. A module added, moved or removed without the layout fails here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Each entry of the README's Layout code block: the path it describes and its description
+/// Each entry of the Layout code block: the path it describes and its description
 /// (continuation lines, which start with spaces, included).
 fn listed_entries(readme: &str) -> BTreeMap<String, String> {
     let section = readme
         .split("\n## Layout")
         .nth(1)
-        .expect("README has a Layout section");
+        .expect("CONTRIBUTING.md has a Layout section");
     let block = section
         .split("```")
         .nth(1)
@@ -47,9 +47,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn the_readme_layout_lists_every_source_file_and_nothing_else() {
+fn the_contributing_layout_lists_every_source_file_and_nothing_else() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("CONTRIBUTING.md")).unwrap();
     let listed = listed_entries(&readme);
     let missing: Vec<&String> = listed
         .keys()
@@ -57,7 +57,7 @@ fn the_readme_layout_lists_every_source_file_and_nothing_else() {
         .collect();
     assert!(
         missing.is_empty(),
-        "listed in README's Layout but not in the tree: {missing:?}"
+        "listed in CONTRIBUTING.md's Layout but not in the tree: {missing:?}"
     );
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
     walk(&root.join("src"), &mut files, &mut dirs);
@@ -87,6 +87,6 @@ fn the_readme_layout_lists_every_source_file_and_nothing_else() {
     }
     assert!(
         unlisted.is_empty(),
-        "in src/ but not in README's Layout: {unlisted:?}"
+        "in src/ but not in CONTRIBUTING.md's Layout: {unlisted:?}"
     );
 }

@@ -6,3 +6,24 @@ pub fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
     std::process::exit(2)
 }
+
+/// The last lines of a lone bench run (plain `cargo bench`): where its results are and the one
+/// command that turns them into the report, so that a run does not end on a file name. Processes of
+/// a repeated `scripts/run` stay quiet: the script writes the report itself.
+pub fn say_where_results_are(
+    mode: stackheap::harness::output::BenchMode,
+    process: stackheap::harness::settings::Process,
+) {
+    if mode != stackheap::harness::output::BenchMode::Bench
+        || process.count > 1
+        || process.remeasure
+    {
+        return;
+    }
+    let results = stackheap::data::suite_file::results_dir();
+    println!(
+        "\nresults: Criterion's estimates under target/criterion and the suite's files in {}; `scripts/report` turns them into {} (one process: figures without the spread between processes, which `scripts/run` measures)",
+        results.display(),
+        results.join("report/index.html").display()
+    );
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 /// A/A runs of `scripts/ci-bench` on the 2-core machine the suite is developed on (a shared VM),
 /// identical single-threaded benchmarks moved by up to 179% between processes with non-overlapping
 /// 95% intervals, and a threshold of 150% was the lowest that raised at most one false alarm in 10
-/// (README, "How far the gates can be trusted"). On a quieter machine, measure with
+/// (CHANGELOG.md, "The unpaired wall-clock gate"). On a quieter machine, measure with
 /// `scripts/gate-check` and pass `--threshold`.
 pub const DEFAULT_THRESHOLD_PERCENT: f64 = 150.0;
 

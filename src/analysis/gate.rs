@@ -11,6 +11,7 @@
 
 use crate::analysis::stats::{CONFIDENCE, GateVerdict, Interval, judge};
 use crate::data::id::BenchId;
+use crate::data::machine::Machine;
 use crate::harness::ab::{Side, Worker};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -55,6 +56,10 @@ pub struct Outcome {
     pub seconds: f64,
     /// Why the run stopped: "decided", "budget" or "max_sessions".
     pub stopped: String,
+    /// The machine the comparison ran on (as the supervisor saw it); unknown in a file written
+    /// before it was recorded.
+    #[serde(default)]
+    pub machine: Machine,
     /// Cores the supervisor saw, and the selected rows left out because they run more threads
     /// than that (they would measure the scheduler's time-sharing, not the change).
     pub cores: usize,
@@ -291,6 +296,7 @@ pub fn run(
         sessions,
         seconds: start.elapsed().as_secs_f64(),
         stopped: stopped.into(),
+        machine: Machine::current(),
         cores: plan.cores,
         oversubscribed: plan.oversubscribed.clone(),
         rows,

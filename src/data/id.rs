@@ -521,7 +521,9 @@ impl IdSet {
             }
             IdSet::Smoke => ids.push(stack(64)),
             IdSet::Injected => {
-                ids.push(heap(HeapKind::Box, AllocatorKind::System, 64));
+                // 4 KiB, not 64 B: at 64 B (about 12 ns) the injection's fixed cost and one spin are
+                // each a few percent, too coarse to inject +5%.
+                ids.push(heap(HeapKind::Box, AllocatorKind::System, 4096));
                 ids.push(contention(Workload::LocalChurn, AllocatorKind::System, 2));
             }
         }

@@ -54,16 +54,7 @@ impl Worker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr);
-        // Its own process group, so that killing it kills the threads' processes too; no core
-        // files; death with the supervisor (as every child of the suite, `harness::child`).
-        {
-            use std::os::unix::process::CommandExt;
-            command.process_group(0);
-            // SAFETY: harden_child makes only async-signal-safe system calls.
-            unsafe {
-                command.pre_exec(crate::platform::harden_child);
-            }
-        }
+        crate::harness::child::harden(&mut command);
         let mut child = command.spawn().map_err(|e| {
             format!(
                 "{} ({}): cannot start ({e})",

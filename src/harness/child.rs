@@ -1,8 +1,9 @@
 //! One protocol for every child process the suite starts (stack-depth probes, peak-memory
-//! children, callgrind, the A/B gate's bench processes): no stdin, both outputs captured, a timeout
-//! after which the child is killed, no core files, and death with the parent
-//! ([`crate::platform::harden_child`]); [`Ended::failure`] says how a child failed (the depth probe,
-//! for which a deliberate abort is the point, judges its own end).
+//! children, callgrind): no stdin, both outputs captured, a timeout after which the child is
+//! killed, no core files, and death with the parent ([`crate::platform::harden_child`]);
+//! [`Ended::failure`] says how a child failed (the depth probe, for which a deliberate abort is the
+//! point, judges its own end). The A/B gate's workers, which talk over stdin and stdout, share the
+//! hardening ([`harden`]) and their own timeout per answer (`harness::ab`).
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -49,6 +50,17 @@ impl Ended {
     }
 }
 
+/// Makes `command` start in its own process group, so that killing the group kills whatever the
+/// child started too (a grandchild holding the pipes open would keep a reader waiting), with no
+/// core files and death with the parent.
+pub fn harden(command: &mut Command) {
+    command.process_group(0);
+    // SAFETY: harden_child makes only async-signal-safe system calls (setrlimit, prctl, getppid).
+    unsafe {
+        command.pre_exec(crate::platform::harden_child);
+    }
+}
+
 /// Runs `command` under the protocol and waits for it, at most `timeout`. Errors only when the
 /// child cannot be started (or waited for); how it ended is the caller's to judge.
 pub fn run(mut command: Command, timeout: Duration) -> std::io::Result<Ended> {
@@ -56,13 +68,7 @@ pub fn run(mut command: Command, timeout: Duration) -> std::io::Result<Ended> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // Its own process group, so that a timeout kills whatever the child started too (a grandchild
-    // holding the pipes open would keep the reads below waiting).
-    command.process_group(0);
-    // SAFETY: harden_child makes only async-signal-safe system calls (setrlimit, prctl, getppid).
-    unsafe {
-        command.pre_exec(crate::platform::harden_child);
-    }
+    harden(&mut command);
     let started = Instant::now();
     let mut child = command.spawn()?;
     // Read both pipes while the child runs: a child that fills a pipe would otherwise block.
