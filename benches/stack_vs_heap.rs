@@ -25,7 +25,7 @@ use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
 use stackheap::harness::touch_meter::TouchMeter;
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
-use stackheap::workload::allocators::{Jemalloc, MiMalloc, NamedAllocator, System};
+use stackheap::workload::allocators::{NamedAllocator, System};
 use stackheap::workload::arrays::*;
 use stackheap::workload::first_touch::*;
 use std::hint::black_box;
@@ -117,9 +117,9 @@ fn locality(c: &mut Criterion) {
     locality_on_stack::<{ 2 << 20 }>(&mut group);
     for ws in WORKING_SETS {
         group.throughput(Throughput::Elements((ws / NODE_BYTES) as u64));
-        locality_on_heap::<System>(&mut group, ws);
-        locality_on_heap::<Jemalloc>(&mut group, ws);
-        locality_on_heap::<MiMalloc>(&mut group, ws);
+        for kind in AllocatorKind::ALL {
+            kind.visit(LocalityOnHeap(&mut group, ws));
+        }
     }
     group.finish();
 }
@@ -137,6 +137,16 @@ fn locality_on_stack<const BYTES: usize>(group: &mut Group) {
         bytes: BYTES as u64,
     };
     group.bench_function(id.criterion_id(), |b| b.iter(|| walk(black_box(head))));
+}
+
+/// [`locality_on_heap`] for an allocator chosen at run time, at one working set.
+struct LocalityOnHeap<'g, 'c>(&'g mut Group<'c>, usize);
+
+impl AllocatorVisitor for LocalityOnHeap<'_, '_> {
+    type Output = ();
+    fn visit<A: NamedAllocator>(self, _: &'static A) {
+        locality_on_heap::<A>(self.0, self.1);
+    }
 }
 
 fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
@@ -336,7 +346,7 @@ fn after_give_back<A: NamedAllocator>(
     touch: impl FnMut() -> Touched,
 ) {
     let id = heap_touch::<A>(kind, bytes, TouchState::GivenBack);
-    touch_bench_after(group, faults, id, || give_back(A::KIND), touch);
+    touch_bench_after(group, faults, id, A::give_back, touch);
 }
 
 /// Runs `bench` for every selected allocator.
@@ -367,7 +377,7 @@ struct Visit<'g, 'c, 'f, B> {
     bench: B,
 }
 
-impl<B: AllocatorBench> stackheap::workload::allocators::AllocatorVisitor for Visit<'_, '_, '_, B> {
+impl<B: AllocatorBench> AllocatorVisitor for Visit<'_, '_, '_, B> {
     type Output = ();
     fn visit<A: NamedAllocator>(self, _: &'static A) {
         self.bench.run::<A>(self.group, self.faults, self.bytes);

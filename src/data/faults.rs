@@ -3,25 +3,51 @@
 
 use crate::workload::allocators::AllocatorKind;
 
-/// Where touched memory came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Where touched memory came from: an allocator's heap, straight from the kernel, or a fresh
+/// thread's stack. Written as one word: the allocator's name, `mmap` or `stack`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemorySource {
-    System,
-    Jemalloc,
-    Mimalloc,
+    Heap(AllocatorKind),
     /// Straight from the kernel.
     Mmap,
     /// A fresh thread's own stack.
     Stack,
 }
 
+impl MemorySource {
+    pub fn name(self) -> &'static str {
+        match self {
+            MemorySource::Heap(kind) => kind.name(),
+            MemorySource::Mmap => "mmap",
+            MemorySource::Stack => "stack",
+        }
+    }
+}
+
 impl From<AllocatorKind> for MemorySource {
     fn from(kind: AllocatorKind) -> MemorySource {
-        match kind {
-            AllocatorKind::System => MemorySource::System,
-            AllocatorKind::Jemalloc => MemorySource::Jemalloc,
-            AllocatorKind::Mimalloc => MemorySource::Mimalloc,
+        MemorySource::Heap(kind)
+    }
+}
+
+impl serde::Serialize for MemorySource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MemorySource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        match word.as_str() {
+            "mmap" => Ok(MemorySource::Mmap),
+            "stack" => Ok(MemorySource::Stack),
+            other => other.parse().map(MemorySource::Heap).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "unknown memory source '{other}': expected mmap, stack or one of {}",
+                    AllocatorKind::names()
+                ))
+            }),
         }
     }
 }

@@ -553,6 +553,14 @@ pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_ci_size_reaches_its_const_generic_workloads() {
+        for bytes in CI_SIZES {
+            let reached = crate::workload::arrays::at_ci_size!(bytes, N => N as u64);
+            assert_eq!(reached, Some(bytes));
+        }
+    }
+
     /// One id of every shape, with sizes from 1 byte to 1 GiB (7, 8 and 10 digits).
     fn examples() -> Vec<BenchId> {
         let mut ids = Vec::new();

@@ -9,7 +9,7 @@
 
 use crate::data::icount::IcountEntry;
 use crate::data::id::{BenchId, CI_SIZES, DepthBench, HeapKind, StackKind};
-use crate::workload::allocators::{AllocatorKind, Jemalloc, MiMalloc, NamedAllocator, System};
+use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, NamedAllocator};
 use crate::workload::arrays::{heap_box, stack_array};
 use crate::workload::depth::{DEFAULT_FRAME_SIZES, TIMED_LEVELS, recurse_to};
 use std::hint::black_box;
@@ -56,53 +56,28 @@ fn recurse_frame<const F: usize>(_seed: u8) -> u64 {
     recurse_to(F, TIMED_LEVELS).unwrap_or(0)
 }
 
+/// The `heap_box` workload of an allocator chosen at run time, at one of the CI sizes.
+struct HeapBoxRow(u64);
+
+impl AllocatorVisitor for HeapBoxRow {
+    type Output = Option<Workload>;
+    fn visit<A: NamedAllocator>(self, _: &'static A) -> Option<Workload> {
+        crate::workload::arrays::at_ci_size!(self.0, N => (|seed| heap_box::<A, N>(A::get(), seed)) as Workload)
+    }
+}
+
 /// The workload of `id`; `None` for an id that is not counted.
 pub fn resolve(id: &BenchId) -> Option<Workload> {
-    macro_rules! sized {
-        ($bytes:expr, |$n:ident| $f:expr) => {
-            match $bytes {
-                64 => {
-                    const $n: usize = 64;
-                    $f
-                }
-                4096 => {
-                    const $n: usize = 4096;
-                    $f
-                }
-                65536 => {
-                    const $n: usize = 65536;
-                    $f
-                }
-                _ => return None,
-            }
-        };
-    }
     Some(match *id {
         BenchId::Stack {
             kind: StackKind::Array,
             bytes,
-        } => sized!(bytes, |N| stack_array::<N> as Workload),
+        } => crate::workload::arrays::at_ci_size!(bytes, N => stack_array::<N> as Workload)?,
         BenchId::Heap {
             kind: HeapKind::Box,
             allocator,
             bytes,
-        } => match allocator {
-            AllocatorKind::System => {
-                sized!(bytes, |N| |seed| heap_box::<System, N>(System::get(), seed))
-            }
-            AllocatorKind::Jemalloc => {
-                sized!(bytes, |N| |seed| heap_box::<Jemalloc, N>(
-                    Jemalloc::get(),
-                    seed
-                ))
-            }
-            AllocatorKind::Mimalloc => {
-                sized!(bytes, |N| |seed| heap_box::<MiMalloc, N>(
-                    MiMalloc::get(),
-                    seed
-                ))
-            }
-        },
+        } => allocator.visit(HeapBoxRow(bytes))?,
         BenchId::Depth {
             kind: DepthBench::RecursionLevel,
             bytes,

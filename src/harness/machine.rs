@@ -46,18 +46,18 @@ fn kernel() -> String {
     }
 }
 
-/// The variables, among `vars`, that tune one of the three allocators.
+/// The variables, among `vars`, that tune one of the allocators ([`AllocatorKind::tunables`]: a
+/// name, or a prefix ending in `_`).
 pub fn allocator_settings(
     vars: impl Iterator<Item = (String, String)>,
 ) -> BTreeMap<String, String> {
-    vars.filter(|(name, _)| {
-        // MALLOC_CONF is read by an unprefixed jemalloc; MALLOC_* (MALLOC_ARENA_MAX, ...) by glibc.
-        name == "_RJEM_MALLOC_CONF"
-            || name == "GLIBC_TUNABLES"
-            || name.starts_with("MIMALLOC_")
-            || name.starts_with("MALLOC_")
-    })
-    .collect()
+    let tunes = |name: &str| {
+        AllocatorKind::ALL
+            .iter()
+            .flat_map(|kind| kind.tunables())
+            .any(|t| name == *t || (t.ends_with('_') && name.starts_with(t)))
+    };
+    vars.filter(|(name, _)| tunes(name)).collect()
 }
 
 #[cfg(test)]
@@ -70,7 +70,7 @@ mod tests {
         assert!(m.cores >= 1);
         assert!(m.glibc.starts_with("2."));
         assert!(m.rustc.starts_with("rustc "));
-        assert_eq!(m.allocator_versions.len(), 3);
+        assert_eq!(m.allocator_versions.len(), AllocatorKind::ALL.len());
     }
 
     #[test]

@@ -14,8 +14,12 @@ pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String
         return Ok(AllocatorKind::ALL.to_vec());
     };
     parse_list("STACKHEAP_ALLOCATORS", value, |name| {
-        name.parse()
-            .map_err(|_| "is not an allocator: expected one of system, jemalloc, mimalloc".into())
+        name.parse().map_err(|_| {
+            format!(
+                "is not an allocator: expected one of {}",
+                AllocatorKind::names()
+            )
+        })
     })
 }
 
@@ -177,14 +181,17 @@ mod tests {
 
     #[test]
     fn allocator_selection_names_the_variable_on_a_bad_name() {
-        assert_eq!(allocators_from(None).unwrap().len(), 3);
+        assert_eq!(allocators_from(None).unwrap(), AllocatorKind::ALL);
         assert_eq!(
             allocators_from(Some("mimalloc, system")),
             Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])
         );
         assert_eq!(
             allocators_from(Some("system,tcmalloc")),
-            Err("STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of system, jemalloc, mimalloc".into())
+            Err(format!(
+                "STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of {}",
+                AllocatorKind::names()
+            ))
         );
         assert!(
             allocators_from(Some("mimalloc,system,mimalloc"))

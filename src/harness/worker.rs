@@ -31,33 +31,12 @@ fn time_calls(iterations: u64, mut call: impl FnMut() -> u64) -> Duration {
     start.elapsed()
 }
 
-/// The sizes the worker has compiled rows for (the gate's sizes, [`crate::data::id::CI_SIZES`]).
-macro_rules! by_size {
-    ($bytes:expr, $n:ident => $body:expr) => {
-        match $bytes {
-            64 => {
-                const $n: usize = 64;
-                Some($body)
-            }
-            4096 => {
-                const $n: usize = 4096;
-                Some($body)
-            }
-            65536 => {
-                const $n: usize = 65536;
-                Some($body)
-            }
-            _ => None,
-        }
-    };
-}
-
 struct HeapBoxRow(u64);
 
 impl AllocatorVisitor for HeapBoxRow {
     type Output = Option<Sampler>;
     fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Option<Sampler> {
-        by_size!(self.0, N => Box::new(move |iterations| {
+        crate::workload::arrays::at_ci_size!(self.0, N => Box::new(move |iterations| {
             Ok(time_calls(iterations, || heap_box::<A, N>(alloc, black_box(7))))
         }) as Sampler)
     }
@@ -70,7 +49,7 @@ fn sampler(id: &BenchId) -> Option<Sampler> {
         BenchId::Stack {
             kind: StackKind::Array,
             bytes,
-        } => by_size!(bytes, N => Box::new(|iterations| {
+        } => crate::workload::arrays::at_ci_size!(bytes, N => Box::new(|iterations| {
             Ok(time_calls(iterations, || stack_array::<N>(black_box(7))))
         }) as Sampler),
         BenchId::Heap {

@@ -4,7 +4,7 @@
 use crate::workload::allocators::AllocatorKind;
 
 /// The allocators, in the order reports list them.
-pub const ALLOCATORS: [AllocatorKind; 3] = AllocatorKind::ALL;
+pub const ALLOCATORS: [AllocatorKind; AllocatorKind::ALL.len()] = AllocatorKind::ALL;
 
 /// A time for people: `37.8 ns`, `1.20 µs`, `3.41 ms`.
 pub fn format_ns(ns: f64) -> String {
@@ -35,12 +35,9 @@ pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
 }
 
-/// An allocator as people know it: `glibc` for the system allocator.
+/// An allocator as people know it: `glibc` for the system allocator ([`AllocatorKind::label`]).
 pub fn allocator_label(kind: impl std::borrow::Borrow<AllocatorKind>) -> &'static str {
-    match *kind.borrow() {
-        AllocatorKind::System => "glibc",
-        other => other.name(),
-    }
+    kind.borrow().label()
 }
 
 /// A thread count as a table shows it: `t2`, `t2 (4 threads)`, `t4 (oversubscribed)`.

@@ -1,5 +1,5 @@
-//! The three allocators the suite measures, as values with stable names, and a counting wrapper that
-//! proves which allocator a workload really used.
+//! The allocators the suite measures, each one definition ([`NamedAllocator`] and one line of the
+//! list), and a counting wrapper that proves which allocator a workload really used.
 //!
 //! All three live side by side in one process: workloads are generic over [`GlobalAlloc`] and are handed
 //! the allocator explicitly, so `heap_box::<Jemalloc, 64>` calls jemalloc whatever the process's
@@ -16,43 +16,199 @@ pub use mimalloc::MiMalloc;
 pub use std::alloc::System;
 pub use tikv_jemallocator::Jemalloc;
 
-/// The stable name of each allocator, used in benchmark ids, result files and on the command line.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum AllocatorKind {
+/// Everything the suite knows about one allocator. An allocator is one impl of this trait plus one
+/// line in the [`allocators!`] list below: its name, label, colour and marker, version, the
+/// environment variables that tune it and how it gives memory back; every list, message, match and
+/// report section derives from these.
+pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
+    /// Which allocator this is.
+    const KIND: AllocatorKind;
+    /// The stable name, in benchmark ids, result files and on the command line (the variant's name
+    /// in lower case).
+    const NAME: &'static str;
+    /// As people know it, in reports: `glibc` for the system allocator.
+    const LABEL: &'static str;
+    /// Its colour (RGB) and marker in every chart.
+    const COLOUR: (u8, u8, u8);
+    const MARKER: MarkerShape;
+    /// Environment variables that change its behaviour, recorded with every result: a name, or a
+    /// prefix ending in `_` (`MIMALLOC_`).
+    const TUNABLES: &'static [&'static str];
+    /// The process-wide instance (each is a stateless handle to a process-wide heap).
+    fn get() -> &'static Self;
+    /// Its own version, read from the library linked into this binary.
+    fn version() -> String;
+    /// Asks it to return its free memory to the kernel, so that the next growth touches fresh
+    /// pages. How much each really returns is what the fault counts then show.
+    fn give_back();
+}
+
+/// How a chart marks an allocator's series besides its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerShape {
+    Circle,
+    Triangle,
+    Square,
+    Diamond,
+}
+
+/// Declares [`AllocatorKind`], one variant per allocator type, and everything derived from the list.
+macro_rules! allocators {
+    ($($(#[$doc:meta])* $variant:ident => $ty:ty,)*) => {
+        /// The allocators the suite measures, by stable name ([`NamedAllocator::NAME`]).
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(rename_all = "lowercase")]
+        pub enum AllocatorKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl AllocatorKind {
+            /// Every allocator, in the order reports list them.
+            pub const ALL: [AllocatorKind; [$(stringify!($variant)),*].len()] = [$(Self::$variant),*];
+
+            /// Calls `visitor` with the allocator this kind names.
+            pub fn visit<V: AllocatorVisitor>(self, visitor: V) -> V::Output {
+                match self {
+                    $(Self::$variant => visitor.visit(<$ty as NamedAllocator>::get()),)*
+                }
+            }
+
+            /// The stable name ([`NamedAllocator::NAME`]).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::NAME,)*
+                }
+            }
+
+            /// As people know it ([`NamedAllocator::LABEL`]).
+            pub const fn label(self) -> &'static str {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::LABEL,)*
+                }
+            }
+
+            /// Its chart colour, RGB ([`NamedAllocator::COLOUR`]).
+            pub const fn colour(self) -> (u8, u8, u8) {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::COLOUR,)*
+                }
+            }
+
+            /// Its chart marker ([`NamedAllocator::MARKER`]).
+            pub const fn marker(self) -> MarkerShape {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::MARKER,)*
+                }
+            }
+
+            /// The environment variables that tune it ([`NamedAllocator::TUNABLES`]).
+            pub const fn tunables(self) -> &'static [&'static str] {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::TUNABLES,)*
+                }
+            }
+
+            /// Its version ([`NamedAllocator::version`]).
+            pub fn version(self) -> String {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::version(),)*
+                }
+            }
+
+            /// Returns its free memory to the kernel ([`NamedAllocator::give_back`]).
+            pub fn give_back(self) {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::give_back(),)*
+                }
+            }
+        }
+    };
+}
+
+allocators! {
     /// glibc's malloc, reached through `std::alloc::System`.
-    System,
+    System => System,
     /// jemalloc 5 through `tikv-jemallocator`.
-    Jemalloc,
+    Jemalloc => Jemalloc,
     /// Microsoft's mimalloc through the `mimalloc` crate.
-    Mimalloc,
+    Mimalloc => MiMalloc,
+}
+
+impl NamedAllocator for System {
+    const KIND: AllocatorKind = AllocatorKind::System;
+    const NAME: &'static str = "system";
+    const LABEL: &'static str = "glibc";
+    const COLOUR: (u8, u8, u8) = (214, 39, 40);
+    const MARKER: MarkerShape = MarkerShape::Circle;
+    // MALLOC_* (MALLOC_ARENA_MAX, ...) and the tunables string.
+    const TUNABLES: &'static [&'static str] = &["GLIBC_TUNABLES", "MALLOC_"];
+    fn get() -> &'static Self {
+        &System
+    }
+    fn version() -> String {
+        format!("glibc {}", crate::platform::glibc_version())
+    }
+    fn give_back() {
+        crate::platform::malloc_trim();
+    }
+}
+
+impl NamedAllocator for Jemalloc {
+    const KIND: AllocatorKind = AllocatorKind::Jemalloc;
+    const NAME: &'static str = "jemalloc";
+    const LABEL: &'static str = "jemalloc";
+    const COLOUR: (u8, u8, u8) = (31, 119, 180);
+    const MARKER: MarkerShape = MarkerShape::Triangle;
+    // tikv-jemallocator prefixes jemalloc's symbols, so it reads _RJEM_MALLOC_CONF, not MALLOC_CONF.
+    const TUNABLES: &'static [&'static str] = &["_RJEM_MALLOC_CONF"];
+    fn get() -> &'static Self {
+        &Jemalloc
+    }
+    fn version() -> String {
+        format!("jemalloc {}", jemalloc_version())
+    }
+    fn give_back() {
+        // SAFETY: "arena.4096.purge" (4096 = all arenas) is a write-only mallctl that takes no value.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"arena.4096.purge".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+    }
+}
+
+impl NamedAllocator for MiMalloc {
+    const KIND: AllocatorKind = AllocatorKind::Mimalloc;
+    const NAME: &'static str = "mimalloc";
+    const LABEL: &'static str = "mimalloc";
+    const COLOUR: (u8, u8, u8) = (44, 160, 44);
+    const MARKER: MarkerShape = MarkerShape::Square;
+    const TUNABLES: &'static [&'static str] = &["MIMALLOC_"];
+    fn get() -> &'static Self {
+        static MIMALLOC: MiMalloc = MiMalloc;
+        &MIMALLOC
+    }
+    fn version() -> String {
+        let v = MiMalloc.version();
+        format!("mimalloc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
+    }
+    fn give_back() {
+        // SAFETY: mi_collect has no preconditions.
+        unsafe { libmimalloc_sys::mi_collect(true) }
+    }
 }
 
 impl AllocatorKind {
-    /// Every allocator, in the order reports list them.
-    pub const ALL: [AllocatorKind; 3] = [Self::System, Self::Jemalloc, Self::Mimalloc];
-
-    /// The stable name: `system`, `jemalloc` or `mimalloc`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::System => "system",
-            Self::Jemalloc => "jemalloc",
-            Self::Mimalloc => "mimalloc",
-        }
-    }
-
-    /// The allocator's own version, read from the library linked into this binary.
-    pub fn version(self) -> String {
-        match self {
-            Self::System => format!("glibc {}", crate::platform::glibc_version()),
-            Self::Jemalloc => format!("jemalloc {}", jemalloc_version()),
-            Self::Mimalloc => {
-                let v = MiMalloc.version();
-                format!("mimalloc {}.{}.{}", v / 10000, v / 100 % 100, v % 100)
-            }
-        }
+    /// The names, as an error message lists what was expected: `system, jemalloc, mimalloc`.
+    pub fn names() -> String {
+        Self::ALL.map(Self::name).join(", ")
     }
 }
 
@@ -61,17 +217,6 @@ impl AllocatorKind {
 pub trait AllocatorVisitor {
     type Output;
     fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output;
-}
-
-impl AllocatorKind {
-    /// Calls `visitor` with the allocator this kind names.
-    pub fn visit<V: AllocatorVisitor>(self, visitor: V) -> V::Output {
-        match self {
-            Self::System => visitor.visit(System::get()),
-            Self::Jemalloc => visitor.visit(Jemalloc::get()),
-            Self::Mimalloc => visitor.visit(MiMalloc::get()),
-        }
-    }
 }
 
 impl fmt::Display for AllocatorKind {
@@ -89,39 +234,10 @@ impl std::str::FromStr for AllocatorKind {
             .find(|kind| kind.name() == s)
             .ok_or_else(|| {
                 crate::error::InputError(format!(
-                    "unknown allocator '{s}': expected one of system, jemalloc, mimalloc"
+                    "unknown allocator '{s}': expected one of {}",
+                    Self::names()
                 ))
             })
-    }
-}
-
-/// An allocator type the suite measures, with its name and one shared instance.
-pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
-    /// Which allocator this is.
-    const KIND: AllocatorKind;
-    /// The process-wide instance (all three are stateless handles to a process-wide heap).
-    fn get() -> &'static Self;
-}
-
-impl NamedAllocator for System {
-    const KIND: AllocatorKind = AllocatorKind::System;
-    fn get() -> &'static Self {
-        &System
-    }
-}
-
-impl NamedAllocator for Jemalloc {
-    const KIND: AllocatorKind = AllocatorKind::Jemalloc;
-    fn get() -> &'static Self {
-        &Jemalloc
-    }
-}
-
-impl NamedAllocator for MiMalloc {
-    const KIND: AllocatorKind = AllocatorKind::Mimalloc;
-    fn get() -> &'static Self {
-        static MIMALLOC: MiMalloc = MiMalloc;
-        &MIMALLOC
     }
 }
 
@@ -370,6 +486,40 @@ unsafe impl<A: GlobalAlloc> allocator_api2::alloc::Allocator for Api2<'_, A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_allocator_is_one_consistent_definition() {
+        use std::collections::HashSet;
+        for kind in AllocatorKind::ALL {
+            // The serde spelling (results files) is the stable name (ids, the command line).
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+            assert_eq!(kind.name().parse::<AllocatorKind>().unwrap(), kind);
+            assert!(!kind.version().is_empty() && !kind.tunables().is_empty());
+        }
+        let distinct = |values: Vec<String>| values.iter().collect::<HashSet<_>>().len();
+        let n = AllocatorKind::ALL.len();
+        assert_eq!(
+            distinct(AllocatorKind::ALL.map(|k| k.name().into()).into()),
+            n
+        );
+        assert_eq!(
+            distinct(AllocatorKind::ALL.map(|k| k.label().into()).into()),
+            n
+        );
+        // Charts tell allocators apart by colour and marker together.
+        let looks = AllocatorKind::ALL.map(|k| format!("{:?} {:?}", k.colour(), k.marker()));
+        assert_eq!(distinct(looks.into()), n);
+        assert_eq!(
+            "tcmalloc".parse::<AllocatorKind>().unwrap_err().0,
+            format!(
+                "unknown allocator 'tcmalloc': expected one of {}",
+                AllocatorKind::names()
+            )
+        );
+    }
 
     #[test]
     fn names_round_trip_and_unknown_names_are_rejected_clearly() {

@@ -21,6 +21,31 @@ macro_rules! stack_vs_heap_sizes {
     };
 }
 
+/// `Some($body)` with the const `$n` set to `$bytes` when it is one of the sizes the CI subsets and
+/// the gate use (`CI_SIZES` of the ids: 64 B, 4 KiB, 64 KiB), `None` for any other size: how code
+/// that learns a size at run time (the gate's worker, the instruction counts) reaches a
+/// const-generic workload.
+macro_rules! at_ci_size {
+    ($bytes:expr, $n:ident => $body:expr) => {
+        match $bytes {
+            64 => {
+                const $n: usize = 64;
+                Some($body)
+            }
+            4096 => {
+                const $n: usize = 4096;
+                Some($body)
+            }
+            65536 => {
+                const $n: usize = 65536;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}
+pub(crate) use at_ci_size;
+
 /// `[a, b, ...]` from the sizes [`stack_vs_heap_sizes!`] hands over.
 macro_rules! size_array {
     ($($size:literal),*) => {

@@ -4,7 +4,7 @@
 //! thread touching its own stack against fresh heap in a fresh thread (thread creation not timed).
 
 use crate::platform::{huge_page_faults, thread_minor_faults};
-use crate::workload::allocators::{AllocatorKind, Api2};
+use crate::workload::allocators::Api2;
 use crate::workload::arrays::{HeapBlock, page_size};
 use allocator_api2::vec::Vec as AVec;
 use std::alloc::GlobalAlloc;
@@ -49,27 +49,6 @@ impl Touched {
             pages: pages as u64,
             huge_faults: huge_page_faults().saturating_sub(huge),
         }
-    }
-}
-
-/// Asks the allocator named `kind` to return its free memory to the kernel, so that the next
-/// growth touches fresh pages: glibc `malloc_trim(0)`, jemalloc `arena.<all>.purge`, mimalloc
-/// `mi_collect(true)`. How much each really returns is what the fault counts then show.
-pub fn give_back(kind: AllocatorKind) {
-    match kind {
-        AllocatorKind::System => crate::platform::malloc_trim(),
-        // SAFETY: "arena.4096.purge" (4096 = all arenas) is a write-only mallctl that takes no value.
-        AllocatorKind::Jemalloc => unsafe {
-            tikv_jemalloc_sys::mallctl(
-                c"arena.4096.purge".as_ptr(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                0,
-            );
-        },
-        // SAFETY: mi_collect has no preconditions.
-        AllocatorKind::Mimalloc => unsafe { libmimalloc_sys::mi_collect(true) },
     }
 }
 
@@ -151,7 +130,7 @@ pub fn heap_fresh_thread<A: GlobalAlloc + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::allocators::{Counting, Jemalloc, NamedAllocator, System};
+    use crate::workload::allocators::{AllocatorKind, Counting, Jemalloc, NamedAllocator, System};
 
     /// These tests count page faults of memory that other tests of this process may have touched:
     /// one at a time.
@@ -171,7 +150,7 @@ mod tests {
         let _alone = alone();
         let total = 8 << 20;
         heap_growth(Jemalloc::get(), total);
-        give_back(AllocatorKind::Jemalloc);
+        AllocatorKind::Jemalloc.give_back();
         let fresh = heap_growth(Jemalloc::get(), total);
         assert!(
             fresh.faults * 10 >= fresh.pages * 9,
@@ -202,7 +181,7 @@ mod tests {
         type Output = ();
         fn visit<A: NamedAllocator>(self, alloc: &'static A) {
             let grown = heap_growth(alloc, 1 << 20);
-            give_back(A::KIND);
+            A::give_back();
             assert_eq!(grown.pages, (1 << 20) / page_size() as u64);
             assert!(grown.faults <= 2 * grown.pages, "{}: {grown:?}", A::KIND);
         }
@@ -234,7 +213,7 @@ mod tests {
                 "a new thread's stack pages are fresh: {stack:?}"
             );
         }
-        give_back(AllocatorKind::Jemalloc);
+        AllocatorKind::Jemalloc.give_back();
         let heap = heap_fresh_thread(Jemalloc::get(), 1 << 20).unwrap();
         assert!(heap.faults * 10 >= heap.pages * 9, "{heap:?}");
     }

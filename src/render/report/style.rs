@@ -3,7 +3,7 @@
 
 use crate::render::chart::{Axis, Marker, Series, Style, line_chart};
 use crate::render::units::{format_bytes, format_ns};
-use crate::workload::allocators::AllocatorKind;
+use crate::workload::allocators::{AllocatorKind, MarkerShape};
 use plotters::style::RGBColor;
 
 /// Where a chart line's memory comes from: an allocator's heap, or the stack.
@@ -21,9 +21,10 @@ impl From<AllocatorKind> for Source {
 
 pub(super) fn allocator_color(source: impl Into<Source>) -> RGBColor {
     match source.into() {
-        Source::Heap(AllocatorKind::System) => RGBColor(214, 39, 40),
-        Source::Heap(AllocatorKind::Jemalloc) => RGBColor(31, 119, 180),
-        Source::Heap(AllocatorKind::Mimalloc) => RGBColor(44, 160, 44),
+        Source::Heap(kind) => {
+            let (r, g, b) = kind.colour();
+            RGBColor(r, g, b)
+        }
         Source::Stack => RGBColor(20, 20, 20),
     }
 }
@@ -31,9 +32,13 @@ pub(super) fn allocator_color(source: impl Into<Source>) -> RGBColor {
 /// The marker that tells an allocator's series apart besides its colour.
 pub(super) fn allocator_marker(source: impl Into<Source>) -> Marker {
     match source.into() {
-        Source::Heap(AllocatorKind::System) => Marker::Circle,
-        Source::Heap(AllocatorKind::Jemalloc) => Marker::Triangle,
-        Source::Heap(AllocatorKind::Mimalloc) => Marker::Square,
+        Source::Heap(kind) => match kind.marker() {
+            MarkerShape::Circle => Marker::Circle,
+            MarkerShape::Triangle => Marker::Triangle,
+            MarkerShape::Square => Marker::Square,
+            MarkerShape::Diamond => Marker::Diamond,
+        },
+        // The stack's own marker: an allocator with the same shape still differs in colour.
         Source::Stack => Marker::Diamond,
     }
 }
