@@ -157,6 +157,18 @@ fn report_writes_the_five_outputs_from_real_results() {
     );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Findings") && md.contains("| 64 B |"));
+    // These Criterion results hold glibc and mimalloc only (memory.json, a separate file, has all
+    // three): no column or chart line for jemalloc in the timed sections.
+    for line in md.lines().filter(|l| l.starts_with("| size")) {
+        assert!(
+            !line.contains("jemalloc"),
+            "a column for an allocator not measured: {line}"
+        );
+    }
+    assert!(
+        !html.contains("heap_box jemalloc"),
+        "a chart line for jemalloc"
+    );
 
     let action: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("benchmark-action.json")).unwrap()).unwrap();

@@ -2,6 +2,7 @@
 //! median across the processes of a repeated run with its interval, each process's medians (what
 //! comparisons pair), and the suite's own result files.
 
+use crate::workload::allocators::AllocatorKind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -115,6 +116,16 @@ pub struct Results {
 }
 
 impl Results {
+    /// The allocators this run measured, in the order reports list them. A section shows a line
+    /// or a column for each of these, not for every allocator the suite knows: a run may measure a
+    /// subset (`STACKHEAP_ALLOCATORS`).
+    pub fn allocators(&self) -> Vec<AllocatorKind> {
+        AllocatorKind::ALL
+            .into_iter()
+            .filter(|&a| self.benches.iter().any(|b| b.key.allocator() == Some(a)))
+            .collect()
+    }
+
     /// Loads the latest run (`new`) and the suite's own files.
     pub fn load(criterion: &Path, suite: &Path) -> Result<Results, InputError> {
         if suite.exists() && !suite.is_dir() {

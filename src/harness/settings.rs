@@ -8,10 +8,11 @@ use crate::error::InputError;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::depth::{DEFAULT_FRAME_SIZES, SUPPORTED_FRAME_SIZES};
 
-/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or all three.
+/// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or the default run's
+/// ([`AllocatorKind::default_run`]).
 pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
     let Some(value) = value else {
-        return Ok(AllocatorKind::ALL.to_vec());
+        return Ok(AllocatorKind::default_run());
     };
     parse_list("STACKHEAP_ALLOCATORS", value, |name| {
         name.parse().map_err(|_| {
@@ -181,7 +182,7 @@ mod tests {
 
     #[test]
     fn allocator_selection_names_the_variable_on_a_bad_name() {
-        assert_eq!(allocators_from(None).unwrap(), AllocatorKind::ALL);
+        assert_eq!(allocators_from(None).unwrap(), AllocatorKind::default_run());
         assert_eq!(
             allocators_from(Some("mimalloc, system")),
             Ok(vec![AllocatorKind::Mimalloc, AllocatorKind::System])

@@ -34,6 +34,9 @@ pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
     /// Environment variables that change its behaviour, recorded with every result: a name, or a
     /// prefix ending in `_` (`MIMALLOC_`).
     const TUNABLES: &'static [&'static str];
+    /// Whether a run measures it unless `STACKHEAP_ALLOCATORS` says otherwise (each allocator adds
+    /// about a quarter to a default run's time).
+    const IN_DEFAULT_RUN: bool;
     /// The process-wide instance (each is a stateless handle to a process-wide heap).
     fn get() -> &'static Self;
     /// Its own version, read from the library linked into this binary.
@@ -111,6 +114,13 @@ macro_rules! allocators {
                 }
             }
 
+            /// Whether a run measures it by default ([`NamedAllocator::IN_DEFAULT_RUN`]).
+            pub const fn in_default_run(self) -> bool {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::IN_DEFAULT_RUN,)*
+                }
+            }
+
             /// Its version ([`NamedAllocator::version`]).
             pub fn version(self) -> String {
                 match self {
@@ -145,6 +155,7 @@ impl NamedAllocator for System {
     const MARKER: MarkerShape = MarkerShape::Circle;
     // MALLOC_* (MALLOC_ARENA_MAX, ...) and the tunables string.
     const TUNABLES: &'static [&'static str] = &["GLIBC_TUNABLES", "MALLOC_"];
+    const IN_DEFAULT_RUN: bool = true;
     fn get() -> &'static Self {
         &System
     }
@@ -164,6 +175,7 @@ impl NamedAllocator for Jemalloc {
     const MARKER: MarkerShape = MarkerShape::Triangle;
     // tikv-jemallocator prefixes jemalloc's symbols, so it reads _RJEM_MALLOC_CONF, not MALLOC_CONF.
     const TUNABLES: &'static [&'static str] = &["_RJEM_MALLOC_CONF"];
+    const IN_DEFAULT_RUN: bool = true;
     fn get() -> &'static Self {
         &Jemalloc
     }
@@ -191,6 +203,7 @@ impl NamedAllocator for MiMalloc {
     const COLOUR: (u8, u8, u8) = (44, 160, 44);
     const MARKER: MarkerShape = MarkerShape::Square;
     const TUNABLES: &'static [&'static str] = &["MIMALLOC_"];
+    const IN_DEFAULT_RUN: bool = true;
     fn get() -> &'static Self {
         static MIMALLOC: MiMalloc = MiMalloc;
         &MIMALLOC
@@ -206,6 +219,14 @@ impl NamedAllocator for MiMalloc {
 }
 
 impl AllocatorKind {
+    /// The allocators a run measures unless `STACKHEAP_ALLOCATORS` names others.
+    pub fn default_run() -> Vec<AllocatorKind> {
+        Self::ALL
+            .into_iter()
+            .filter(|k| k.in_default_run())
+            .collect()
+    }
+
     /// The names, as an error message lists what was expected: `system, jemalloc, mimalloc`.
     pub fn names() -> String {
         Self::ALL.map(Self::name).join(", ")

@@ -26,6 +26,7 @@ pub(super) fn workload_note(workload: Workload) -> Option<&'static str> {
 }
 
 pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
+    let allocators = results.allocators();
     let threads = contention_threads(results);
     let cores = env.cores();
     let mut sections = Vec::new();
@@ -40,7 +41,8 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         let stack_control_line = workload.has_stack_control_line();
         let mops =
             |a: AllocatorKind, t: usize| ops_per_second(results, workload, a, t).map(|v| v / 1e6);
-        let mut series: Vec<Series> = ALLOCATORS
+        let mut series: Vec<Series> = allocators
+            .clone()
             .into_iter()
             .map(|a| {
                 allocator_series(
@@ -66,7 +68,8 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
             ));
         }
         // The ideal: the fastest allocator at t1, times the threads that can run at once.
-        if let Some(best_t1) = ALLOCATORS
+        if let Some(best_t1) = allocators
+            .clone()
             .into_iter()
             .filter_map(|a| mops(a, 1))
             .reduce(f64::max)
@@ -108,7 +111,8 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         );
         let mut rows = vec![vec!["threads".to_string()]];
         rows[0].extend(
-            ALLOCATORS
+            allocators
+                .clone()
                 .iter()
                 .map(|a| format!("{} Mops/s", allocator_label(a))),
         );
@@ -117,7 +121,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         }
         for &t in &threads {
             let mut row = vec![thread_label(t)];
-            for a in ALLOCATORS {
+            for a in allocators.clone() {
                 row.push(mops(a, t).map_or("-".into(), |v| format!("{v:.1}")));
             }
             if stack_control_line {

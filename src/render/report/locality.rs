@@ -12,6 +12,7 @@ use crate::render::units::*;
 use crate::workload::locality::NODE_BYTES;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
+    let allocators = results.allocators();
     let sets = locality_sets(results);
     if sets.is_empty() {
         return None;
@@ -32,7 +33,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         Style::Dashed,
         points(Layout::Contiguous, Owner::Stack),
     )];
-    for a in ALLOCATORS {
+    for a in allocators.clone() {
         series.push(allocator_series(
             a,
             format!("contiguous, one {} block (dashed)", allocator_label(a)),
@@ -58,7 +59,8 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
     // The same order as each row's cells below.
     for &layout in Layout::ALL {
         rows[0].extend(
-            ALLOCATORS
+            allocators
+                .clone()
                 .iter()
                 .map(|a| format!("{} {}", layout.name(), allocator_label(a))),
         );
@@ -72,7 +74,12 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
             cell(Layout::Contiguous, Owner::Stack),
         ];
         for &layout in Layout::ALL {
-            row.extend(ALLOCATORS.into_iter().map(|a| cell(layout, Owner::Heap(a))));
+            row.extend(
+                allocators
+                    .clone()
+                    .into_iter()
+                    .map(|a| cell(layout, Owner::Heap(a))),
+            );
         }
         rows.push(row);
     }

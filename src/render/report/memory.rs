@@ -39,10 +39,12 @@ pub fn memory_table(memory: &[MemoryEntry]) -> Vec<Vec<String>> {
 }
 
 pub(super) fn memory_section(results: &Results) -> Option<Section> {
+    let allocators = results.allocators();
     let memory = &results.memory.as_ref()?.entries;
     // One thread count for the chart: the largest that is not oversubscribed.
     let t_chart = memory_threads_within_cores(memory)?;
-    let series: Vec<(String, RGBColor, Marker)> = ALLOCATORS
+    let series: Vec<(String, RGBColor, Marker)> = allocators
+        .clone()
         .into_iter()
         .map(|a| {
             (
@@ -57,7 +59,8 @@ pub(super) fn memory_section(results: &Results) -> Option<Section> {
         .filter(|&&w| memory.iter().any(|e| e.workload == w))
         .map(|&w| BarGroup {
             category: w.name().into(),
-            values: ALLOCATORS
+            values: allocators
+                .clone()
                 .into_iter()
                 .map(|a| {
                     memory_entry(memory, w, a, t_chart).map(|e| e.peak_rss_bytes as f64 / 1048576.0)
