@@ -4,7 +4,7 @@
 //!
 //! - [`workload`]: what is measured, as plain functions tested for what they compute and allocate:
 //!   stack arrays against heap blocks, first touch, locality, contention between threads sharing one
-//!   heap, recursion depth; and the three allocators.
+//!   heap, recursion depth; and the allocators.
 //! - [`data`]: the typed benchmark ids and the result files' schemas, one type per file for writer
 //!   and reader, and reading results back (Criterion's and the suite's own).
 //! - [`harness`]: what runs the workloads and records them: child processes (one protocol), the
