@@ -12,6 +12,8 @@ use crate::data::id::{BenchId, HeapKind, StackKind};
 use crate::workload::allocators::{AllocatorVisitor, NamedAllocator};
 use crate::workload::arrays::{heap_box, stack_array};
 use crate::workload::contention::run_named;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hint::black_box;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
@@ -88,8 +90,9 @@ fn calibrate(sample: &mut Sampler, target: Duration) -> Result<u64, String> {
     Ok(iterations)
 }
 
-/// Answers one request line.
-fn answer(line: &str) -> Result<String, String> {
+/// Answers one request line; `samplers` keeps each row's sampler from its first request, so that a
+/// sample request parses nothing and builds nothing before it times the row.
+fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let (command, id, number) = match words[..] {
         [command, id, number] => (command, id, number),
@@ -99,10 +102,15 @@ fn answer(line: &str) -> Result<String, String> {
             ));
         }
     };
-    let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
-    let mut sample = sampler(&bench).ok_or_else(|| {
-        format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
-    })?;
+    let sample = match samplers.entry(id.to_owned()) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => {
+            let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
+            new.insert(sampler(&bench).ok_or_else(|| {
+                format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
+            })?)
+        }
+    };
     let number: u64 = number
         .parse()
         .ok()
@@ -110,7 +118,7 @@ fn answer(line: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{number}': expected a whole number > 0"))?;
     match command {
         "sample" => Ok(sample(number)?.as_nanos().to_string()),
-        "calibrate" => calibrate(&mut sample, Duration::from_nanos(number)).map(|n| n.to_string()),
+        "calibrate" => calibrate(sample, Duration::from_nanos(number)).map(|n| n.to_string()),
         other => Err(format!(
             "'{other}': unknown request, expected sample or calibrate"
         )),
@@ -121,9 +129,10 @@ fn answer(line: &str) -> Result<String, String> {
 pub fn serve(input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
     writeln!(output, "ready {PROTOCOL}")?;
     output.flush()?;
+    let mut samplers = HashMap::new();
     for line in input.lines() {
         let line = line?;
-        match answer(&line) {
+        match answer(&line, &mut samplers) {
             Ok(value) => writeln!(output, "ok {value}")?,
             Err(why) => writeln!(output, "error {}", why.replace('\n', " "))?,
         }
