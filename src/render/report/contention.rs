@@ -42,8 +42,8 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         let mops =
             |a: AllocatorKind, t: usize| ops_per_second(results, workload, a, t).map(|v| v / 1e6);
         let mut series: Vec<Series> = allocators
-            .clone()
-            .into_iter()
+            .iter()
+            .copied()
             .map(|a| {
                 allocator_series(
                     a,
@@ -69,8 +69,8 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         }
         // The ideal: the fastest allocator at t1, times the threads that can run at once.
         if let Some(best_t1) = allocators
-            .clone()
-            .into_iter()
+            .iter()
+            .copied()
             .filter_map(|a| mops(a, 1))
             .reduce(f64::max)
         {
@@ -112,7 +112,6 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         let mut rows = vec![vec!["threads".to_string()]];
         rows[0].extend(
             allocators
-                .clone()
                 .iter()
                 .map(|a| format!("{} Mops/s", allocator_label(a))),
         );
@@ -121,7 +120,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         }
         for &t in &threads {
             let mut row = vec![thread_label(t)];
-            for a in allocators.clone() {
+            for &a in &allocators {
                 row.push(mops(a, t).map_or("-".into(), |v| format!("{v:.1}")));
             }
             if stack_control_line {

@@ -33,7 +33,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         Style::Dashed,
         points(Layout::Contiguous, Owner::Stack),
     )];
-    for a in allocators.clone() {
+    for &a in &allocators {
         series.push(allocator_series(
             a,
             format!("contiguous, one {} block (dashed)", allocator_label(a)),
@@ -60,7 +60,6 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
     for &layout in Layout::ALL {
         rows[0].extend(
             allocators
-                .clone()
                 .iter()
                 .map(|a| format!("{} {}", layout.name(), allocator_label(a))),
         );
@@ -76,8 +75,8 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         for &layout in Layout::ALL {
             row.extend(
                 allocators
-                    .clone()
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .map(|a| cell(layout, Owner::Heap(a))),
             );
         }

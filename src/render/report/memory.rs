@@ -44,8 +44,8 @@ pub(super) fn memory_section(results: &Results) -> Option<Section> {
     // One thread count for the chart: the largest that is not oversubscribed.
     let t_chart = memory_threads_within_cores(memory)?;
     let series: Vec<(String, RGBColor, Marker)> = allocators
-        .clone()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|a| {
             (
                 allocator_label(a).to_string(),
@@ -60,8 +60,8 @@ pub(super) fn memory_section(results: &Results) -> Option<Section> {
         .map(|&w| BarGroup {
             category: w.name().into(),
             values: allocators
-                .clone()
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|a| {
                     memory_entry(memory, w, a, t_chart).map(|e| e.peak_rss_bytes as f64 / 1048576.0)
                 })

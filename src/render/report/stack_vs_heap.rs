@@ -26,8 +26,8 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     }
     // Heap cost relative to the stack: heap_box / stack_array with its interval, one line per allocator.
     let ratio_series: Vec<Series> = allocators
-        .clone()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|a| {
             let ratios: Vec<(u64, Ratio)> = sizes
                 .iter()
@@ -67,7 +67,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         Style::Line,
         series_for(&|s| stack_id(StackKind::Array, s)),
     )];
-    for a in allocators.clone() {
+    for &a in &allocators {
         series.push(allocator_series(
             a,
             format!("heap_box {} (solid)", allocator_label(a)),
@@ -84,7 +84,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let time_chart = bytes_time_chart(TIME_CHART, &series);
     let mut rows = vec![vec!["size".to_string(), "stack_array".into()]];
     for kind in [HeapKind::Box, HeapKind::Reused] {
-        for alloc in allocators.clone() {
+        for &alloc in &allocators {
             rows[0].push(format!("{} {}", kind.name(), allocator_label(alloc)));
         }
     }
@@ -92,7 +92,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         let cell = |id: String| time(results, &id).map_or("-".into(), format_ns);
         let mut row = vec![format_bytes(s as f64), cell(stack_id(StackKind::Array, s))];
         for kind in [HeapKind::Box, HeapKind::Reused] {
-            for alloc in allocators.clone() {
+            for &alloc in &allocators {
                 row.push(cell(heap_id(kind, alloc, s)));
             }
         }
@@ -105,14 +105,13 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     // The direct cost of getting and giving back N bytes (one byte touched per page).
     if sizes.iter().any(|&s| {
         allocators
-            .clone()
-            .into_iter()
+            .iter()
+            .copied()
             .any(|a| time(results, &heap_id(HeapKind::AllocFree, a, s)).is_some())
     }) {
         let mut rows = vec![vec!["size".to_string(), "stack_reserve".into()]];
         rows[0].extend(
             allocators
-                .clone()
                 .iter()
                 .map(|a| format!("alloc_free {}", allocator_label(a))),
         );
@@ -124,8 +123,8 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
             ];
             row.extend(
                 allocators
-                    .clone()
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .map(|a| cell(heap_id(HeapKind::AllocFree, a, s))),
             );
             rows.push(row);
