@@ -508,12 +508,7 @@ impl IdSet {
                     ids.push(stack(bytes));
                     ids.extend(AllocatorKind::ALL.map(|a| heap(HeapKind::Box, a, bytes)));
                 }
-                for workload in [
-                    Workload::LocalChurn,
-                    Workload::Larson,
-                    Workload::CrossThreadFree,
-                    Workload::ProducerConsumer,
-                ] {
+                for workload in Workload::ALL.into_iter().filter(|w| w.in_gate()) {
                     for allocator in AllocatorKind::ALL {
                         ids.extend([1, 2].map(|t| contention(workload, allocator, t)));
                     }

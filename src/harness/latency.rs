@@ -16,12 +16,11 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-/// The workloads whose operations are sampled: thread-local churn, a pipeline, and short-lived threads.
-pub const LATENCY_WORKLOADS: [Workload; 3] = [
-    Workload::LocalChurn,
-    Workload::ProducerConsumer,
-    Workload::ThreadChurn,
-];
+/// The workloads whose operations are sampled ([`Workload::in_latency`]): thread-local churn, a
+/// pipeline, and short-lived threads.
+pub fn latency_workloads() -> impl Iterator<Item = Workload> {
+    Workload::ALL.into_iter().filter(|w| w.in_latency())
+}
 
 /// One operation in `SAMPLE_ONE_IN` is timed (chosen at random per thread, so the sample cannot fall
 /// into step with a workload's own period).
@@ -521,13 +520,12 @@ pub fn measure_all(
     allocators: &[AllocatorKind],
     cores: usize,
 ) -> Result<Vec<LatencyEntry>, SpawnError> {
-    let os_threads: Vec<usize> = LATENCY_WORKLOADS
-        .iter()
-        .flat_map(|w| threads.iter().map(|&t| w.os_threads(t)))
+    let os_threads: Vec<usize> = latency_workloads()
+        .flat_map(|w| threads.iter().map(move |&t| w.os_threads(t)))
         .collect();
     let meter = MeterSelf::measure(Clock::best(), &os_threads)?;
     let mut entries = Vec::new();
-    for workload in LATENCY_WORKLOADS {
+    for workload in latency_workloads() {
         for &t in threads {
             for &kind in allocators {
                 entries.extend(measure_latency(kind, workload, t, &meter, cores)?);
@@ -713,7 +711,7 @@ mod tests {
 
     #[test]
     fn every_latency_workload_gives_both_operations() {
-        for workload in LATENCY_WORKLOADS {
+        for workload in latency_workloads() {
             let meter = MeterSelf::measure(Clock::best(), &[1, 2]).unwrap();
             let entries = measure_latency(AllocatorKind::System, workload, 1, &meter, 2).unwrap();
             assert_eq!(entries.len(), 2, "{workload:?}");

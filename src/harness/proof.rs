@@ -395,7 +395,7 @@ impl AllocatorVisitor for ContentionRow<'_> {
         };
         // `stack_control` stands in for allocations it never makes; the others make at least one
         // allocation per replacement, object or item of the round, plus their set-up.
-        let named = if workload == Workload::StackControl {
+        let named = if !workload.allocates() {
             Named::Exactly(0, 0)
         } else {
             Named::AtLeast(workload.ops_per_round(threads) / 2)

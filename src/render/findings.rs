@@ -254,7 +254,7 @@ fn answer_allocator(results: &Results, cores: Option<usize>) -> Answer {
     let mut answer = Answer::new(ALLOCATOR_QUESTION);
     let rows: Vec<(Workload, usize, Ranking)> = contention_workloads(results)
         .into_iter()
-        .filter(|&w| w != Workload::StackControl)
+        .filter(|w| w.allocates())
         .filter_map(|w| {
             let t = fitting_threads(results, w, cores)?;
             let ranking = ranked(results, w, t);
@@ -836,7 +836,7 @@ fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
     let small = ranked_ids(results, &small_ids);
     let threaded: Vec<Vec<AllocatorKind>> = contention_workloads(results)
         .into_iter()
-        .filter(|&w| w != Workload::StackControl)
+        .filter(|w| w.allocates())
         .filter_map(|w| {
             let t = fitting_threads(results, w, cores).filter(|&t| t > 1)?;
             let r = ranked(results, w, t);
@@ -1025,7 +1025,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     let cores = cores.unwrap_or(usize::MAX);
     for workload in contention_workloads(results)
         .into_iter()
-        .filter(|&w| w != Workload::StackControl)
+        .filter(|w| w.allocates())
     {
         // The largest thread count whose threads all fit the cores.
         let Some(t) = threads
@@ -1150,11 +1150,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     if let Some(memory) = &results.memory
         && let Some(t) = memory_threads_within_cores(&memory.entries)
     {
-        for workload in [
-            Workload::Larson,
-            Workload::ProducerConsumer,
-            Workload::ThreadChurn,
-        ] {
+        for workload in Workload::ALL.into_iter().filter(|w| w.in_memory_findings()) {
             let row: Vec<String> = ALLOCATORS
                 .into_iter()
                 .filter_map(|a| {

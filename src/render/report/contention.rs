@@ -9,21 +9,7 @@ use crate::render::report::section::{Section, Table};
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
 use crate::workload::allocators::AllocatorKind;
-use crate::workload::contention::Workload;
 use plotters::style::RGBColor;
-
-/// What a reader must know to read a workload's numbers, where its id does not say it.
-pub(super) fn workload_note(workload: Workload) -> Option<&'static str> {
-    match workload {
-        Workload::ProducerConsumer | Workload::ProducerConsumerMixed => Some(
-            "t<P> is P producer threads that only allocate and P consumer threads that only free (2P threads in all); objects travel in batches of 256 over a bounded channel.",
-        ),
-        Workload::ThreadChurn => Some(
-            "Each round is a generation of short-lived threads; the time includes spawning and joining them. Half of each thread's objects are freed by the next generation, after their allocating thread has exited.",
-        ),
-        _ => None,
-    }
-}
 
 pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<Section> {
     let allocators = results.allocators();
@@ -32,7 +18,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
     let mut sections = Vec::new();
     for (i, workload) in contention_workloads(results)
         .into_iter()
-        .filter(|&w| w != Workload::StackControl)
+        .filter(|w| w.allocates())
         .enumerate()
     {
         let os_threads = |t: usize| workload.os_threads(t);
@@ -134,7 +120,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
         if stack_control_line {
             notes.push("stack_control does the same per-operation work on a stack buffer, with no heap: the ideal scaling line.".into());
         }
-        if let Some(about) = workload_note(workload) {
+        if let Some(about) = workload.note() {
             notes.push(about.into());
         }
         if threads.iter().any(|&t| oversubscribed(t)) {

@@ -4,6 +4,8 @@
 //! data and left out when the data is missing. One file per section and per format.
 
 mod contention;
+#[cfg(test)]
+mod coverage;
 mod depth;
 mod first_touch;
 mod html;
