@@ -2,6 +2,7 @@
 //! median across the processes of a repeated run with its interval, each process's medians (what
 //! comparisons pair), and the suite's own result files.
 
+use crate::data::id::BenchId;
 use crate::workload::allocators::AllocatorKind;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,35 +57,35 @@ pub fn process_figure(bench: &Bench) -> f64 {
 /// is one of the processes' (Criterion copies `new` to the baseline it saves): a later single
 /// `cargo bench` of that benchmark supersedes older process baselines.
 fn aggregate_processes(
-    benches: &mut [Bench],
+    benches: &mut BTreeMap<BenchId, Bench>,
     processes: &[Vec<Bench>],
-) -> Vec<BTreeMap<String, f64>> {
-    let figure = |pick: fn(&Bench) -> f64| -> Vec<BTreeMap<String, f64>> {
-        processes
+) -> Vec<BTreeMap<BenchId, f64>> {
+    let by_key: Vec<BTreeMap<BenchId, &Bench>> = processes
+        .iter()
+        .map(|p| p.iter().map(|b| (b.key, b)).collect())
+        .collect();
+    let mut by_process: Vec<BTreeMap<BenchId, f64>> = vec![BTreeMap::new(); processes.len()];
+    for bench in benches.values_mut() {
+        let measured: Vec<(usize, &Bench)> = by_key
             .iter()
-            .map(|p| p.iter().map(|b| (b.id.clone(), pick(b))).collect())
-            .collect()
-    };
-    let mut by_process = figure(process_figure);
-    let medians_by_process = figure(|b| b.median.point_estimate);
-    let means_by_process = figure(|b| b.mean.point_estimate);
-    for bench in benches.iter_mut() {
-        let across = |by: &[BTreeMap<String, f64>]| -> Vec<f64> {
-            by.iter()
-                .filter_map(|p| p.get(&bench.id).copied())
-                .collect()
-        };
-        let (figures, medians, means) = (
-            across(&by_process),
-            across(&medians_by_process),
-            across(&means_by_process),
-        );
-        if !means.contains(&bench.mean.point_estimate) {
-            for p in &mut by_process {
-                p.remove(&bench.id);
-            }
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, *p.get(&bench.key)?)))
+            .collect();
+        // Part of the repeated run only if its latest result is one of the processes' own.
+        if !measured.iter().any(|(_, b)| b.run == bench.run) {
             continue;
         }
+        for &(i, b) in &measured {
+            by_process[i].insert(b.key, process_figure(b));
+        }
+        let across = |pick: fn(&Bench) -> f64| -> Vec<f64> {
+            measured.iter().map(|&(_, b)| pick(b)).collect()
+        };
+        let (figures, medians, means) = (
+            across(process_figure),
+            across(|b| b.median.point_estimate),
+            across(|b| b.mean.point_estimate),
+        );
         let interval = |xs: &[f64]| median_interval(xs).filter(|iv| iv.samples >= 2);
         if let (Some(time), Some(median), Some(mean)) =
             (interval(&figures), interval(&medians), interval(&means))
@@ -101,7 +102,8 @@ fn aggregate_processes(
 /// Everything a report is made of.
 #[derive(Debug, Clone, Default)]
 pub struct Results {
-    pub benches: Vec<Bench>,
+    /// Every benchmark of the latest run, by its typed id.
+    pub benches: BTreeMap<BenchId, Bench>,
     pub depth: Option<SuiteFile<DepthEntry>>,
     pub memory: Option<SuiteFile<MemoryEntry>>,
     pub faults: Option<SuiteFile<FaultEntry>>,
@@ -109,7 +111,7 @@ pub struct Results {
     /// Each process of a repeated run (`scripts/run`, Criterion baselines `p1`, `p2`, ...): the
     /// figure ([`process_figure`]) of every benchmark it measured, by id. Empty for a single
     /// `cargo bench`.
-    pub processes: Vec<BTreeMap<String, f64>>,
+    pub processes: Vec<BTreeMap<BenchId, f64>>,
     pub latency: Option<SuiteFile<LatencyEntry>>,
     /// The run's measured noise and the margin it allows (`None`: too few processes to measure it).
     pub noise: Option<crate::analysis::comparisons::Noise>,
@@ -122,7 +124,7 @@ impl Results {
     pub fn allocators(&self) -> Vec<AllocatorKind> {
         AllocatorKind::ALL
             .into_iter()
-            .filter(|&a| self.benches.iter().any(|b| b.key.allocator() == Some(a)))
+            .filter(|&a| self.benches.keys().any(|k| k.allocator() == Some(a)))
             .collect()
     }
 
@@ -135,7 +137,11 @@ impl Results {
             )));
         }
         let tree = CriterionTree::open(criterion)?;
-        let mut benches = tree.benches("new")?;
+        let mut benches: BTreeMap<BenchId, Bench> = tree
+            .benches("new")?
+            .into_iter()
+            .map(|b| (b.key, b))
+            .collect();
         if benches.is_empty() {
             return Err(InputError(format!(
                 "{}: no benchmark results (no */new/benchmark.json): expected a run first (scripts/run or cargo bench)",
@@ -163,7 +169,7 @@ impl Results {
     }
 
     /// `numerator / denominator` in every process of a repeated run that measured both.
-    pub fn paired_ratios(&self, numerator: &str, denominator: &str) -> Vec<f64> {
+    pub fn paired_ratios(&self, numerator: &BenchId, denominator: &BenchId) -> Vec<f64> {
         self.processes
             .iter()
             .filter_map(|p| Some(p.get(numerator)? / p.get(denominator)?))
@@ -171,7 +177,7 @@ impl Results {
     }
 
     /// The figure of `id` in each process of a repeated run that measured it.
-    pub fn process_figures(&self, id: &str) -> Vec<f64> {
+    pub fn process_figures(&self, id: &BenchId) -> Vec<f64> {
         self.processes
             .iter()
             .filter_map(|p| p.get(id).copied())
@@ -180,7 +186,7 @@ impl Results {
 
     /// (max - min) / median of `id`'s figures across processes; `None` when fewer than two
     /// processes measured it (a spread of one value says nothing).
-    pub fn process_spread(&self, id: &str) -> Option<f64> {
+    pub fn process_spread(&self, id: &BenchId) -> Option<f64> {
         let figures = self.process_figures(id);
         (figures.len() > 1)
             .then(|| relative_spread(&figures))
@@ -188,7 +194,7 @@ impl Results {
     }
 
     /// How many processes measured `id` (1 for a single run).
-    pub fn process_count(&self, id: &str) -> usize {
+    pub fn process_count(&self, id: &BenchId) -> usize {
         self.processes
             .iter()
             .filter(|p| p.contains_key(id))
@@ -196,8 +202,9 @@ impl Results {
             .max(1)
     }
 
-    pub fn bench(&self, id: &str) -> Option<&Bench> {
-        self.benches.iter().find(|b| b.id == id)
+    /// The latest result of `id`, if the run measured it.
+    pub fn bench(&self, id: &BenchId) -> Option<&Bench> {
+        self.benches.get(id)
     }
 
     /// The machine description of the first suite file that has one.
@@ -210,12 +217,13 @@ impl Results {
             .or(self.latency.as_ref().map(|f| &f.machine))
     }
 
-    /// The fault counts of `first_touch.json`, by benchmark id.
-    pub fn faults_by_id(&self) -> BTreeMap<&str, &FaultEntry> {
+    /// The fault counts of `first_touch.json`, by benchmark id (an entry whose id is not one of the
+    /// suite's was refused when the file was read).
+    pub fn faults_by_id(&self) -> BTreeMap<BenchId, &FaultEntry> {
         self.faults
             .iter()
             .flat_map(|f| &f.entries)
-            .map(|r| (r.id.as_str(), r))
+            .filter_map(|r| Some((r.id.parse().ok()?, r)))
             .collect()
     }
 }
@@ -228,9 +236,17 @@ mod tests {
         Bench::synthetic(id, mean, 1.0, None)
     }
 
+    fn key(id: &str) -> BenchId {
+        id.parse().unwrap()
+    }
+
+    fn by_key(benches: Vec<Bench>) -> BTreeMap<BenchId, Bench> {
+        benches.into_iter().map(|b| (b.key, b)).collect()
+    }
+
     #[test]
     fn a_repeated_run_reports_the_median_across_processes_with_their_range() {
-        let processes = vec![
+        let mut processes = vec![
             vec![
                 bench("stack_vs_heap/stack_array/0000064", 10.0),
                 bench("stack_vs_heap/stack_reserve/0000064", 50.0),
@@ -244,13 +260,16 @@ mod tests {
                 bench("stack_vs_heap/stack_reserve/0000064", 60.0),
             ],
         ];
-        // `new` is the last process's copy for a; b was re-run alone later (`new` differs).
-        let mut benches = vec![
-            bench("stack_vs_heap/stack_array/0000064", 12.0),
-            bench("stack_vs_heap/stack_reserve/0000064", 40.0),
-        ];
+        // `new` is the last process's copy for a (the same run); b was re-run alone later (another
+        // run, even if its figures happened to equal a process's).
+        processes[2][0].run = 7;
+        let mut new_b = bench("stack_vs_heap/stack_reserve/0000064", 60.0);
+        new_b.run = 8;
+        let mut new_a = bench("stack_vs_heap/stack_array/0000064", 12.0);
+        new_a.run = 7;
+        let mut benches = by_key(vec![new_a, new_b]);
         let by_process = aggregate_processes(&mut benches, &processes);
-        let a = &benches[0];
+        let a = &benches[&key("stack_vs_heap/stack_array/0000064")];
         assert_eq!(a.processes, 3);
         assert_eq!(a.median.point_estimate, 12.0);
         let ci = a.median.confidence_interval;
@@ -259,12 +278,12 @@ mod tests {
             (10.0, 14.0, 0.75)
         );
         // b's process results are stale: its latest single run stands alone.
-        let b = &benches[1];
-        assert_eq!((b.processes, b.median.point_estimate), (1, 40.0));
+        let b = &benches[&key("stack_vs_heap/stack_reserve/0000064")];
+        assert_eq!((b.processes, b.median.point_estimate), (1, 60.0));
         assert!(
             by_process
                 .iter()
-                .all(|p| !p.contains_key("stack_vs_heap/stack_reserve/0000064"))
+                .all(|p| !p.contains_key(&key("stack_vs_heap/stack_reserve/0000064")))
         );
         let results = Results {
             benches,
@@ -273,25 +292,25 @@ mod tests {
         };
         assert_eq!(
             results.paired_ratios(
-                "stack_vs_heap/stack_array/0000064",
-                "stack_vs_heap/stack_array/0000064"
+                &key("stack_vs_heap/stack_array/0000064"),
+                &key("stack_vs_heap/stack_array/0000064")
             ),
             [1.0, 1.0, 1.0]
         );
         assert_eq!(
-            results.process_count("stack_vs_heap/stack_array/0000064"),
+            results.process_count(&key("stack_vs_heap/stack_array/0000064")),
             3
         );
         assert_eq!(
-            results.process_count("stack_vs_heap/stack_reserve/0000064"),
+            results.process_count(&key("stack_vs_heap/stack_reserve/0000064")),
             1
         );
         assert_eq!(
-            results.process_spread("stack_vs_heap/stack_array/0000064"),
+            results.process_spread(&key("stack_vs_heap/stack_array/0000064")),
             Some(4.0 / 12.0)
         );
         assert_eq!(
-            results.process_spread("stack_vs_heap/stack_reserve/0000064"),
+            results.process_spread(&key("stack_vs_heap/stack_reserve/0000064")),
             None
         );
     }
@@ -316,14 +335,14 @@ mod tests {
             process(disturbed),
             process(calm(101.0)),
         ];
-        let mut benches = processes[2].clone();
+        let mut benches = by_key(processes[2].clone());
         let by_process = aggregate_processes(&mut benches, &processes);
         let figures: Vec<f64> = by_process
             .iter()
-            .map(|p| p["contention/larson/mimalloc/t2"])
+            .map(|p| p[&key("contention/larson/mimalloc/t2")])
             .collect();
         assert_eq!(figures, [100.0, 102.0, 102.0]);
-        let b = &benches[0];
+        let b = benches.values().next().unwrap();
         assert_eq!(b.time.point_estimate, 102.0);
         let ci = b.time.confidence_interval;
         assert_eq!((ci.lower_bound, ci.upper_bound), (100.0, 102.0));
@@ -346,9 +365,9 @@ mod tests {
             process(110.0, 101.0),
             process(190.0, 99.0),
         ];
-        let mut benches = processes[2].clone();
+        let mut benches = by_key(processes[2].clone());
         aggregate_processes(&mut benches, &processes);
-        let b = &benches[0];
+        let b = benches.values().next().unwrap();
         assert_eq!(b.time.point_estimate, 100.0);
         let ci = b.time.confidence_interval;
         assert_eq!((ci.lower_bound, ci.upper_bound), (99.0, 101.0));

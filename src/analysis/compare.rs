@@ -81,24 +81,25 @@ impl CompareReport {
 
 /// Pairs each baseline entry with the current entry of the same id, in baseline order. An entry on
 /// one side only is bad input, described by `only_in_baseline` / `only_in_current`.
-fn pair_by_id<'a, T>(
+fn pair_by_id<'a, T, K: Ord + std::fmt::Display>(
     base: &'a [T],
     current: &'a [T],
-    id: impl Fn(&T) -> &str,
-    only_in_baseline: impl Fn(&str) -> String,
-    only_in_current: impl Fn(&str) -> String,
+    id: impl Fn(&'a T) -> K,
+    only_in_baseline: impl Fn(&K) -> String,
+    only_in_current: impl Fn(&K) -> String,
 ) -> Result<Vec<(&'a T, &'a T)>, InputError> {
-    let current_by_id: BTreeMap<&str, &T> = current.iter().map(|c| (id(c), c)).collect();
+    let current_by_id: BTreeMap<K, &T> = current.iter().map(|c| (id(c), c)).collect();
     let pairs = base
         .iter()
         .map(|b| {
+            let key = id(b);
             current_by_id
-                .get(id(b))
+                .get(&key)
                 .map(|c| (b, *c))
-                .ok_or_else(|| InputError(only_in_baseline(id(b))))
+                .ok_or_else(|| InputError(only_in_baseline(&key)))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let base_ids: std::collections::BTreeSet<&str> = base.iter().map(&id).collect();
+    let base_ids: std::collections::BTreeSet<K> = base.iter().map(&id).collect();
     match current_by_id.keys().find(|c| !base_ids.contains(*c)) {
         Some(only) => Err(InputError(only_in_current(only))),
         None => Ok(pairs),
@@ -121,7 +122,7 @@ pub fn compare_one(base: &Bench, current: &Bench, threshold_percent: f64) -> Com
         _ => Verdict::Unchanged,
     };
     Comparison {
-        id: current.id.clone(),
+        id: current.id(),
         unit: "ns",
         baseline: b.point_estimate,
         current: c.point_estimate,
@@ -147,7 +148,7 @@ pub fn compare(
             "'{baseline}' is not a baseline name: expected a name given to --save-baseline"
         )));
     }
-    let selected = |b: &Bench| filter.is_none_or(|f| f.is_match(&b.id));
+    let selected = |b: &Bench| filter.is_none_or(|f| f.is_match(&b.id()));
     let tree = CriterionTree::open(home)?;
     let base: Vec<Bench> = tree
         .benches(baseline)?
@@ -180,7 +181,7 @@ pub fn compare(
     let comparisons: Vec<Comparison> = pair_by_id(
         &base,
         &current,
-        |b| b.id.as_str(),
+        |b| b.key,
         |only| format!("benchmark '{only}' is in baseline '{baseline}' but not in the latest run: expected both (run it, or compare with a filter-free baseline)"),
         |only| format!("benchmark '{only}' is in the latest run but not in baseline '{baseline}': expected both (save the baseline from the same benchmarks, or select with --filter)"),
     )?

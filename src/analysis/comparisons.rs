@@ -68,10 +68,10 @@ impl Noise {
     pub fn of(results: &Results) -> Option<Noise> {
         let spreads: Vec<f64> = results
             .benches
-            .iter()
+            .values()
             .filter_map(|b| {
-                let n = results.process_count(&b.id);
-                let spread = results.process_spread(&b.id)?;
+                let n = results.process_count(&b.key);
+                let spread = results.process_spread(&b.key)?;
                 (n >= NOISE_MIN_PROCESSES).then(|| spread * expected_range(3) / expected_range(n))
             })
             .collect();
@@ -201,51 +201,47 @@ impl Ratio {
 }
 
 /// `stack_vs_heap/<stack kind>/<size>`.
-pub fn stack_id(kind: StackKind, bytes: u64) -> String {
-    BenchId::Stack { kind, bytes }.to_string()
+pub fn stack_id(kind: StackKind, bytes: u64) -> BenchId {
+    BenchId::Stack { kind, bytes }
 }
 
 /// `stack_vs_heap/<heap kind>/<allocator>/<size>`.
-pub fn heap_id(kind: HeapKind, allocator: AllocatorKind, bytes: u64) -> String {
+pub fn heap_id(kind: HeapKind, allocator: AllocatorKind, bytes: u64) -> BenchId {
     BenchId::Heap {
         kind,
         allocator,
         bytes,
     }
-    .to_string()
 }
 
 /// `stack_vs_heap/box_new_large_<how>/system/<size>`.
-pub fn large_box_id(how: LargeBox, bytes: u64) -> String {
+pub fn large_box_id(how: LargeBox, bytes: u64) -> BenchId {
     BenchId::BoxNewLarge {
         how,
         allocator: AllocatorKind::System,
         bytes,
     }
-    .to_string()
 }
 
 /// `first_touch/<kind>[/<allocator>]/<size>`.
-pub fn first_touch_id(kind: TouchKind, allocator: Option<AllocatorKind>, bytes: u64) -> String {
+pub fn first_touch_id(kind: TouchKind, allocator: Option<AllocatorKind>, bytes: u64) -> BenchId {
     BenchId::FirstTouch {
         kind,
         allocator,
         bytes,
     }
-    .to_string()
 }
 
 /// `contention/<workload>/<allocator>/t<threads>`.
-pub fn contention_id(workload: Workload, allocator: AllocatorKind, threads: usize) -> String {
+pub fn contention_id(workload: Workload, allocator: AllocatorKind, threads: usize) -> BenchId {
     BenchId::Contention {
         workload,
         allocator,
         threads,
     }
-    .to_string()
 }
 
-pub fn timed(results: &Results, id: &str) -> Option<Timed> {
+pub fn timed(results: &Results, id: &BenchId) -> Option<Timed> {
     results.bench(id).map(|b| Timed::of(b, margin(results)))
 }
 
@@ -293,10 +289,10 @@ pub struct Ranked {
 pub type Ranking = Vec<Ranked>;
 
 /// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
-pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, String)]) -> Ranking {
-    let mut times: Vec<(AllocatorKind, &str, Timed)> = ids
+pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Ranking {
+    let mut times: Vec<(AllocatorKind, &BenchId, Timed)> = ids
         .iter()
-        .filter_map(|(a, id)| Some((*a, id.as_str(), timed(results, id)?)))
+        .filter_map(|(a, id)| Some((*a, id, timed(results, id)?)))
         .collect();
     times.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
     let Some(&(_, best_id, _)) = times.first() else {
@@ -316,7 +312,7 @@ pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, String)]) -> Ranking
 
 /// The workload's time per round for each allocator at `threads`, fastest first.
 pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking {
-    let ids: Vec<(AllocatorKind, String)> = AllocatorKind::ALL
+    let ids: Vec<(AllocatorKind, BenchId)> = AllocatorKind::ALL
         .into_iter()
         .map(|a| (a, contention_id(workload, a, threads)))
         .collect();
@@ -326,7 +322,7 @@ pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking 
 /// `numerator / denominator` of two benchmarks. After a repeated run, the median of the ratios
 /// paired by process, with its distribution-free interval (see [`crate::analysis::stats`]); otherwise the
 /// conservative ratio of Criterion's intervals.
-pub fn compare(results: &Results, numerator: &str, denominator: &str) -> Option<Ratio> {
+pub fn compare(results: &Results, numerator: &BenchId, denominator: &BenchId) -> Option<Ratio> {
     let paired = results.paired_ratios(numerator, denominator);
     if let Some(r) = Ratio::paired(&paired, margin(results)) {
         return Some(r);
@@ -388,13 +384,12 @@ pub fn largest_local_arrays(results: &Results) -> Vec<(u64, u64)> {
 }
 
 /// `locality/<layout>/<owner>/<working set>`.
-pub fn locality_id(layout: Layout, owner: Owner, working_set: u64) -> String {
+pub fn locality_id(layout: Layout, owner: Owner, working_set: u64) -> BenchId {
     BenchId::Locality {
         layout,
         owner,
         bytes: working_set,
     }
-    .to_string()
 }
 
 /// Working sets measured by the locality benchmarks, sorted.
@@ -402,7 +397,7 @@ pub fn locality_sets(results: &Results) -> Vec<u64> {
     distinct(
         results
             .benches
-            .iter()
+            .values()
             .filter(|b| b.family() == Family::Locality)
             .filter_map(|b| b.size_bytes()),
     )
@@ -506,9 +501,9 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
     let Some(group) = members.first().and_then(|(_, id)| ranking_group(id)) else {
         return;
     };
-    let measured: Vec<(&String, String)> = members
+    let measured: Vec<(&String, &BenchId)> = members
         .iter()
-        .map(|(name, id)| (name, id.to_string()))
+        .map(|(name, id)| (name, id))
         .filter(|(_, id)| results.bench(id).is_some())
         .collect();
     for (i, (a, a_id)) in measured.iter().enumerate() {
@@ -530,14 +525,14 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
                 high: r.high,
                 decided: r.decidedly_above(),
                 processes: results.process_count(a_id).min(results.process_count(b_id)),
-                faster_id: faster_id.clone(),
-                slower_id: slower_id.clone(),
+                faster_id: faster_id.to_string(),
+                slower_id: slower_id.to_string(),
             });
         }
     }
 }
 
-pub fn time(results: &Results, id: &str) -> Option<f64> {
+pub fn time(results: &Results, id: &BenchId) -> Option<f64> {
     results.bench(id).map(|b| b.time.point_estimate)
 }
 
@@ -545,7 +540,7 @@ pub fn time(results: &Results, id: &str) -> Option<f64> {
 pub fn sizes(results: &Results) -> Vec<u64> {
     let mut sizes: Vec<u64> = results
         .benches
-        .iter()
+        .values()
         .filter(|b| {
             matches!(
                 b.key,
@@ -569,7 +564,7 @@ pub fn contention_workloads(results: &Results) -> Vec<Workload> {
         .filter(|&w| {
             results
                 .benches
-                .iter()
+                .values()
                 .any(|b| matches!(b.key, BenchId::Contention { workload, .. } if workload == w))
         })
         .collect()
@@ -578,7 +573,7 @@ pub fn contention_workloads(results: &Results) -> Vec<Workload> {
 pub fn contention_threads(results: &Results) -> Vec<usize> {
     let mut threads: Vec<usize> = results
         .benches
-        .iter()
+        .values()
         .filter(|b| b.family() == Family::Contention)
         .filter_map(|b| b.threads())
         .collect();
@@ -733,7 +728,7 @@ mod tests {
 
     /// One process-figure list per row (`local_churn/system/t1`, `t2`, ...), as a repeated run.
     fn run(figures: &[&[f64]]) -> Results {
-        let ids: Vec<String> = (0..figures.len())
+        let ids: Vec<BenchId> = (0..figures.len())
             .map(|i| contention_id(Workload::LocalChurn, AllocatorKind::System, i + 1))
             .collect();
         let longest = figures.iter().map(|f| f.len()).max().unwrap_or(0);
@@ -741,14 +736,14 @@ mod tests {
             .map(|k| {
                 ids.iter()
                     .zip(figures)
-                    .filter_map(|(id, f)| Some((id.clone(), *f.get(k)?)))
+                    .filter_map(|(id, f)| Some((*id, *f.get(k)?)))
                     .collect()
             })
             .collect();
         Results {
             benches: ids
                 .iter()
-                .map(|id| Bench::synthetic(id, 100.0, 1.0, None))
+                .map(|id| (*id, Bench::synthetic(&id.to_string(), 100.0, 1.0, None)))
                 .collect(),
             processes,
             ..Results::default()

@@ -32,12 +32,12 @@ pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
             rows.entry(r.slower_id).or_insert(Unsettled::Straddles);
         }
     }
-    for b in &results.benches {
+    for b in results.benches.values() {
         if results
-            .process_spread(&b.id)
+            .process_spread(&b.key)
             .is_some_and(|spread| spread > 2.0 * margin)
         {
-            rows.entry(b.id.clone()).or_insert(Unsettled::Disagrees);
+            rows.entry(b.id()).or_insert(Unsettled::Disagrees);
         }
     }
     rows.into_iter().collect()
@@ -46,6 +46,7 @@ pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::id::BenchId;
     use crate::data::results::Bench;
 
     /// Results of three processes, each a map of `(id, ns)`.
@@ -58,11 +59,15 @@ mod tests {
             b.processes = processes.len();
         }
         Results {
-            benches,
+            benches: benches.into_iter().map(|b| (b.key, b)).collect(),
             processes: processes
                 .iter()
-                .map(|p| p.iter().map(|&(id, ns)| (id.to_owned(), ns)).collect())
-                .collect::<Vec<BTreeMap<String, f64>>>(),
+                .map(|p| {
+                    p.iter()
+                        .map(|&(id, ns)| (id.parse().unwrap(), ns))
+                        .collect()
+                })
+                .collect::<Vec<BTreeMap<BenchId, f64>>>(),
             ..Results::default()
         }
     }

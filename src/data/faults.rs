@@ -97,7 +97,9 @@ impl crate::data::results::SuiteEntry for FaultEntry {
             self.pages_per_iter,
             self.huge_faults_per_iter,
         ];
-        if self.size_bytes == 0 {
+        if let Err(e) = self.id.parse::<crate::data::id::BenchId>() {
+            Some(format!("id: {e}"))
+        } else if self.size_bytes == 0 {
             Some("size_bytes must be at least 1".into())
         } else if counts.iter().flatten().any(|c| !c.is_finite() || *c < 0.0) {
             Some("fault and page counts must be finite and non-negative".into())

@@ -18,6 +18,9 @@ impl crate::data::results::SuiteEntry for PlacementEntry {
 
     /// Offsets beyond the line or the page they are measured in.
     fn problem(&self) -> Option<String> {
+        if let Err(e) = self.id.parse::<crate::data::id::BenchId>() {
+            return Some(format!("id: {e}"));
+        }
         (self.placement.offset_in_line >= 64 || self.placement.offset_in_page >= 4096)
             .then(|| "offset_in_line must be below 64 and offset_in_page below 4096".into())
     }

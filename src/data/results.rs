@@ -86,10 +86,11 @@ pub struct Estimates {
 /// One benchmark's result in one run (`new`) or baseline.
 #[derive(Debug, Clone)]
 pub struct Bench {
-    /// The id as text (the key of every lookup), always `key.to_string()`.
-    pub id: String,
-    /// The id, typed: what each part means.
+    /// The id, typed: the key of every lookup (written as text by its `Display`).
     pub key: BenchId,
+    /// Which run wrote this result: a digest of its `estimates.json` bytes. Criterion copies a run's
+    /// `new` result byte for byte into the baseline it saves, so equal digests are the same run.
+    pub run: u64,
     pub throughput: Option<Throughput>,
     /// The suite's figure, in ns per iteration. For one Criterion run, Criterion's median with its
     /// interval. After a repeated run, each process contributes the first quartile of its
@@ -113,10 +114,11 @@ impl Bench {
         meta: BenchmarkJson,
         estimates: Estimates,
         samples: Option<Vec<f64>>,
+        run: u64,
     ) -> Bench {
         Bench {
-            id: key.to_string(),
             key,
+            run,
             throughput: meta.throughput,
             time: estimates.median,
             mean: estimates.mean,
@@ -181,7 +183,13 @@ impl Bench {
                 std_dev: estimate,
             },
             None,
+            0,
         )
+    }
+
+    /// The id as text (`stack_vs_heap/heap_box/system/0000064`).
+    pub fn id(&self) -> String {
+        self.key.to_string()
     }
 
     /// Throughput per second at the figure's time, with its unit (`elements/s`, `bytes/s`).
@@ -189,6 +197,16 @@ impl Bench {
         let (amount, unit) = self.throughput?.per_iteration();
         Some((amount as f64 / (self.time.point_estimate * 1e-9), unit))
     }
+}
+
+/// A digest of `path`'s bytes: tells runs apart without comparing their figures.
+fn digest(path: &Path) -> Result<u64, InputError> {
+    use std::hash::{Hash, Hasher};
+    let bytes = std::fs::read(path)
+        .map_err(|e| input_error(format!("{}: cannot read: {e}", path.display())))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Ok(hasher.finish())
 }
 
 /// What to add when a Criterion file does not parse.
@@ -263,16 +281,17 @@ impl CriterionTree {
             let key = meta.full_id.parse::<BenchId>().map_err(|e| {
                 input_error(format!("{}: {e}", dir.join("benchmark.json").display()))
             })?;
-            benches.push((dir, Bench::new(key, meta, estimates, samples)));
+            let run = digest(&dir.join("estimates.json"))?;
+            benches.push((dir, Bench::new(key, meta, estimates, samples, run)));
         }
-        benches.sort_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+        benches.sort_by_key(|(_, b)| b.key);
         // Two directories claiming one id: whichever were read would silently hide the other.
-        if let Some(pair) = benches.windows(2).find(|w| w[0].1.id == w[1].1.id) {
+        if let Some(pair) = benches.windows(2).find(|w| w[0].1.key == w[1].1.key) {
             return Err(input_error(format!(
                 "{} and {}: both hold benchmark '{}': expected each benchmark id once",
                 pair[0].0.display(),
                 pair[1].0.display(),
-                pair[0].1.id
+                pair[0].1.key
             )));
         }
         Ok(benches.into_iter().map(|(_, b)| b).collect())

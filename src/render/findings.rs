@@ -664,8 +664,7 @@ fn claim_page_faults(results: &Results) -> Claim {
     let faults = results.faults_by_id();
     let size = 1u64 << 20;
     let fresh_id = first_touch_id(TouchKind::Mmap, None, size);
-    let (Some(fresh), Some(fresh_faults)) =
-        (timed(results, &fresh_id), faults.get(fresh_id.as_str()))
+    let (Some(fresh), Some(fresh_faults)) = (timed(results, &fresh_id), faults.get(&fresh_id))
     else {
         return not_measured(
             Q,
@@ -735,16 +734,16 @@ fn claim_page_faults(results: &Results) -> Claim {
 }
 
 /// `glibc 0.78`, one per allocator: faults per page of the largest `variant` heap growth measured.
-fn growth_faults(faults: &BTreeMap<&str, &FaultEntry>, kind: TouchKind) -> Vec<String> {
+fn growth_faults(faults: &BTreeMap<BenchId, &FaultEntry>, kind: TouchKind) -> Vec<String> {
     ALLOCATORS
         .into_iter()
         .filter_map(|a| {
             faults
-                .values()
-                .filter(|f| {
-                    matches!(f.id.parse::<BenchId>(),
-                        Ok(BenchId::FirstTouch { kind: k, allocator: Some(x), .. }) if k == kind && x == a)
+                .iter()
+                .filter(|(id, _)| {
+                    matches!(id, BenchId::FirstTouch { kind: k, allocator: Some(x), .. } if *k == kind && *x == a)
                 })
+                .map(|(_, f)| f)
                 .max_by_key(|f| f.size_bytes)
                 .and_then(|f| f.faults_per_page())
                 .map(|p| format!("{} {p:.2}", allocator_label(a)))
@@ -829,7 +828,7 @@ fn claim_cache(results: &Results) -> Claim {
 fn claim_heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
     const Q: &str =
         "Some heaps are fast for small objects, others efficient in multithreaded programs.";
-    let small_ids: Vec<(AllocatorKind, String)> = ALLOCATORS
+    let small_ids: Vec<(AllocatorKind, BenchId)> = ALLOCATORS
         .into_iter()
         .map(|a| (a, heap_id(HeapKind::Box, a, 64)))
         .collect();
@@ -990,7 +989,7 @@ pub fn findings(results: &Results, cores: Option<usize>) -> Vec<String> {
     }
     let faults = results.faults_by_id();
     let mmap_id = first_touch_id(TouchKind::Mmap, None, 1 << 20);
-    if let (Some(t), Some(f)) = (time(results, &mmap_id), faults.get(mmap_id.as_str())) {
+    if let (Some(t), Some(f)) = (time(results, &mmap_id), faults.get(&mmap_id)) {
         let f = f.minor_faults_per_iter;
         out.push(format!(
             "Touching 1 MiB of fresh pages from the kernel costs {} ({f:.0} minor faults, {} per fault).",
@@ -1186,10 +1185,11 @@ mod tests {
                 .iter()
                 .map(|&(id, ns)| {
                     let elements = id.starts_with("contention/").then_some(1000);
-                    Bench {
+                    let bench = Bench {
                         processes: 3,
                         ..Bench::synthetic(id, ns, ns * 0.01, elements)
-                    }
+                    };
+                    (bench.key, bench)
                 })
                 .collect(),
             ..Results::default()
@@ -1201,7 +1201,11 @@ mod tests {
         let mut r = results(processes[0]);
         r.processes = processes
             .iter()
-            .map(|p| p.iter().map(|&(id, ns)| (id.to_owned(), ns)).collect())
+            .map(|p| {
+                p.iter()
+                    .map(|&(id, ns)| (id.parse().unwrap(), ns))
+                    .collect()
+            })
             .collect();
         r
     }
@@ -1226,8 +1230,8 @@ mod tests {
         ]);
         let ratio = compare(
             &r,
-            "contention/larson/system/t2",
-            "contention/larson/jemalloc/t2",
+            &"contention/larson/system/t2".parse().unwrap(),
+            &"contention/larson/jemalloc/t2".parse().unwrap(),
         )
         .unwrap();
         assert_eq!((ratio.ratio, ratio.low, ratio.high), (1.5, 1.5, 1.5));

@@ -65,10 +65,11 @@ fn everything() -> Results {
         .iter()
         .map(|id| {
             let elements = matches!(id, BenchId::Contention { .. }).then_some(1000);
-            Bench {
+            let bench = Bench {
                 processes: 3,
                 ..Bench::synthetic(&id.to_string(), 100.0, 1.0, elements)
-            }
+            };
+            (*id, bench)
         })
         .collect();
     let mut memory = Vec::new();

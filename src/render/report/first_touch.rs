@@ -10,7 +10,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
     let faults = results.faults_by_id();
     let benches: Vec<&Bench> = results
         .benches
-        .iter()
+        .values()
         .filter(|b| {
             matches!(
                 b.key,
@@ -32,7 +32,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
         "huge page faults / iteration".into(),
     ]];
     for b in benches {
-        let fault = faults.get(b.id.as_str());
+        let fault = faults.get(&b.key);
         let per_page = fault
             .and_then(|f| f.pages_per_iter)
             .filter(|p| *p > 0.0)

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// One benchmark in `results.json`.
 #[derive(Serialize)]
 struct ResultRow<'a> {
-    id: &'a str,
+    id: String,
     group: &'a str,
     variant: &'a str,
     allocator: Option<&'a str>,
@@ -53,11 +53,11 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
     } = page;
     let rows: Vec<ResultRow> = results
         .benches
-        .iter()
+        .values()
         .map(|b| {
             let per_second = b.per_second();
             ResultRow {
-                id: &b.id,
+                id: b.id(),
                 group: b.family().name(),
                 variant: b.variant(),
                 allocator: b.allocator().map(|a| a.name()),
@@ -75,7 +75,7 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
                 median_upper: b.median.confidence_interval.upper_bound,
                 confidence_level: b.time.confidence_interval.confidence_level,
                 processes: b.processes,
-                process_spread: results.process_spread(&b.id),
+                process_spread: results.process_spread(&b.key),
                 throughput: b.throughput,
                 throughput_per_second: per_second.map(|p| p.0),
                 throughput_unit: per_second.map(|p| format!("{}/s", p.1)),
@@ -102,11 +102,11 @@ pub(super) fn action_json(results: &Results, env: &Environment) -> Vec<serde_jso
     let machine = env.summary();
     results
         .benches
-        .iter()
+        .values()
         .map(|b| {
             let ci = b.time.confidence_interval;
             json!({
-                "name": b.id,
+                "name": b.id(),
                 "unit": "ns",
                 "value": b.time.point_estimate,
                 "range": format!("± {:.3}", (ci.upper_bound - ci.lower_bound) / 2.0),
@@ -117,14 +117,14 @@ pub(super) fn action_json(results: &Results, env: &Environment) -> Vec<serde_jso
 }
 
 /// Bencher Metric Format: `latency` with bounds, by benchmark id.
-pub(super) fn bencher_json(results: &Results) -> BTreeMap<&str, serde_json::Value> {
+pub(super) fn bencher_json(results: &Results) -> BTreeMap<String, serde_json::Value> {
     results
         .benches
-        .iter()
+        .values()
         .map(|b| {
             let ci = b.time.confidence_interval;
             (
-                b.id.as_str(),
+                b.id(),
                 json!({"latency": {"value": b.time.point_estimate, "lower_value": ci.lower_bound, "upper_value": ci.upper_bound}}),
             )
         })

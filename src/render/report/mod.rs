@@ -36,8 +36,8 @@ fn process_note(results: &Results) -> String {
     }
     let spreads: Vec<f64> = results
         .benches
-        .iter()
-        .filter_map(|b| results.process_spread(&b.id))
+        .values()
+        .filter_map(|b| results.process_spread(&b.key))
         .collect();
     let spread = match (
         crate::analysis::stats::median(&spreads),

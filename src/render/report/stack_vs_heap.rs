@@ -55,7 +55,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         &ratio_series,
         Some((1.0, "1.0 = the stack's cost")),
     );
-    let series_for = |id: &dyn Fn(u64) -> String| -> Vec<(f64, f64)> {
+    let series_for = |id: &dyn Fn(u64) -> BenchId| -> Vec<(f64, f64)> {
         sizes
             .iter()
             .filter_map(|&s| time(results, &id(s)).map(|ns| (s as f64, ns)))
@@ -89,7 +89,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         }
     }
     for &s in &sizes {
-        let cell = |id: String| time(results, &id).map_or("-".into(), format_ns);
+        let cell = |id: BenchId| time(results, &id).map_or("-".into(), format_ns);
         let mut row = vec![format_bytes(s as f64), cell(stack_id(StackKind::Array, s))];
         for kind in [HeapKind::Box, HeapKind::Reused] {
             for &alloc in &allocators {
@@ -116,7 +116,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
                 .map(|a| format!("alloc_free {}", allocator_label(a))),
         );
         for &s in &sizes {
-            let cell = |id: String| time(results, &id).map_or("-".into(), format_ns);
+            let cell = |id: BenchId| time(results, &id).map_or("-".into(), format_ns);
             let mut row = vec![
                 format_bytes(s as f64),
                 cell(stack_id(StackKind::Reserve, s)),
@@ -146,7 +146,10 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         rows.extend(placements.iter().map(|p| {
             vec![
                 p.id.clone(),
-                time(results, &p.id).map_or("-".into(), format_ns),
+                p.id.parse()
+                    .ok()
+                    .and_then(|id| time(results, &id))
+                    .map_or("-".into(), format_ns),
                 p.placement.offset_in_line.to_string(),
                 p.placement.offset_in_page.to_string(),
             ]
@@ -159,19 +162,16 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     // The alignment sweep: the same loop at byte offsets past a cache line, against offset 0.
     let aligned: Vec<&Bench> = results
         .benches
-        .iter()
+        .values()
         .filter(|b| matches!(b.key, BenchId::Alignment { .. }))
         .collect();
     let align_sizes = distinct(aligned.iter().filter_map(|b| b.size_bytes()));
     if !align_sizes.is_empty() {
         let at = |offset: usize, size: u64| {
-            results.bench(
-                &BenchId::Alignment {
-                    offset: offset as u8,
-                    bytes: size,
-                }
-                .to_string(),
-            )
+            results.bench(&BenchId::Alignment {
+                offset: offset as u8,
+                bytes: size,
+            })
         };
         let mut rows = vec![vec!["offset past a cache line".to_string()]];
         rows[0].extend(align_sizes.iter().map(|&s| format_bytes(s as f64)));
