@@ -59,7 +59,8 @@ fn no_benchmark_id_is_spelled_outside_the_id_module() {
     }
     let mut found = Vec::new();
     for path in all {
-        if path.ends_with("src/data/id.rs") {
+        // Test modules in files of their own may spell ids, as inline ones do.
+        if path.ends_with("src/data/id.rs") || path.ends_with("tests.rs") {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else {

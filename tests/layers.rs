@@ -136,3 +136,130 @@ fn plotters_and_clap_stay_at_the_top() {
     }
     assert!(misplaced.is_empty(), "{misplaced:#?}");
 }
+
+/// The report's verdict types: what `analysis/` decides and `render/` only words.
+const VERDICT_ENUMS: [&str; 5] = ["Verdict", "Evidence", "Missing", "Locality", "Finding"];
+const VERDICT_STRUCTS: [&str; 20] = [
+    "Claim",
+    "Managed",
+    "Threads",
+    "Overflow",
+    "FolkloreArray",
+    "PageFaults",
+    "Cache",
+    "HeapsDiffer",
+    "Answers",
+    "StackAnswer",
+    "StackRow",
+    "AllocatorAnswer",
+    "DepthAnswer",
+    "DepthRow",
+    "Ratio",
+    "Timed",
+    "Ranked",
+    "Noise",
+    "RankingEntry",
+    "Interval",
+];
+
+/// The code after a match at `end`: skips one balanced `{...}` or `(...)` group (a variant's
+/// fields), then whitespace.
+fn after_group(code: &str, end: usize) -> &str {
+    let rest = code[end..].trim_start();
+    let Some(open) = rest.chars().next().filter(|c| *c == '{' || *c == '(') else {
+        return rest;
+    };
+    let close = if open == '{' { '}' } else { ')' };
+    let mut depth = 0;
+    for (i, c) in rest.char_indices() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return rest[i + 1..].trim_start();
+            }
+        }
+    }
+    ""
+}
+
+/// Whether a variant path at `start..end` is read (a pattern, a comparison) rather than built.
+fn is_read(code: &str, start: usize, end: usize) -> bool {
+    let before = code[..start].trim_end();
+    if before.ends_with("==") || before.ends_with("!=") || before.ends_with('|') {
+        return true;
+    }
+    let after = after_group(code, end);
+    ["=>", "|", "if ", "= "]
+        .iter()
+        .any(|t| after.starts_with(t))
+}
+
+/// `render/` makes no decision: no verdict type is built there. A variant of a verdict enum appears
+/// only where it is read (a match arm, an `if let`, a comparison); a verdict struct is never built
+/// with a literal or a constructor. Decisions live in `analysis/` (answers, claims, findings,
+/// comparisons).
+#[test]
+fn verdicts_are_built_only_in_analysis() {
+    let mut built = Vec::new();
+    for (rel, code) in sources() {
+        if !rel.starts_with("render/") || rel.ends_with("/tests.rs") {
+            continue;
+        }
+        let code = code
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or(&code);
+        let code = code.split("\n#[cfg(test)]\nmod ").next().unwrap_or(code);
+        let line = |at: usize| code[..at].lines().count();
+        for name in VERDICT_ENUMS {
+            let path = format!("{name}::");
+            for (start, _) in code.match_indices(&path) {
+                if code[..start]
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                {
+                    continue;
+                }
+                let variant: String = code[start + path.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !variant.starts_with(|c: char| c.is_uppercase()) {
+                    continue;
+                }
+                let end = start + path.len() + variant.len();
+                if !is_read(code, start, end) {
+                    built.push(format!(
+                        "src/{rel}:{} builds {name}::{variant}",
+                        line(start)
+                    ));
+                }
+            }
+        }
+        for name in VERDICT_STRUCTS {
+            for pattern in [
+                format!("{name} {{"),
+                format!("{name}::of("),
+                format!("{name}::paired("),
+                format!("{name}::new("),
+            ] {
+                for (start, _) in code.match_indices(&pattern) {
+                    let word_start = code[..start]
+                        .chars()
+                        .last()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    if !word_start {
+                        built.push(format!("src/{rel}:{} builds {name}", line(start)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        built.is_empty(),
+        "verdicts built in render/ (decide in analysis/, word in render/): {built:#?}"
+    );
+}

@@ -1,8 +1,13 @@
 //! Analysis: statistics, comparisons with their verdicts, and the findings computed from results.
 
 pub mod aggregate;
+pub mod answers;
+pub mod claims;
 pub mod compare;
 pub mod comparisons;
+pub mod findings;
 pub mod gate;
 pub mod stats;
+#[cfg(test)]
+mod tests;
 pub mod unsettled;

@@ -1,6 +1,8 @@
 //! Render: numbers written for people, charts, tables and the report's output formats.
 
+pub mod answers;
 pub mod chart;
+pub mod claims;
 pub mod compare_table;
 pub mod depth_table;
 pub mod findings;
@@ -8,3 +10,4 @@ pub mod gate_table;
 pub mod report;
 pub mod tables;
 pub mod units;
+pub mod words;

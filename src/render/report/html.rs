@@ -1,6 +1,6 @@
 //! The report as one self-contained HTML page (inline SVG and CSS, no script, no network, printable).
 
-use crate::render::findings::Verdict;
+use crate::analysis::claims::Verdict;
 use crate::render::report::Page;
 use crate::render::report::section::COLLAPSE_ROWS;
 use crate::render::tables::{escape, html_table};

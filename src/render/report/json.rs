@@ -88,7 +88,7 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
         "environment": env,
         "benchmarks": rows,
         "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
-        "claims": claims.iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict.text(), "evidence": c.evidence})).collect::<Vec<_>>(),
+        "claims": crate::render::claims::claim_words(claims).iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict, "evidence": c.evidence})).collect::<Vec<_>>(),
         "noise_margin": margin(results),
         "noise": results.noise,
         "processes": results.processes.len().max(1),

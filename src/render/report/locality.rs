@@ -4,11 +4,11 @@ use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
 use crate::data::id::{Layout, Owner};
 use crate::render::chart::Style;
-use crate::render::findings::*;
 use crate::render::report::section::{Section, Table};
 use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
+use crate::render::words::within_noise;
 use crate::workload::locality::NODE_BYTES;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {

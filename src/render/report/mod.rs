@@ -20,10 +20,13 @@ mod style;
 pub use memory::{latency_table, memory_table};
 
 use crate::analysis::aggregate::Results;
+use crate::analysis::claims::Claim;
 use crate::analysis::comparisons::*;
 use crate::data::machine::{iso_date, known};
 use crate::harness::environment::Environment;
-use crate::render::findings::*;
+use crate::render::answers::{Answer, answer_words};
+use crate::render::claims::claim_words;
+use crate::render::findings::finding_sentences;
 use section::Section;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -94,9 +97,12 @@ impl Page {
         sections.extend(depth::depth_section(results));
         sections.extend(memory::memory_section(results));
         sections.extend(memory::latency_section(results));
-        let answers = answers(results, env.cores());
-        let claims = claims(results, env.cores());
-        let findings = findings(results, env.cores());
+        let answers = answer_words(&crate::analysis::answers::answers(results, env.cores()));
+        let claims = crate::analysis::claims::claims(results, env.cores());
+        let findings = finding_sentences(
+            &crate::analysis::findings::findings(results, env.cores()),
+            env.cores(),
+        );
         let measured_at = (env.machine.unix_time > 0).then(|| iso_date(env.machine.unix_time));
         let dates = format!(
             "measured {} · report written {}",
@@ -157,13 +163,11 @@ impl Page {
                 .map(String::from)
                 .to_vec(),
         )
-        .chain(claims.iter().map(|c| {
-            vec![
-                c.quote.to_string(),
-                c.verdict.text().to_string(),
-                c.evidence.clone(),
-            ]
-        }))
+        .chain(
+            claim_words(&claims)
+                .into_iter()
+                .map(|c| vec![c.quote.to_string(), c.verdict.to_string(), c.evidence]),
+        )
         .collect();
         let noise = match results.noise {
             Some(n) => format!(

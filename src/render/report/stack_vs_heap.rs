@@ -167,37 +167,33 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         .collect();
     let align_sizes = distinct(aligned.iter().filter_map(|b| b.size_bytes()));
     if !align_sizes.is_empty() {
-        let at = |offset: usize, size: u64| {
-            results.bench(&BenchId::Alignment {
-                offset: offset as u8,
-                bytes: size,
-            })
+        let id = |offset: usize, size: u64| BenchId::Alignment {
+            offset: offset as u8,
+            bytes: size,
         };
         let mut rows = vec![vec!["offset past a cache line".to_string()]];
         rows[0].extend(align_sizes.iter().map(|&s| format_bytes(s as f64)));
         for offset in crate::workload::arrays::ALIGNMENT_OFFSETS {
             let mut row = vec![format!("{offset} B")];
-            row.extend(
-                align_sizes
-                    .iter()
-                    .map(|&s| match (at(offset, s), at(0, s)) {
-                        (Some(b), Some(zero)) => {
-                            let r = Ratio::of(
-                                Timed::of(b, margin(results)),
-                                Timed::of(zero, margin(results)),
-                            );
-                            let verdict = if r.decided() {
-                                r.text()
-                            } else if r.repeated() {
-                                "≈ offset 0".into()
-                            } else {
-                                format!("{}, one process: not decided", r.text())
-                            };
-                            format!("{} ({verdict})", format_ns(b.time.point_estimate))
-                        }
-                        _ => "-".into(),
-                    }),
-            );
+            row.extend(align_sizes.iter().map(|&s| {
+                // Paired by process after a repeated run, like every ratio of the report.
+                match (
+                    time(results, &id(offset, s)),
+                    compare(results, &id(offset, s), &id(0, s)),
+                ) {
+                    (Some(t), Some(r)) => {
+                        let verdict = if r.decided() {
+                            r.text()
+                        } else if r.repeated() {
+                            "≈ offset 0".into()
+                        } else {
+                            format!("{}, one process: not decided", r.text())
+                        };
+                        format!("{} ({verdict})", format_ns(t))
+                    }
+                    _ => "-".into(),
+                }
+            }));
             rows.push(row);
         }
         tables.push(Table {

@@ -1,0 +1,66 @@
+//! Phrases every sentence of the report shares: a ratio with its verdict, "within noise", a set of
+//! probes, a ranking, a thread count.
+
+use crate::analysis::claims::ProbeCounts;
+use crate::analysis::comparisons::{Ranked, Ratio};
+use crate::render::units::{allocator_label, thread_label};
+use crate::workload::allocators::AllocatorKind;
+use crate::workload::contention::Workload;
+
+/// "within noise (±8%)": what a comparison that is not decided at `margin` says.
+pub fn within_noise(margin: f64) -> String {
+    format!("within noise (±{:.0}%)", margin * 100.0)
+}
+
+/// A ratio in words with its interval and verdict: `1.35x [1.22, 1.49]` when decided, otherwise
+/// why not: within noise, or measured in one process (whose interval cannot decide).
+pub fn ratio_words(r: &Ratio) -> String {
+    if r.decided() {
+        r.text()
+    } else if r.repeated() {
+        format!("{} ({})", within_noise(r.margin), r.text())
+    } else {
+        format!("{} (one process: not decided)", r.text())
+    }
+}
+
+/// `glibc 1.35x [1.22, 1.49], jemalloc within noise (...)`: each allocator's ratio in words.
+pub fn labelled_ratios(ratios: &[(AllocatorKind, Ratio)]) -> String {
+    ratios
+        .iter()
+        .map(|(a, r)| format!("{} {}", allocator_label(*a), ratio_words(r)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "45 recursion probes (35 std_thread, 5 rust_min_stack, 5 rayon)": a count of depth probes with
+/// what it is made of, so that every sentence that counts probes names the set it counts.
+pub fn probe_set_words(what: &str, total: usize, counts: &ProbeCounts) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.name()))
+        .collect();
+    format!("{total} {what} ({})", parts.join(", "))
+}
+
+/// A ranking in words, fastest first: `mimalloc ≈ jemalloc; glibc 1.90x [1.80, 2.00]`, where `≈` joins
+/// allocators within noise of the fastest and the others carry their time ratio to it.
+pub fn ranking_text(ranking: &[Ranked]) -> String {
+    let (tied, slower): (Vec<&Ranked>, Vec<&Ranked>) =
+        ranking.iter().partition(|r| !r.to_best.decidedly_above());
+    let mut text = tied
+        .iter()
+        .map(|r| allocator_label(r.allocator))
+        .collect::<Vec<_>>()
+        .join(" ≈ ");
+    for r in slower {
+        text += &format!("; {} {}", allocator_label(r.allocator), r.to_best.text());
+    }
+    text
+}
+
+/// "t2" or "t2 (4 threads, oversubscribed)": a contention thread count as every sentence names it.
+pub fn threads_words(workload: Workload, threads: usize, cores: Option<usize>) -> String {
+    let os = workload.os_threads(threads);
+    thread_label(threads, os, cores.is_some_and(|c| os > c))
+}
