@@ -62,17 +62,36 @@ fn the_contributing_layout_lists_every_source_file_and_nothing_else() {
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
     walk(&root.join("src"), &mut files, &mut dirs);
     let rel = |p: &Path| p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+    // A module's tests in a file of their own (`foo/tests.rs` beside `foo.rs`) belong to the
+    // module's entry: the folder and the file need no line of their own.
+    let tests_of_a_module = |file: &Path| {
+        file.file_name().is_some_and(|n| n == "tests.rs")
+            && file
+                .parent()
+                .is_some_and(|d| d.with_extension("rs").is_file())
+    };
+    let only_tests = |dir: &Path| {
+        dir.with_extension("rs").is_file()
+            && std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .all(|e| e.file_name() == "tests.rs")
+    };
     let mut unlisted = Vec::new();
     for dir in &dirs {
         let path = format!("{}/", rel(dir));
-        if !listed.contains_key(&path) {
+        if !listed.contains_key(&path) && !only_tests(dir) {
             unlisted.push(path);
         }
     }
     for file in &files {
         let path = rel(file);
         let name = file.file_name().unwrap().to_string_lossy();
-        if path == "src/lib.rs" || name == "mod.rs" || listed.contains_key(&path) {
+        if path == "src/lib.rs"
+            || name == "mod.rs"
+            || tests_of_a_module(file)
+            || listed.contains_key(&path)
+        {
             continue;
         }
         // Not listed itself: its folder's line must name it.
@@ -88,5 +107,33 @@ fn the_contributing_layout_lists_every_source_file_and_nothing_else() {
     assert!(
         unlisted.is_empty(),
         "in src/ but not in CONTRIBUTING.md's Layout: {unlisted:?}"
+    );
+}
+
+/// Every file a reader opens stays readable: none in `src/` or `benches/` is over 600 lines (a
+/// module's tests included: they move to `<module>/tests.rs` when they grow).
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut long = Vec::new();
+    for top in ["src", "benches"] {
+        let (mut files, mut dirs) = (Vec::new(), Vec::new());
+        walk(&root.join(top), &mut files, &mut dirs);
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        {
+            let lines = std::fs::read_to_string(file).unwrap().lines().count();
+            if lines > 600 {
+                long.push(format!(
+                    "{} ({lines} lines)",
+                    file.strip_prefix(root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these (at most 600 lines each): {long:?}"
     );
 }

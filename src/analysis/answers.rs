@@ -4,6 +4,7 @@
 use crate::analysis::aggregate::Results;
 use crate::analysis::claims::{FOLKLORE_ARRAY, ProbeCounts, alloc_free_at, probe_counts};
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::id::{HeapKind, StackKind};
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;

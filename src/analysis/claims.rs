@@ -3,6 +3,7 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::depth::{DepthEntry, ProbeKind};
 use crate::data::id::{BenchId, HeapKind, StackKind, TouchKind};
 use crate::workload::allocators::AllocatorKind;

@@ -4,6 +4,7 @@
 use crate::analysis::aggregate::Results;
 use crate::analysis::claims::{ProbeCounts, TOUCH_BYTES, growth_faults, probe_counts};
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::depth::{DepthEntry, ProbeKind};
 use crate::data::id::{HeapKind, LargeBox, StackKind, TouchKind};
 use crate::data::latency::{LatencyEntry, Op};

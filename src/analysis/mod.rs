@@ -7,6 +7,7 @@ pub mod compare;
 pub mod comparisons;
 pub mod findings;
 pub mod gate;
+pub mod lookup;
 pub mod stats;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use crate::analysis::aggregate::Results;
 use crate::analysis::claims::{ClaimKind, Verdict};
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::render::answers::Answer;
 use crate::render::words::ranking_text;
 use crate::workload::allocators::AllocatorKind;

@@ -3,6 +3,7 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::harness::environment::Environment;
 use crate::render::chart::{Axis, Marker, Series, Style, line_chart};
 use crate::render::report::section::{Section, Table};

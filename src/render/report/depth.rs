@@ -2,7 +2,7 @@
 //! local array.
 
 use crate::analysis::aggregate::Results;
-use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::depth::{DepthEntry, ProbeKind};
 use crate::render::chart::{Axis, Marker, Series, Style, line_chart};
 use crate::render::report::section::{Section, Table};

@@ -2,6 +2,7 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::id::{Layout, Owner};
 use crate::render::chart::Style;
 use crate::render::report::section::{Section, Table};

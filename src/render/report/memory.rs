@@ -2,7 +2,7 @@
 //! percentiles of single allocator operations (also printed by the contention bench).
 
 use crate::analysis::aggregate::Results;
-use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::latency::LatencyEntry;
 use crate::data::latency::Op;
 use crate::data::memory::MemoryEntry;

@@ -3,6 +3,7 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::*;
+use crate::analysis::lookup::*;
 use crate::data::id::{BenchId, HeapKind, StackKind};
 use crate::data::results::Bench;
 use crate::render::chart::{Axis, Series, Style, line_chart};
