@@ -835,3 +835,31 @@ fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
         "ratios without an interval or a verdict: {bare:#?}"
     );
 }
+
+/// The report of the recorded full run, as text, against its reviewed snapshot
+/// (`tests/snapshots/`): any change to a figure, a verdict, a sentence or a table shows as a diff
+/// to accept (`INSTA_UPDATE=always cargo test --test report_cli`, or `cargo insta review`) or fix.
+/// The lines that name when and from which commit the report was written are left out.
+#[test]
+fn the_report_of_a_recorded_run_matches_its_snapshot() {
+    let sb = Sandbox::new("snapshot");
+    let full = sb.root.join("full-run");
+    let out_dir = sb.root.join("report-snapshot");
+    let out = Command::new(BIN)
+        .arg("--criterion-dir")
+        .arg(full.join("criterion"))
+        .arg("--results-dir")
+        .arg(full.join("stackheap"))
+        .args(["report", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("run stackheap-report");
+    let (code, _, stderr) = outcome(out);
+    assert_eq!(code, 0, "{stderr}");
+    let markdown = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let stable: Vec<&str> = markdown
+        .lines()
+        .filter(|l| !l.contains("report written") && !l.contains("| git commit |"))
+        .collect();
+    insta::assert_snapshot!(stable.join("\n"));
+}

@@ -64,6 +64,25 @@ pub struct Rendered {
     pub files: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// Builds a part of the page from the results: none, one or several sections.
+type SectionFn = fn(&Results, &Environment) -> Vec<Section>;
+
+/// The report's sections in the order of the page. A section is one file of this folder (its data,
+/// lookups, words, tables and charts) and one line here.
+const SECTIONS: [SectionFn; 7] = [
+    |r, _| {
+        stack_vs_heap::stack_vs_heap_section(r)
+            .into_iter()
+            .collect()
+    },
+    |r, _| first_touch::first_touch_section(r).into_iter().collect(),
+    |r, _| locality::locality_section(r).into_iter().collect(),
+    contention::contention_sections,
+    |r, _| depth::depth_section(r).into_iter().collect(),
+    |r, _| memory::memory_section(r).into_iter().collect(),
+    |r, _| memory::latency_section(r).into_iter().collect(),
+];
+
 /// What every format shows, computed once from the results.
 struct Page {
     sections: Vec<Section>,
@@ -89,14 +108,10 @@ impl Page {
     }
 
     fn new(results: &Results, env: &Environment) -> Page {
-        let mut sections: Vec<Section> = Vec::new();
-        sections.extend(stack_vs_heap::stack_vs_heap_section(results));
-        sections.extend(first_touch::first_touch_section(results));
-        sections.extend(locality::locality_section(results));
-        sections.extend(contention::contention_sections(results, env));
-        sections.extend(depth::depth_section(results));
-        sections.extend(memory::memory_section(results));
-        sections.extend(memory::latency_section(results));
+        let sections: Vec<Section> = SECTIONS
+            .iter()
+            .flat_map(|section| section(results, env))
+            .collect();
         let answers = answer_words(&crate::analysis::answers::answers(results, env.cores()));
         let claims = crate::analysis::claims::claims(results, env.cores());
         let findings = finding_sentences(
