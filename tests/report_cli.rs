@@ -863,3 +863,58 @@ fn the_report_of_a_recorded_run_matches_its_snapshot() {
         .collect();
     insta::assert_snapshot!(stable.join("\n"));
 }
+
+/// `results.schema.json`, what CI consumers validate `results.json` against, is the schema of the
+/// type that writes `results.json` (regenerate with `stackheap-report schema > results.schema.json`),
+/// and a recorded run's `results.json` uses exactly the properties it declares.
+#[test]
+fn the_checked_in_schema_is_the_one_results_json_is_written_with() {
+    let sb = Sandbox::new("schema");
+    let (code, printed, stderr) = sb.run(&["schema"]);
+    assert_eq!(code, 0, "{stderr}");
+    let generated: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let checked_in: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("results.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        generated, checked_in,
+        "results.schema.json is stale: run `stackheap-report schema > results.schema.json`"
+    );
+    let full = sb.root.join("full-run");
+    let out_dir = sb.root.join("report-schema");
+    let out = Command::new(BIN)
+        .arg("--criterion-dir")
+        .arg(full.join("criterion"))
+        .arg("--results-dir")
+        .arg(full.join("stackheap"))
+        .args(["report", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("run stackheap-report");
+    assert_eq!(outcome(out).0, 0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
+            .unwrap();
+    let keys = |schema: &serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    };
+    let object_keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(object_keys(&written), keys(&checked_in));
+    let row = &checked_in["$defs"]["ResultRow"];
+    for benchmark in written["benchmarks"].as_array().unwrap() {
+        assert_eq!(object_keys(benchmark), keys(row));
+    }
+}

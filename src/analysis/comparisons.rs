@@ -45,7 +45,7 @@ fn expected_range(n: usize) -> f64 {
 /// [`MIN_NOISE_MARGIN`]. A ratio must clear the spread that
 /// identical processes of this very run showed on a typical row before it is called decided; a
 /// quiet machine decides 10% differences, a busy one decides less.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Noise {
     /// The median relative spread between processes across rows.
     pub median_spread: f64,
@@ -331,7 +331,7 @@ pub fn locality_crossover(results: &Results) -> Option<u64> {
 /// One pairwise comparison of `results.json`'s `rankings`: within `group`, `slower` took `ratio`
 /// times as long as `faster`, with the interval `[low, high]`; `decided` when the interval clears
 /// [`NOISE_MARGIN`] (otherwise the two are within noise, and which is named `faster` means nothing).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct RankingEntry {
     pub group: String,
     pub faster: String,

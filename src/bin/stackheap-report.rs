@@ -70,6 +70,9 @@ enum Command {
     /// processes would settle (comparisons straddling the margin, rows whose processes disagree);
     /// nothing when every row is settled. What `scripts/run` measures again while its budget lasts.
     Unsettled,
+    /// Print the JSON Schema of results.json (the file CI tools read); the repository keeps it as
+    /// results.schema.json
+    Schema,
     /// Print a named set of benchmark ids, one per line, or as one Criterion filter (what the
     /// scripts use instead of spelling ids)
     List {
@@ -109,6 +112,14 @@ fn run(
     suite: &std::path::Path,
 ) -> Result<ExitCode, String> {
     match command {
+        Command::Schema => {
+            let schema = stackheap::render::report::results_schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::List { set, regex } => {
             if regex {
                 println!("{}", set.filter());

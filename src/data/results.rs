@@ -35,7 +35,7 @@ pub struct BenchmarkJson {
 }
 
 /// Criterion's throughput annotation.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 pub enum Throughput {
     Bits(u64),
     Bytes(u64),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::data::machine::Machine;
 
 /// The environment a report describes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Environment {
     /// The machine the results were measured on (from the suite's result files), or this one.
     pub machine: Machine,

@@ -5,13 +5,62 @@ use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::margin;
 use crate::harness::environment::Environment;
 use crate::render::report::Page;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// `results.json`, what CI tools read: every benchmark with its figures, the rankings, and the
+/// answers, claims and findings. Its JSON Schema (`stackheap-report schema`) is generated from this
+/// type and checked in as `results.schema.json`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(title = "stackheap results.json")]
+pub struct ResultsFile<'a> {
+    /// The version of the suite's file formats.
+    schema: u32,
+    /// Always `results`.
+    kind: &'static str,
+    /// The machine the results were measured on, the commit and when the report was written.
+    environment: &'a Environment,
+    benchmarks: Vec<ResultRow<'a>>,
+    /// The three questions, answered.
+    answers: Vec<AnswerJson<'a>>,
+    /// The folklore claims with their verdicts.
+    claims: Vec<ClaimJson>,
+    /// The margin a ratio's whole interval must clear to be decided (0.2 = ±20%).
+    noise_margin: f64,
+    /// How noisy the run measured itself to be; absent with too few processes.
+    noise: Option<crate::analysis::comparisons::Noise>,
+    /// Processes of the repeated run (1: one `cargo bench`).
+    processes: usize,
+    /// Every pairwise comparison the suite makes, with its interval and verdict.
+    rankings: Vec<crate::analysis::comparisons::RankingEntry>,
+    /// The findings, in words.
+    findings: &'a [String],
+}
+
+/// One answer in `results.json`.
+#[derive(Serialize, JsonSchema)]
+struct AnswerJson<'a> {
+    question: &'static str,
+    answer: &'a str,
+    /// Header row first; empty when the part was not measured.
+    table: &'a [Vec<String>],
+}
+
+/// One claim in `results.json`.
+#[derive(Serialize, JsonSchema)]
+struct ClaimJson {
+    claim: &'static str,
+    /// `holds`, `holds in part`, `does not hold here` or `not measured in this run`.
+    verdict: &'static str,
+    evidence: String,
+}
+
 /// One benchmark in `results.json`.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ResultRow<'a> {
+    /// The benchmark id, as in Criterion's directory (`stack_vs_heap/heap_box/system/0000064`).
     id: String,
     group: &'a str,
     variant: &'a str,
@@ -42,9 +91,12 @@ struct ResultRow<'a> {
     throughput_unit: Option<String>,
 }
 
-/// `results.json`: every benchmark with its figures, the rankings, and the answers, claims and
-/// findings, for CI tools.
-pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) -> serde_json::Value {
+/// `results.json` of `results`.
+pub(super) fn results_json<'a>(
+    results: &'a Results,
+    env: &'a Environment,
+    page: &'a Page,
+) -> ResultsFile<'a> {
     let Page {
         answers,
         claims,
@@ -82,19 +134,38 @@ pub(super) fn results_json(results: &Results, env: &Environment, page: &Page) ->
             }
         })
         .collect();
-    json!({
-        "schema": crate::data::suite_file::SCHEMA,
-        "kind": "results",
-        "environment": env,
-        "benchmarks": rows,
-        "answers": answers.iter().map(|a| json!({"question": a.question, "answer": a.text, "table": a.table})).collect::<Vec<_>>(),
-        "claims": crate::render::claims::claim_words(claims).iter().map(|c| json!({"claim": c.quote, "verdict": c.verdict, "evidence": c.evidence})).collect::<Vec<_>>(),
-        "noise_margin": margin(results),
-        "noise": results.noise,
-        "processes": results.processes.len().max(1),
-        "rankings": crate::analysis::comparisons::rankings(results),
-        "findings": findings,
-    })
+    ResultsFile {
+        schema: crate::data::suite_file::SCHEMA,
+        kind: "results",
+        environment: env,
+        benchmarks: rows,
+        answers: answers
+            .iter()
+            .map(|a| AnswerJson {
+                question: a.question,
+                answer: &a.text,
+                table: &a.table,
+            })
+            .collect(),
+        claims: crate::render::claims::claim_words(claims)
+            .into_iter()
+            .map(|c| ClaimJson {
+                claim: c.quote,
+                verdict: c.verdict,
+                evidence: c.evidence,
+            })
+            .collect(),
+        noise_margin: margin(results),
+        noise: results.noise,
+        processes: results.processes.len().max(1),
+        rankings: crate::analysis::comparisons::rankings(results),
+        findings,
+    }
+}
+
+/// The JSON Schema of `results.json`, as `stackheap-report schema` prints it.
+pub fn results_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ResultsFile)).expect("a schema is JSON")
 }
 
 /// github-action-benchmark's `customSmallerIsBetter` array.

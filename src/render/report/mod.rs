@@ -17,6 +17,7 @@ mod section;
 mod stack_vs_heap;
 mod style;
 
+pub use json::results_schema;
 pub use memory::{latency_table, memory_table};
 
 use crate::analysis::aggregate::Results;
