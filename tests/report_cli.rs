@@ -46,6 +46,25 @@ impl Sandbox {
         outcome(out)
     }
 
+    /// Writes the report of the recorded full run (`tests/fixtures/full-run`) into `<name>/` and
+    /// returns that directory.
+    fn report_of_full_run(&self, name: &str) -> PathBuf {
+        let full = self.root.join("full-run");
+        let out_dir = self.root.join(name);
+        let out = Command::new(BIN)
+            .arg("--criterion-dir")
+            .arg(full.join("criterion"))
+            .arg("--results-dir")
+            .arg(full.join("stackheap"))
+            .args(["report", "--out"])
+            .arg(&out_dir)
+            .output()
+            .expect("run stackheap-report");
+        let (code, _, stderr) = outcome(out);
+        assert_eq!(code, 0, "{stderr}");
+        out_dir
+    }
+
     /// Every `<which>/` directory of the fixture run.
     fn result_dirs(&self, which: &str) -> Vec<PathBuf> {
         let mut found = Vec::new();
@@ -799,19 +818,7 @@ fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
     // Regression: "scales 1.87x from 1 to 2 threads", "does 1.8x the operations of" and "(1.38x)"
     // stated ratios with no interval and no verdict.
     let sb = Sandbox::new("ratios");
-    let full = sb.root.join("full-run");
-    let out_dir = sb.root.join("report-full");
-    let out = Command::new(BIN)
-        .arg("--criterion-dir")
-        .arg(full.join("criterion"))
-        .arg("--results-dir")
-        .arg(full.join("stackheap"))
-        .args(["report", "--out"])
-        .arg(&out_dir)
-        .output()
-        .expect("run stackheap-report");
-    let (code, _, stderr) = outcome(out);
-    assert_eq!(code, 0, "{stderr}");
+    let out_dir = sb.report_of_full_run("report-full");
     let markdown = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     let ratio = regex::Regex::new(r"\d+(\.\d+)?x\b").unwrap();
     let mut bare = Vec::new();
@@ -843,19 +850,7 @@ fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
 #[test]
 fn the_report_of_a_recorded_run_matches_its_snapshot() {
     let sb = Sandbox::new("snapshot");
-    let full = sb.root.join("full-run");
-    let out_dir = sb.root.join("report-snapshot");
-    let out = Command::new(BIN)
-        .arg("--criterion-dir")
-        .arg(full.join("criterion"))
-        .arg("--results-dir")
-        .arg(full.join("stackheap"))
-        .args(["report", "--out"])
-        .arg(&out_dir)
-        .output()
-        .expect("run stackheap-report");
-    let (code, _, stderr) = outcome(out);
-    assert_eq!(code, 0, "{stderr}");
+    let out_dir = sb.report_of_full_run("report-snapshot");
     let markdown = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     let stable: Vec<&str> = markdown
         .lines()
@@ -882,18 +877,7 @@ fn the_checked_in_schema_is_the_one_results_json_is_written_with() {
         generated, checked_in,
         "results.schema.json is stale: run `stackheap-report schema > results.schema.json`"
     );
-    let full = sb.root.join("full-run");
-    let out_dir = sb.root.join("report-schema");
-    let out = Command::new(BIN)
-        .arg("--criterion-dir")
-        .arg(full.join("criterion"))
-        .arg("--results-dir")
-        .arg(full.join("stackheap"))
-        .args(["report", "--out"])
-        .arg(&out_dir)
-        .output()
-        .expect("run stackheap-report");
-    assert_eq!(outcome(out).0, 0);
+    let out_dir = sb.report_of_full_run("report-schema");
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
             .unwrap();
