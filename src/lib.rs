@@ -14,6 +14,8 @@
 //!   regression verdict and the paired gate.
 //! - [`render`]: numbers, tables and charts for people, and the report's formats.
 //!
+//! On top of them, [`own`] asks the suite's questions of the user's own code (their recursion).
+//!
 //! Under all of them: [`error`] (the one bad-input error), [`config`] (the one parser of
 //! `STACKHEAP_*` lists) and [`platform`] (every Linux-only call). The bench files in `benches/` and
 //! the CLIs in `src/bin/` sit on top. Results land in Criterion's `target/criterion/` and the
@@ -24,6 +26,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod harness;
+pub mod own;
 pub mod platform;
 pub mod render;
 pub mod workload;

@@ -62,6 +62,25 @@ pub fn harden(command: &mut Command) {
     }
 }
 
+/// How a child is started: the current executable, with the arguments that make it reach the code
+/// that serves it (none for a bench binary, which checks first thing in `main`; `--exact <test>` for a
+/// libtest binary).
+#[derive(Clone, Debug)]
+pub struct ChildCommand {
+    pub exe: std::path::PathBuf,
+    pub args: Vec<String>,
+}
+
+impl ChildCommand {
+    /// This binary, started with no arguments.
+    pub fn current_exe() -> std::io::Result<ChildCommand> {
+        Ok(ChildCommand {
+            exe: std::env::current_exe()?,
+            args: Vec::new(),
+        })
+    }
+}
+
 /// Runs `command` under the protocol and waits for it, at most `timeout`. Errors only when the
 /// child cannot be started (or waited for); how it ended is the caller's to judge.
 pub fn run(mut command: Command, timeout: Duration) -> std::io::Result<Ended> {

@@ -11,9 +11,10 @@
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+pub use crate::harness::child::ChildCommand;
 
 use crate::data::depth::{DepthEntry, ProbeKind, ProbeOutcome};
 use crate::platform::SharedPage;
@@ -53,24 +54,6 @@ impl Probe {
         };
         let frame = parts.next()?.parse().ok()?;
         Some(Probe { kind, stack, frame })
-    }
-}
-
-/// How the child is started: the current executable, with the arguments that make it reach
-/// [`run_child_if_requested`] (none for a bench binary; the test name for a libtest binary).
-#[derive(Clone, Debug)]
-pub struct ChildCommand {
-    pub exe: PathBuf,
-    pub args: Vec<String>,
-}
-
-impl ChildCommand {
-    /// This binary, started with no arguments (bench binaries check for the probe first thing).
-    pub fn current_exe() -> std::io::Result<ChildCommand> {
-        Ok(ChildCommand {
-            exe: std::env::current_exe()?,
-            args: Vec::new(),
-        })
     }
 }
 

@@ -1,0 +1,295 @@
+//! Your recursion: the largest input your own recursive function takes in a thread of each stack
+//! size, found by really overflowing it in child processes, the stack it takes per unit of input,
+//! and the stack an input you name needs.
+//!
+//! The function is not changed: it is given an input size (a nesting depth, a tree height, a list
+//! length) and run in a spawned thread with the stack size asked for, in a child process that is
+//! this program started again. Input n fits when the child says so on its last line; the child
+//! overflowed when it died of SIGABRT with Rust's "has overflowed its stack" message; any other end
+//! (a panic, another signal, a hang past the timeout) is an error of your function, named as such.
+//! The largest input is bisected between an input that fits and one that overflows. Stack use is
+//! deterministic in one binary, so one child per input decides it.
+
+use crate::harness::child::{ChildCommand, Ended, run};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::time::Duration;
+
+/// The environment variable that turns this program into a recursion child:
+/// `<name>\t<stack bytes>\t<input>`.
+pub const CHILD_ENV: &str = "STACKHEAP_RECURSION_CHILD";
+/// What a child prints after the function returned, followed by the name and the input.
+const FITTED: &str = "stackheap-recursion fitted";
+
+/// The largest input measured for one stack size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StackFit {
+    /// The stack size the thread was spawned with (`std::thread::Builder::stack_size`).
+    pub stack_bytes: u64,
+    /// The largest input that returned; one more overflowed.
+    pub largest_input: u64,
+    /// Child processes the bisection started.
+    pub children: u32,
+}
+
+/// What the fits say together: stack = `fixed_bytes` + `bytes_per_input` x input, fitted by least
+/// squares through every (largest input, stack size) measured. With one stack size there is no
+/// line to fit: the whole stack is taken as the input's (`fixed_bytes` 0).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecursionFit {
+    pub name: String,
+    pub fits: Vec<StackFit>,
+    pub bytes_per_input: f64,
+    pub fixed_bytes: f64,
+}
+
+impl RecursionFit {
+    fn new(name: &str, fits: Vec<StackFit>) -> Result<RecursionFit, String> {
+        let points: Vec<(f64, f64)> = fits
+            .iter()
+            .map(|f| (f.largest_input as f64, f.stack_bytes as f64))
+            .collect();
+        let (bytes_per_input, fixed_bytes) = match points.as_slice() {
+            [] => return Err(format!("{name}: no stack size measured: expected at least one")),
+            [(n, s)] if *n > 0.0 => (s / n, 0.0),
+            [_] => {
+                return Err(format!(
+                    "{name}: input 1 already overflows the only stack size asked for: expected a larger stack"
+                ));
+            }
+            _ => least_squares(&points).ok_or_else(|| {
+                format!("{name}: every stack size gave the same largest input: expected inputs that grow with the stack")
+            })?,
+        };
+        Ok(RecursionFit {
+            name: name.to_owned(),
+            fits,
+            bytes_per_input,
+            fixed_bytes,
+        })
+    }
+
+    /// The stack an input of `input` needs, from the fitted line.
+    pub fn stack_for(&self, input: u64) -> u64 {
+        (self.fixed_bytes + self.bytes_per_input * input as f64).ceil() as u64
+    }
+
+    /// The largest input a `stack_bytes` stack takes, from the fitted line.
+    pub fn input_for(&self, stack_bytes: u64) -> u64 {
+        ((stack_bytes as f64 - self.fixed_bytes) / self.bytes_per_input)
+            .floor()
+            .max(0.0) as u64
+    }
+}
+
+/// Slope and intercept of y = a + b x through `points` (x, y); `None` when every x is the same.
+fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    (sxx > 0.0).then(|| {
+        let slope = sxy / sxx;
+        (slope, mean_y - slope * mean_x)
+    })
+}
+
+/// In a child started for recursion `name`, runs the function on the input asked for in a thread
+/// of the stack size asked for, says so if it returned, and ends the process; otherwise (not a
+/// child, or a child for another recursion) returns at once. [`measure`] calls it first, so a
+/// program that calls `measure` needs nothing else.
+pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.split('\t');
+    if parts.next() != Some(name) {
+        return;
+    }
+    let (Some(stack), Some(input)) = (
+        parts.next().and_then(|s| s.parse::<usize>().ok()),
+        parts.next().and_then(|s| s.parse::<u64>().ok()),
+    ) else {
+        eprintln!(
+            "error: recursion child: bad {CHILD_ENV} '{spec}': expected <name>\\t<stack>\\t<input>"
+        );
+        std::process::exit(3);
+    };
+    let ran = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("stackheap-recursion".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, || f(input))
+            .map(|h| h.join().is_ok())
+    });
+    match ran {
+        Ok(true) => {
+            // Straight to the handle: println! is captured when the child is a libtest binary.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{FITTED} {name} {input}");
+            let _ = out.flush();
+            std::process::exit(0)
+        }
+        Ok(false) => {
+            eprintln!("error: recursion child: {name}({input}) panicked");
+            std::process::exit(4)
+        }
+        Err(e) => {
+            eprintln!("error: recursion child: cannot start a thread with a {stack} B stack: {e}");
+            std::process::exit(5)
+        }
+    }
+}
+
+/// How one child ended: the input fitted, or the stack overflowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Fitted,
+    Overflowed,
+}
+
+/// Judges a child's end; anything but a fit or Rust's overflow abort is the function's error.
+fn judge(name: &str, stack: u64, input: u64, ended: &Ended) -> Result<Outcome, String> {
+    let what = format!("{name}({input}) with a {stack} B stack");
+    match ended.status {
+        None => Err(format!(
+            "{what}: hung, killed after {:.1} s: expected it to return or overflow",
+            ended.timeout.as_secs_f64()
+        )),
+        Some(status) if status.success() => {
+            if ended.stdout.contains(&format!("{FITTED} {name} {input}")) {
+                Ok(Outcome::Fitted)
+            } else {
+                Err(format!(
+                    "{what}: the child ended without reaching stackheap's recursion entry: expected the program to call serve_child or measure for `{name}` (call it before long work in main)"
+                ))
+            }
+        }
+        Some(status)
+            if status.signal() == Some(libc::SIGABRT)
+                && ended.stderr.contains("has overflowed its stack") =>
+        {
+            Ok(Outcome::Overflowed)
+        }
+        Some(_) => Err(format!(
+            "{what}: {}: expected it to return or overflow its stack",
+            ended
+                .failure()
+                .unwrap_or_else(|| ended.last_stderr_line().to_owned())
+        )),
+    }
+}
+
+/// Runs `name` on `input` in a child with a `stack`-byte thread.
+fn try_input(
+    relaunch: &ChildCommand,
+    name: &str,
+    stack: u64,
+    input: u64,
+    timeout: Duration,
+) -> Result<Outcome, String> {
+    let mut command = Command::new(&relaunch.exe);
+    command
+        .args(&relaunch.args)
+        .env(CHILD_ENV, format!("{name}\t{stack}\t{input}"));
+    let ended = run(command, timeout).map_err(|e| {
+        format!(
+            "{name}: cannot start {} as a child: {e}",
+            relaunch.exe.display()
+        )
+    })?;
+    judge(name, stack, input, &ended)
+}
+
+/// The largest input of `name` a `stack`-byte thread takes, up to `max_input`.
+fn largest_input(
+    relaunch: &ChildCommand,
+    name: &str,
+    stack: u64,
+    max_input: u64,
+    timeout: Duration,
+) -> Result<StackFit, String> {
+    let mut children = 0;
+    let mut probe = |input: u64| {
+        children += 1;
+        try_input(relaunch, name, stack, input, timeout)
+    };
+    // Double until an input overflows: `fits` always fitted, `over` always overflowed.
+    let mut fits = 0u64;
+    let mut over = 1u64;
+    while probe(over)? == Outcome::Fitted {
+        fits = over;
+        if over >= max_input {
+            return Err(format!(
+                "{name}: input {max_input} still fits a {stack} B stack: expected it to overflow below the largest input to try (raise it)"
+            ));
+        }
+        over = (over * 2).min(max_input);
+    }
+    while over - fits > 1 {
+        let mid = fits + (over - fits) / 2;
+        match probe(mid)? {
+            Outcome::Fitted => fits = mid,
+            Outcome::Overflowed => over = mid,
+        }
+    }
+    Ok(StackFit {
+        stack_bytes: stack,
+        largest_input: fits,
+        children,
+    })
+}
+
+/// What [`measure`] tries.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Stack sizes to spawn the thread with, in bytes.
+    pub stacks: Vec<u64>,
+    /// The largest input to try: a function that still fits there is reported, not probed further.
+    pub max_input: u64,
+    /// How long one child may take.
+    pub timeout: Duration,
+}
+
+impl Default for Plan {
+    fn default() -> Plan {
+        Plan {
+            stacks: vec![256 << 10, 1 << 20, 2 << 20, 8 << 20],
+            max_input: 1 << 32,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Measures recursion `name`: for each stack size of `plan`, the largest input `f` takes, in child
+/// processes started as `relaunch` says; then the stack per unit of input. In a child it runs the
+/// one input asked for and ends the process instead (see [`serve_child`]).
+pub fn measure(
+    name: &str,
+    f: &(dyn Fn(u64) + Sync),
+    relaunch: &ChildCommand,
+    plan: &Plan,
+) -> Result<RecursionFit, String> {
+    serve_child(name, f);
+    if name.is_empty() || name.contains(['\t', '\n']) {
+        return Err(format!(
+            "recursion name {name:?}: expected a non-empty name without tabs or newlines"
+        ));
+    }
+    if let Some(&stack) = plan.stacks.iter().find(|&&s| s < 16 << 10) {
+        return Err(format!(
+            "{name}: stack size {stack} B: expected at least 16 KiB (the platform's minimum thread stack)"
+        ));
+    }
+    let fits = plan
+        .stacks
+        .iter()
+        .map(|&stack| largest_input(relaunch, name, stack, plan.max_input, plan.timeout))
+        .collect::<Result<Vec<_>, _>>()?;
+    RecursionFit::new(name, fits)
+}
+
+#[cfg(test)]
+mod tests;
