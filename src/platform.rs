@@ -243,6 +243,15 @@ pub fn malloc_trim() {
     }
 }
 
+/// Bytes glibc's malloc has handed out and not had back (`mallinfo2`: in-use chunks plus mmapped
+/// blocks), by its own account.
+#[cfg(target_os = "linux")]
+pub fn glibc_bytes_in_use() -> u64 {
+    // SAFETY: mallinfo2 has no preconditions and returns a plain struct.
+    let info = unsafe { libc::mallinfo2() };
+    (info.uordblks + info.hblkhd) as u64
+}
+
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "stackheap is not supported on this platform yet: it needs Linux (memfd, pthread_getattr_np, RUSAGE_THREAD, /proc); src/platform.rs is where a port starts"

@@ -3,4 +3,5 @@
 //! the layers, beside the benches and the binaries, and uses the same child protocol, statistics and
 //! words.
 
+pub mod allocator;
 pub mod recursion;

@@ -45,7 +45,17 @@ pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {
     /// Asks it to return its free memory to the kernel, so that the next growth touches fresh
     /// pages. How much each really returns is what the fault counts then show.
     fn give_back();
+    /// Whether it served the [`PROBE_BYTES`] block `allocate` returns (made through whatever global
+    /// allocator the process runs on), by its own account: a counter of its own that grew by the
+    /// block, or its ownership of the address. `None` where it keeps no such account. What proves
+    /// which allocator a process really ran on.
+    fn served(allocate: &mut dyn FnMut() -> *const u8) -> Option<bool>;
 }
+
+/// The size of the block [`NamedAllocator::served`] is asked about: below glibc's mmap threshold
+/// (so glibc serves it from its heap, where `mallinfo2` counts it) and large enough that no cache
+/// of a few small blocks hides it.
+pub const PROBE_BYTES: usize = 64 << 10;
 
 /// How a chart marks an allocator's series besides its colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +145,21 @@ macro_rules! allocators {
                     $(Self::$variant => <$ty as NamedAllocator>::give_back(),)*
                 }
             }
+
+            /// Whether it served `allocate`'s block, by its own account ([`NamedAllocator::served`]).
+            pub fn served(self, allocate: &mut dyn FnMut() -> *const u8) -> Option<bool> {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::served(allocate),)*
+                }
+            }
+
+            /// The process-wide instance, to be called through the `GlobalAlloc` trait object (a
+            /// global allocator that picks one when the process starts).
+            pub fn global(self) -> &'static dyn GlobalAlloc {
+                match self {
+                    $(Self::$variant => <$ty as NamedAllocator>::get(),)*
+                }
+            }
         }
     };
 }
@@ -169,6 +194,12 @@ impl NamedAllocator for System {
     fn give_back() {
         crate::platform::malloc_trim();
     }
+    fn served(allocate: &mut dyn FnMut() -> *const u8) -> Option<bool> {
+        let before = crate::platform::glibc_bytes_in_use();
+        allocate();
+        let after = crate::platform::glibc_bytes_in_use();
+        Some(after >= before + PROBE_BYTES as u64)
+    }
 }
 
 impl NamedAllocator for Jemalloc {
@@ -198,6 +229,11 @@ impl NamedAllocator for Jemalloc {
             );
         }
     }
+    fn served(allocate: &mut dyn FnMut() -> *const u8) -> Option<bool> {
+        let before = jemalloc_thread_allocated()?;
+        allocate();
+        Some(jemalloc_thread_allocated()? >= before + PROBE_BYTES as u64)
+    }
 }
 
 impl NamedAllocator for MiMalloc {
@@ -219,6 +255,11 @@ impl NamedAllocator for MiMalloc {
     fn give_back() {
         // SAFETY: mi_collect has no preconditions.
         unsafe { libmimalloc_sys::mi_collect(true) }
+    }
+    fn served(allocate: &mut dyn FnMut() -> *const u8) -> Option<bool> {
+        let block = allocate();
+        // SAFETY: mi_is_in_heap_region only compares the address with mimalloc's own regions.
+        Some(unsafe { libmimalloc_sys::mi_is_in_heap_region(block.cast()) })
     }
 }
 
@@ -244,6 +285,11 @@ impl NamedAllocator for SnMalloc {
     fn give_back() {
         // snmalloc has no call to return free memory at once: it decommits on its own schedule,
         // and the fault counts show what a growth after this touches.
+    }
+    fn served(_: &mut dyn FnMut() -> *const u8) -> Option<bool> {
+        // Its only account is of memory reserved from the kernel, which a block from a chunk
+        // already reserved does not move, and asking it about a foreign address is not defined.
+        None
     }
 }
 
@@ -291,26 +337,40 @@ impl std::str::FromStr for AllocatorKind {
     }
 }
 
-fn jemalloc_version() -> String {
-    let mut version: *const libc::c_char = std::ptr::null();
-    let mut len = size_of::<*const libc::c_char>();
-    // SAFETY: "version" is a read-only `const char *` mallctl; we pass a correctly sized out-pointer.
+/// Reads jemalloc's mallctl `name`, a read-only value of type `T`.
+fn jemalloc_read<T: Copy + Default>(name: &std::ffi::CStr) -> Option<T> {
+    let mut value = T::default();
+    let mut len = size_of::<T>();
+    // SAFETY: `name` is a read-only mallctl of type `T` (the callers' names); we pass a correctly
+    // sized out-pointer and no new value.
     let rc = unsafe {
         tikv_jemalloc_sys::mallctl(
-            c"version".as_ptr(),
-            (&raw mut version).cast(),
+            name.as_ptr(),
+            (&raw mut value).cast(),
             &mut len,
             std::ptr::null_mut(),
             0,
         )
     };
-    if rc != 0 || version.is_null() {
-        return "unknown".into();
+    (rc == 0).then_some(value)
+}
+
+/// Bytes jemalloc has allocated for the calling thread so far (`thread.allocated`).
+fn jemalloc_thread_allocated() -> Option<u64> {
+    jemalloc_read::<u64>(c"thread.allocated")
+}
+
+fn jemalloc_version() -> String {
+    // `version` is a `const char *` to a static NUL-terminated string.
+    match jemalloc_read::<usize>(c"version") {
+        Some(at) if at != 0 => {
+            // SAFETY: jemalloc returned a pointer to its static version string.
+            unsafe { std::ffi::CStr::from_ptr(at as *const libc::c_char) }
+                .to_string_lossy()
+                .into_owned()
+        }
+        _ => "unknown".into(),
     }
-    // SAFETY: jemalloc returns a pointer to a static NUL-terminated string.
-    unsafe { std::ffi::CStr::from_ptr(version) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// A snapshot of what a [`Counting`] allocator has seen.

@@ -1,0 +1,155 @@
+//! The allocator a process runs on, chosen when it starts: a global allocator that sends every
+//! call to the one of the suite's allocators that `STACKHEAP_ALLOCATOR` names, so that one binary
+//! runs a user's own code (`Box`, `Vec`, `HashMap`, through the global allocator) under each of
+//! them, one process per allocator, with no rebuild.
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static GLOBAL: stackheap::own::allocator::ChosenAllocator = stackheap::own::allocator::ChosenAllocator;
+//! ```
+//!
+//! The choice is read once, at the first allocation, and never changes (a block must be freed by
+//! the allocator that made it). It is read with `getenv`, which does not allocate; an unknown name
+//! ends the process with one line and exit status 2 before anything is allocated.
+
+use crate::workload::allocators::{AllocatorKind, PROBE_BYTES};
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+/// The environment variable that names the allocator a process runs on (default: `system`).
+pub const ALLOCATOR_ENV: &str = "STACKHEAP_ALLOCATOR";
+
+/// 0 until chosen, then 1 + the index in [`AllocatorKind::ALL`].
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The global allocator that sends every call to the allocator chosen for this process.
+pub struct ChosenAllocator;
+
+/// The allocator this process runs on, choosing it from the environment on the first call.
+pub fn chosen() -> AllocatorKind {
+    match CHOSEN.load(Relaxed) {
+        0 => choose(),
+        k => AllocatorKind::ALL[usize::from(k) - 1],
+    }
+}
+
+/// Reads [`ALLOCATOR_ENV`] without allocating and records the choice (the first to record it wins:
+/// threads racing on the first allocation choose the same, from the same environment).
+#[cold]
+fn choose() -> AllocatorKind {
+    // SAFETY: getenv with a NUL-terminated name; the value is only read here, before any thread of
+    // this program could change the environment through std (which would need an allocation).
+    let value = unsafe { libc::getenv(c"STACKHEAP_ALLOCATOR".as_ptr()) };
+    let kind = if value.is_null() {
+        AllocatorKind::System
+    } else {
+        // SAFETY: getenv returns a NUL-terminated string.
+        let name = unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes();
+        AllocatorKind::ALL
+            .into_iter()
+            .find(|k| k.name().as_bytes() == name)
+            .unwrap_or_else(|| unknown(name))
+    };
+    let index = AllocatorKind::ALL
+        .iter()
+        .position(|&k| k == kind)
+        .expect("a kind of ALL");
+    match CHOSEN.compare_exchange(0, index as u8 + 1, Relaxed, Relaxed) {
+        Ok(_) => kind,
+        Err(k) => AllocatorKind::ALL[usize::from(k) - 1],
+    }
+}
+
+/// Ends the process on an unknown allocator name, with one line written without allocating.
+fn unknown(name: &[u8]) -> ! {
+    let write = |bytes: &[u8]| {
+        // SAFETY: writing a valid buffer to stderr.
+        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    };
+    write(b"error: STACKHEAP_ALLOCATOR=");
+    write(name);
+    write(b": unknown allocator: expected one of");
+    for (i, kind) in AllocatorKind::ALL.iter().enumerate() {
+        write(if i == 0 { b" " } else { b", " });
+        write(kind.name().as_bytes());
+    }
+    write(b"\n");
+    // SAFETY: ending the process without running anything that could allocate.
+    unsafe { libc::_exit(2) }
+}
+
+// SAFETY: every call goes to one allocator, fixed for the life of the process, so each block is
+// freed and reallocated by the allocator that made it.
+unsafe impl GlobalAlloc for ChosenAllocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { chosen().global().alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { chosen().global().alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees; the block came from the same allocator.
+        unsafe { chosen().global().dealloc(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees; the block came from the same allocator.
+        unsafe { chosen().global().realloc(ptr, layout, new_size) }
+    }
+}
+
+/// What each allocator says about a block this process allocated the ordinary way: `Some(true)`
+/// for the one that served it, by its own account, `Some(false)` for those that did not, `None`
+/// for one that keeps no account it could be asked.
+pub fn who_served() -> Vec<(AllocatorKind, Option<bool>)> {
+    AllocatorKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            let answer = kind.served(&mut || {
+                let block = vec![1u8; PROBE_BYTES];
+                let at = std::hint::black_box(block.as_ptr());
+                kept.push(block);
+                at
+            });
+            (kind, answer)
+        })
+        .collect()
+}
+
+/// Checks that this process runs on `chosen()` by the allocators' own accounts: the chosen one
+/// served the probe (or keeps no account) and every other one that keeps an account did not.
+/// Returns the evidence in one line, or what contradicts the choice.
+pub fn prove_chosen() -> Result<String, String> {
+    let chosen = chosen();
+    let answers = who_served();
+    let mut evidence = Vec::new();
+    for (kind, answer) in &answers {
+        let expected = *kind == chosen;
+        match answer {
+            Some(served) if *served != expected => {
+                return Err(format!(
+                    "{ALLOCATOR_ENV} chose {chosen}, but {kind} says it {} a {PROBE_BYTES} B block allocated the ordinary way: expected only {chosen} to serve it",
+                    if *served { "served" } else { "did not serve" }
+                ));
+            }
+            Some(served) => evidence.push(format!(
+                "{kind} {}",
+                if *served { "served it" } else { "did not" }
+            )),
+            None => evidence.push(format!("{kind} keeps no account")),
+        }
+    }
+    Ok(format!(
+        "runs on {chosen} (a {PROBE_BYTES} B block: {})",
+        evidence.join(", ")
+    ))
+}

@@ -1,0 +1,77 @@
+//! The allocator chosen per process: this test binary runs on `ChosenAllocator`, starts itself
+//! again under each allocator's name, and each child proves by the allocators' own accounts that it
+//! ran on the one it names; an unknown name ends the child with one line before anything runs.
+
+use stackheap::own::allocator::{ALLOCATOR_ENV, ChosenAllocator, chosen, prove_chosen};
+use stackheap::workload::allocators::AllocatorKind;
+use std::process::Command;
+
+#[global_allocator]
+static GLOBAL: ChosenAllocator = ChosenAllocator;
+
+/// In a child (the parent sets the variable), proves the choice and prints the evidence.
+#[test]
+fn child_entry() {
+    if std::env::var_os("STACKHEAP_TEST_CHILD").is_none() {
+        return;
+    }
+    // Ordinary allocations of the user's kind, through the global allocator.
+    let map: std::collections::HashMap<u64, Vec<u8>> =
+        (0..1000).map(|i| (i, vec![i as u8; 100])).collect();
+    assert_eq!(map.len(), 1000);
+    match prove_chosen() {
+        Ok(evidence) => println!("PROOF {} {evidence}", chosen()),
+        Err(e) => println!("CONTRADICTED {e}"),
+    }
+}
+
+fn child(allocator: &str) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env("STACKHEAP_TEST_CHILD", "1")
+        .env(ALLOCATOR_ENV, allocator)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn each_process_runs_on_the_allocator_it_names_by_the_allocators_own_accounts() {
+    for kind in AllocatorKind::ALL {
+        let out = child(kind.name());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // libtest writes the test's name before its output on the same line.
+        let line = stdout
+            .lines()
+            .find_map(|l| {
+                let at = l.find("PROOF").or_else(|| l.find("CONTRADICTED"))?;
+                Some(&l[at..])
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{kind}: no proof line: {stdout} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        assert!(
+            line.starts_with(&format!("PROOF {kind} runs on {kind}")),
+            "{kind}: {line}"
+        );
+        // Every allocator that keeps an account was asked; the chosen one served the block.
+        assert!(line.contains(&format!("{kind} ")), "{line}");
+        eprintln!("{line}");
+    }
+}
+
+#[test]
+fn an_unknown_allocator_name_is_one_line_and_exit_2() {
+    let out = child("tcmalloc");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "error: STACKHEAP_ALLOCATOR=tcmalloc: unknown allocator: expected one of {}",
+            AllocatorKind::names()
+        )
+    );
+}
