@@ -75,3 +75,82 @@ fn an_unknown_allocator_name_is_one_line_and_exit_2() {
         )
     );
 }
+
+/// The user's own workload: builds and reads a map of owned strings on `threads` threads, through
+/// the global allocator.
+fn build_maps(threads: usize) {
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            scope.spawn(move || {
+                let map: std::collections::HashMap<String, Vec<u64>> = (0..200)
+                    .map(|i| (format!("key-{t}-{i}"), vec![i; 8]))
+                    .collect();
+                std::hint::black_box(map.values().map(|v| v[0]).sum::<u64>());
+            });
+        }
+    });
+}
+
+#[test]
+fn workload_child_entry() {
+    stackheap::own::workload::serve_child("build_maps", &build_maps);
+}
+
+#[test]
+fn a_workload_is_ranked_from_interleaved_processes_each_proven_on_its_allocator() {
+    use stackheap::harness::child::ChildCommand;
+    use stackheap::own::workload::{WorkloadPlan, measure};
+    let child = ChildCommand {
+        exe: std::env::current_exe().unwrap(),
+        args: vec![
+            "workload_child_entry".into(),
+            "--exact".into(),
+            "--test-threads=1".into(),
+        ],
+    };
+    let plan = WorkloadPlan {
+        allocators: AllocatorKind::ALL.to_vec(),
+        threads: vec![1, 2],
+        rounds: 3,
+        target: std::time::Duration::from_millis(20),
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let results = measure("build_maps", &build_maps, &child, &plan).unwrap();
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert!(r.calls >= 1);
+        assert_eq!(r.ranking.len(), AllocatorKind::ALL.len(), "{r:?}");
+        for (kind, times) in &r.per_call_ns {
+            assert_eq!(times.len(), 3, "{kind}: one process per round");
+            assert!(times.iter().all(|t| *t > 0.0));
+        }
+        for (kind, proof) in &r.proofs {
+            assert!(proof.starts_with(&format!("runs on {kind} ")), "{proof}");
+        }
+        // The fastest is the reference: its ratio to itself is exactly 1.
+        assert_eq!(r.ranking[0].to_best.ratio, 1.0);
+        eprintln!(
+            "t{}: {} calls; {}",
+            r.threads,
+            r.calls,
+            r.ranking
+                .iter()
+                .map(|x| format!(
+                    "{} {:.0} ns {}",
+                    x.allocator,
+                    x.timed.point,
+                    x.to_best.text()
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let err = measure(
+        "build_maps",
+        &build_maps,
+        &child,
+        &WorkloadPlan { rounds: 1, ..plan },
+    )
+    .unwrap_err();
+    assert!(err.contains("expected at least 2, 2 and 1"), "{err}");
+}

@@ -69,10 +69,27 @@ impl Noise {
                 (n >= NOISE_MIN_PROCESSES).then(|| spread * expected_range(3) / expected_range(n))
             })
             .collect();
-        let median_spread = stats::median(&spreads)?;
+        Noise::of_spreads(&spreads)
+    }
+
+    /// The noise of rows given as each row's figures in its processes (rows of fewer than
+    /// [`NOISE_MIN_PROCESSES`] processes say nothing and are left out).
+    pub fn of_rows(rows: &[&[f64]]) -> Option<Noise> {
+        let spreads: Vec<f64> = rows
+            .iter()
+            .filter(|row| row.len() >= NOISE_MIN_PROCESSES)
+            .filter_map(|row| {
+                Some(stats::relative_spread(row)? * expected_range(3) / expected_range(row.len()))
+            })
+            .collect();
+        Noise::of_spreads(&spreads)
+    }
+
+    fn of_spreads(spreads: &[f64]) -> Option<Noise> {
+        let median_spread = stats::median(spreads)?;
         Some(Noise {
             median_spread,
-            p90_spread: stats::quantile(&spreads, 0.9)?,
+            p90_spread: stats::quantile(spreads, 0.9)?,
             rows: spreads.len(),
             margin: median_spread.max(MIN_NOISE_MARGIN),
         })
@@ -246,6 +263,41 @@ pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Rankin
                 allocator,
                 timed,
                 to_best: compare(results, id, best_id)?,
+            })
+        })
+        .collect()
+}
+
+/// Allocators measured in rounds of one process each (`rows`: each allocator's figures, the r-th of
+/// every row from round r), fastest first: each figure the median across its processes with its
+/// distribution-free interval, each ratio to the fastest paired by round. The same rule as every
+/// ranking of the report: decided only when the paired interval clears `margin`.
+pub fn rank_rounds(rows: &[(AllocatorKind, Vec<f64>)], margin: f64) -> Ranking {
+    let mut timed: Vec<(AllocatorKind, &Vec<f64>, Timed)> = rows
+        .iter()
+        .filter_map(|(a, figures)| {
+            let iv = stats::median_interval(figures)?;
+            let timed = Timed {
+                point: iv.point,
+                low: iv.low,
+                high: iv.high,
+                processes: figures.len(),
+                margin,
+            };
+            Some((*a, figures, timed))
+        })
+        .collect();
+    timed.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
+    let Some(&(_, best, _)) = timed.first() else {
+        return Vec::new();
+    };
+    timed
+        .iter()
+        .filter_map(|&(allocator, figures, timed)| {
+            Some(Ranked {
+                allocator,
+                timed,
+                to_best: Ratio::paired(&stats::paired_ratios(figures, best), margin)?,
             })
         })
         .collect()
@@ -497,60 +549,4 @@ pub fn scaling_behind_stack(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// One process-figure list per row (`local_churn/system/t1`, `t2`, ...), as a repeated run.
-    fn run(figures: &[&[f64]]) -> Results {
-        let ids: Vec<BenchId> = (0..figures.len())
-            .map(|i| contention_id(Workload::LocalChurn, AllocatorKind::System, i + 1))
-            .collect();
-        let longest = figures.iter().map(|f| f.len()).max().unwrap_or(0);
-        let processes = (0..longest)
-            .map(|k| {
-                ids.iter()
-                    .zip(figures)
-                    .filter_map(|(id, f)| Some((*id, *f.get(k)?)))
-                    .collect()
-            })
-            .collect();
-        Results {
-            benches: ids
-                .iter()
-                .map(|id| (*id, Bench::synthetic(&id.to_string(), 100.0, 1.0, None)))
-                .collect(),
-            processes,
-            ..Results::default()
-        }
-    }
-
-    #[test]
-    fn the_margin_is_the_median_spread_of_a_row_floored_at_five_percent() {
-        let noisy = Noise::of(&run(&[
-            &[100.0, 110.0, 90.0],
-            &[100.0, 130.0, 100.0],
-            &[100.0, 101.0, 99.0],
-        ]))
-        .unwrap();
-        assert!((noisy.median_spread - 0.2).abs() < 1e-9, "{noisy:?}");
-        assert_eq!((noisy.rows, noisy.margin), (3, noisy.median_spread));
-        let quiet = Noise::of(&run(&[&[100.0, 101.0, 99.0]])).unwrap();
-        assert_eq!(quiet.margin, MIN_NOISE_MARGIN);
-        assert_eq!(
-            Noise::of(&run(&[&[100.0, 120.0]])),
-            None,
-            "two processes say nothing of the noise"
-        );
-    }
-
-    #[test]
-    fn a_fourth_process_does_not_make_a_row_read_noisier() {
-        // Draws of one population: four span more than three, but the estimate stays.
-        let three = Noise::of(&run(&[&[90.0, 100.0, 110.0]])).unwrap();
-        let four = Noise::of(&run(&[&[90.0, 100.0, 110.0, 112.0]])).unwrap();
-        assert!(
-            four.median_spread <= three.median_spread * 1.05,
-            "{three:?} {four:?}"
-        );
-    }
-}
+mod tests;

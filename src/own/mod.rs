@@ -5,3 +5,11 @@
 
 pub mod allocator;
 pub mod recursion;
+pub mod workload;
+
+/// Writes one line to this process's stderr handle: a child's last words must reach its parent
+/// even when the child is a libtest binary, which captures `eprintln!`.
+pub(crate) fn say_error(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

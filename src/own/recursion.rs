@@ -11,6 +11,7 @@
 //! deterministic in one binary, so one child per input decides it.
 
 use crate::harness::child::{ChildCommand, Ended, run};
+use crate::own::say_error;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
@@ -111,9 +112,9 @@ pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
         parts.next().and_then(|s| s.parse::<usize>().ok()),
         parts.next().and_then(|s| s.parse::<u64>().ok()),
     ) else {
-        eprintln!(
+        say_error(format_args!(
             "error: recursion child: bad {CHILD_ENV} '{spec}': expected <name>\\t<stack>\\t<input>"
-        );
+        ));
         std::process::exit(3);
     };
     let ran = std::thread::scope(|scope| {
@@ -133,11 +134,15 @@ pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
             std::process::exit(0)
         }
         Ok(false) => {
-            eprintln!("error: recursion child: {name}({input}) panicked");
+            say_error(format_args!(
+                "error: recursion child: {name}({input}) panicked"
+            ));
             std::process::exit(4)
         }
         Err(e) => {
-            eprintln!("error: recursion child: cannot start a thread with a {stack} B stack: {e}");
+            say_error(format_args!(
+                "error: recursion child: cannot start a thread with a {stack} B stack: {e}"
+            ));
             std::process::exit(5)
         }
     }
