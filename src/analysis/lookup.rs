@@ -195,7 +195,7 @@ pub fn memory_threads_within_cores(memory: &[MemoryEntry]) -> Option<usize> {
         .max()
 }
 
-/// The values of [`PERCENTILE_LABELS`] for one entry, in ns.
+/// The values of `render::findings::PERCENTILE_LABELS` for one entry, in ns.
 pub fn latency_percentiles(e: &LatencyEntry) -> [f64; 4] {
     [e.p50_ns, e.p99_ns, e.p999_ns, e.max_ns]
 }

@@ -18,7 +18,7 @@ pub use std::alloc::System;
 pub use tikv_jemallocator::Jemalloc;
 
 /// Everything the suite knows about one allocator. An allocator is one impl of this trait plus one
-/// line in the [`allocators!`] list below: its name, label, colour and marker, version, the
+/// line in the `allocators!` list below: its name, label, colour and marker, version, the
 /// environment variables that tune it and how it gives memory back; every list, message, match and
 /// report section derives from these.
 pub trait NamedAllocator: GlobalAlloc + Send + Sync + 'static {

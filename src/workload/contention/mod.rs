@@ -1,6 +1,6 @@
 //! Shared-heap contention: threads have their own stacks but share one heap. The registry of the
 //! multi-threaded allocate/free workloads, each one definition ([`ContentionWorkload`], one file in this
-//! folder) and one line of the [`workloads!`] list, from which [`Workload`] and everything that lists,
+//! folder) and one line of the `workloads!` list, from which [`Workload`] and everything that lists,
 //! names or runs a workload derive.
 //!
 //! Every allocation a workload makes goes through the allocator it is given: blocks are
@@ -24,7 +24,7 @@ use std::time::Duration;
 pub type RunResult = Result<(Duration, u64), SpawnError>;
 
 /// Everything the suite knows about one contention workload. A workload is one file in this folder
-/// implementing this trait plus one line in the [`workloads!`] list below; benches, the proofs, the
+/// implementing this trait plus one line in the `workloads!` list below; benches, the proofs, the
 /// worker, the memory and latency runs, the gate and the report derive from it.
 pub trait ContentionWorkload {
     /// The stable name, in benchmark ids and result files.
