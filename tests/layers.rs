@@ -139,7 +139,10 @@ fn plotters_and_clap_stay_at_the_top() {
 
 /// The report's verdict types: what `analysis/` decides and `render/` only words.
 const VERDICT_ENUMS: [&str; 5] = ["Verdict", "Evidence", "Missing", "Locality", "Finding"];
-const VERDICT_STRUCTS: [&str; 20] = [
+const VERDICT_STRUCTS: [&str; 23] = [
+    "RecursionFit",
+    "WorkloadRanking",
+    "OwnAnswers",
     "Claim",
     "Managed",
     "Threads",

@@ -113,6 +113,8 @@ pub struct Results {
     /// `cargo bench`.
     pub processes: Vec<BTreeMap<BenchId, f64>>,
     pub latency: Option<SuiteFile<LatencyEntry>>,
+    /// The user's own code's measurements (`stackheap::own`), when a program of theirs saved them.
+    pub own: Option<SuiteFile<crate::data::own::OwnEntry>>,
     /// The run's measured noise and the margin it allows (`None`: too few processes to measure it).
     pub noise: Option<crate::analysis::comparisons::Noise>,
 }
@@ -162,6 +164,7 @@ impl Results {
             faults: load_suite_file(suite, "first_touch")?,
             placement: load_suite_file(suite, "placement")?,
             latency: load_suite_file(suite, "latency")?,
+            own: load_suite_file(suite, "own")?,
             noise: None,
         };
         results.noise = crate::analysis::comparisons::Noise::of(&results);

@@ -8,6 +8,7 @@ pub mod comparisons;
 pub mod findings;
 pub mod gate;
 pub mod lookup;
+pub mod own;
 pub mod stats;
 #[cfg(test)]
 mod tests;

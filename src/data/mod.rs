@@ -7,6 +7,7 @@ pub mod id;
 pub mod latency;
 pub mod machine;
 pub mod memory;
+pub mod own;
 pub mod placement;
 pub mod results;
 pub mod suite_file;

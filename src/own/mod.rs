@@ -13,3 +13,49 @@ pub(crate) fn say_error(line: std::fmt::Arguments) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
+
+/// Writes what `recursions` and `workloads` measured as `target/stackheap/own.json`, where
+/// `scripts/report` reads it into the report's "Your code" section; `asked` names inputs whose stack
+/// the report should give, per recursion name. Returns the path.
+pub fn save(
+    recursions: &[recursion::RecursionFit],
+    asked: &[(&str, &[u64])],
+    workloads: &[workload::WorkloadResult],
+) -> std::io::Result<std::path::PathBuf> {
+    use crate::data::own::{AllocatorRounds, OwnEntry, RecursionEntry, WorkloadEntry};
+    let mut entries: Vec<OwnEntry> = recursions
+        .iter()
+        .map(|r| {
+            OwnEntry::Recursion(RecursionEntry {
+                name: r.name.clone(),
+                fits: r.fits.clone(),
+                asked_inputs: asked
+                    .iter()
+                    .filter(|(name, _)| *name == r.name)
+                    .flat_map(|(_, inputs)| inputs.iter().copied())
+                    .collect(),
+            })
+        })
+        .collect();
+    entries.extend(workloads.iter().map(|w| {
+        OwnEntry::Workload(WorkloadEntry {
+            name: w.name.clone(),
+            threads: w.threads,
+            calls: w.calls,
+            allocators: w
+                .per_call_ns
+                .iter()
+                .map(|(allocator, per_call_ns)| AllocatorRounds {
+                    allocator: *allocator,
+                    per_call_ns: per_call_ns.clone(),
+                    proof: w
+                        .proofs
+                        .iter()
+                        .find(|(a, _)| a == allocator)
+                        .map_or(String::new(), |(_, p)| p.clone()),
+                })
+                .collect(),
+        })
+    }));
+    crate::harness::output::write_results("own", &entries)
+}

@@ -10,6 +10,9 @@
 //! The largest input is bisected between an input that fits and one that overflows. Stack use is
 //! deterministic in one binary, so one child per input decides it.
 
+pub use crate::analysis::own::RecursionFit;
+pub use crate::data::own::StackFit;
+
 use crate::harness::child::{ChildCommand, Ended, run};
 use crate::own::say_error;
 use std::os::unix::process::ExitStatusExt;
@@ -21,80 +24,6 @@ use std::time::Duration;
 pub const CHILD_ENV: &str = "STACKHEAP_RECURSION_CHILD";
 /// What a child prints after the function returned, followed by the name and the input.
 const FITTED: &str = "stackheap-recursion fitted";
-
-/// The largest input measured for one stack size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StackFit {
-    /// The stack size the thread was spawned with (`std::thread::Builder::stack_size`).
-    pub stack_bytes: u64,
-    /// The largest input that returned; one more overflowed.
-    pub largest_input: u64,
-    /// Child processes the bisection started.
-    pub children: u32,
-}
-
-/// What the fits say together: stack = `fixed_bytes` + `bytes_per_input` x input, fitted by least
-/// squares through every (largest input, stack size) measured. With one stack size there is no
-/// line to fit: the whole stack is taken as the input's (`fixed_bytes` 0).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RecursionFit {
-    pub name: String,
-    pub fits: Vec<StackFit>,
-    pub bytes_per_input: f64,
-    pub fixed_bytes: f64,
-}
-
-impl RecursionFit {
-    fn new(name: &str, fits: Vec<StackFit>) -> Result<RecursionFit, String> {
-        let points: Vec<(f64, f64)> = fits
-            .iter()
-            .map(|f| (f.largest_input as f64, f.stack_bytes as f64))
-            .collect();
-        let (bytes_per_input, fixed_bytes) = match points.as_slice() {
-            [] => return Err(format!("{name}: no stack size measured: expected at least one")),
-            [(n, s)] if *n > 0.0 => (s / n, 0.0),
-            [_] => {
-                return Err(format!(
-                    "{name}: input 1 already overflows the only stack size asked for: expected a larger stack"
-                ));
-            }
-            _ => least_squares(&points).ok_or_else(|| {
-                format!("{name}: every stack size gave the same largest input: expected inputs that grow with the stack")
-            })?,
-        };
-        Ok(RecursionFit {
-            name: name.to_owned(),
-            fits,
-            bytes_per_input,
-            fixed_bytes,
-        })
-    }
-
-    /// The stack an input of `input` needs, from the fitted line.
-    pub fn stack_for(&self, input: u64) -> u64 {
-        (self.fixed_bytes + self.bytes_per_input * input as f64).ceil() as u64
-    }
-
-    /// The largest input a `stack_bytes` stack takes, from the fitted line.
-    pub fn input_for(&self, stack_bytes: u64) -> u64 {
-        ((stack_bytes as f64 - self.fixed_bytes) / self.bytes_per_input)
-            .floor()
-            .max(0.0) as u64
-    }
-}
-
-/// Slope and intercept of y = a + b x through `points` (x, y); `None` when every x is the same.
-fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
-    let n = points.len() as f64;
-    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
-    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
-    (sxx > 0.0).then(|| {
-        let slope = sxy / sxx;
-        (slope, mean_y - slope * mean_x)
-    })
-}
 
 /// In a child started for recursion `name`, runs the function on the input asked for in a thread
 /// of the stack size asked for, says so if it returned, and ends the process; otherwise (not a

@@ -13,6 +13,7 @@ mod json;
 mod locality;
 mod markdown;
 mod memory;
+mod own;
 mod section;
 mod stack_vs_heap;
 mod style;
@@ -70,7 +71,9 @@ type SectionFn = fn(&Results, &Environment) -> Vec<Section>;
 
 /// The report's sections in the order of the page. A section is one file of this folder (its data,
 /// lookups, words, tables and charts) and one line here.
-const SECTIONS: [SectionFn; 7] = [
+const SECTIONS: [SectionFn; 8] = [
+    // The user's own code first: the answers they came for.
+    |r, _| own::own_section(r).into_iter().collect(),
     |r, _| {
         stack_vs_heap::stack_vs_heap_section(r)
             .into_iter()

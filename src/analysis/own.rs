@@ -1,0 +1,149 @@
+//! What the user's own code's measurements say: the stack a recursion takes per unit of input
+//! (a line through its fits) and the ranking of a workload's allocators (ratios paired by round,
+//! the report's one rule, at the margin the rounds' own spread allows). `render` words them.
+
+use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, rank_rounds};
+use crate::data::own::{OwnEntry, RecursionEntry, StackFit, WorkloadEntry};
+use crate::workload::allocators::AllocatorKind;
+
+/// What a recursion's fits say together: stack = `fixed_bytes` + `bytes_per_input` x input, fitted
+/// by least squares through every (largest input, stack size) measured. With one stack size there
+/// is no line to fit: the whole stack is taken as the input's (`fixed_bytes` 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecursionFit {
+    pub name: String,
+    pub fits: Vec<StackFit>,
+    pub bytes_per_input: f64,
+    pub fixed_bytes: f64,
+}
+
+impl RecursionFit {
+    /// The line through `fits`, or why there is none.
+    pub fn new(name: &str, fits: Vec<StackFit>) -> Result<RecursionFit, String> {
+        let points: Vec<(f64, f64)> = fits
+            .iter()
+            .map(|f| (f.largest_input as f64, f.stack_bytes as f64))
+            .collect();
+        let (bytes_per_input, fixed_bytes) = match points.as_slice() {
+            [] => return Err(format!("{name}: no stack size measured: expected at least one")),
+            [(n, s)] if *n > 0.0 => (s / n, 0.0),
+            [_] => {
+                return Err(format!(
+                    "{name}: input 1 already overflows the only stack size asked for: expected a larger stack"
+                ));
+            }
+            _ => least_squares(&points).ok_or_else(|| {
+                format!("{name}: every stack size gave the same largest input: expected inputs that grow with the stack")
+            })?,
+        };
+        Ok(RecursionFit {
+            name: name.to_owned(),
+            fits,
+            bytes_per_input,
+            fixed_bytes,
+        })
+    }
+
+    /// The stack an input of `input` needs, from the fitted line.
+    pub fn stack_for(&self, input: u64) -> u64 {
+        (self.fixed_bytes + self.bytes_per_input * input as f64).ceil() as u64
+    }
+
+    /// The largest input a `stack_bytes` stack takes, from the fitted line.
+    pub fn input_for(&self, stack_bytes: u64) -> u64 {
+        ((stack_bytes as f64 - self.fixed_bytes) / self.bytes_per_input)
+            .floor()
+            .max(0.0) as u64
+    }
+}
+
+/// Slope and intercept of y = a + b x through `points` (x, y); `None` when every x is the same.
+fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    (sxx > 0.0).then(|| {
+        let slope = sxy / sxx;
+        (slope, mean_y - slope * mean_x)
+    })
+}
+
+/// A workload's allocators ranked at one thread count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadRanking {
+    pub name: String,
+    pub threads: usize,
+    pub calls: u64,
+    pub rounds: usize,
+    pub noise: Option<Noise>,
+    pub margin: f64,
+    /// Fastest first, each ratio to the fastest paired by round.
+    pub ranking: Ranking,
+    /// Each allocator's proof of the allocator its processes ran on.
+    pub proofs: Vec<(AllocatorKind, String)>,
+}
+
+/// Ranks a workload's allocators from its rounds.
+pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
+    let rows: Vec<(AllocatorKind, Vec<f64>)> = w
+        .allocators
+        .iter()
+        .map(|a| (a.allocator, a.per_call_ns.clone()))
+        .collect();
+    let noise = Noise::of_rows(&rows.iter().map(|(_, v)| v.as_slice()).collect::<Vec<_>>());
+    let margin = noise.map_or(NOISE_MARGIN, |n| n.margin);
+    WorkloadRanking {
+        name: w.name.clone(),
+        threads: w.threads,
+        calls: w.calls,
+        rounds: rows.iter().map(|(_, v)| v.len()).min().unwrap_or(0),
+        noise,
+        margin,
+        ranking: rank_rounds(&rows, margin),
+        proofs: w
+            .allocators
+            .iter()
+            .map(|a| (a.allocator, a.proof.clone()))
+            .collect(),
+    }
+}
+
+/// A recursion's line and the stack each input the user asked about needs: (input, stack bytes).
+pub type RecursionAnswer = (RecursionFit, Vec<(u64, u64)>);
+
+/// The "Your code" answers: each recursion's line (or why there is none) and each workload's ranking.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnAnswers {
+    /// Each recursion's line with the stack each asked input needs, or why there is no line.
+    pub recursions: Vec<Result<RecursionAnswer, String>>,
+    pub workloads: Vec<WorkloadRanking>,
+}
+
+/// Decides what `entries` say.
+pub fn own_answers(entries: &[OwnEntry]) -> OwnAnswers {
+    let mut answers = OwnAnswers {
+        recursions: Vec::new(),
+        workloads: Vec::new(),
+    };
+    for entry in entries {
+        match entry {
+            OwnEntry::Recursion(RecursionEntry {
+                name,
+                fits,
+                asked_inputs,
+            }) => answers
+                .recursions
+                .push(RecursionFit::new(name, fits.clone()).map(|fit| {
+                    let needs = asked_inputs
+                        .iter()
+                        .map(|&n| (n, fit.stack_for(n)))
+                        .collect();
+                    (fit, needs)
+                })),
+            OwnEntry::Workload(w) => answers.workloads.push(rank_workload(w)),
+        }
+    }
+    answers
+}
