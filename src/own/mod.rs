@@ -59,3 +59,23 @@ pub fn save(
     }));
     crate::harness::output::write_results("own", &entries)
 }
+
+/// Writes the report of `target/stackheap/own.json` (saved by [`save`]) into
+/// `target/stackheap/your-code/`: the page opens with "Your code"; the suite's own sections are
+/// left out, as this program did not run its benches. Returns the directory.
+pub fn write_report() -> Result<std::path::PathBuf, String> {
+    let dir = crate::data::suite_file::results_dir();
+    let own = crate::data::results::load_suite_file(&dir, "own")
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}: no own.json: expected save() first", dir.display()))?;
+    let env = crate::harness::environment::Environment::new(Some(own.machine.clone()));
+    let results = crate::analysis::aggregate::Results {
+        own: Some(own),
+        ..Default::default()
+    };
+    let rendered = crate::render::report::render(&results, &env)?;
+    let out = dir.join("your-code");
+    crate::render::report::write(&out, &rendered)
+        .map_err(|e| format!("{}: cannot write the report: {e}", out.display()))?;
+    Ok(out)
+}
