@@ -246,26 +246,35 @@ pub struct Ranked {
 /// Allocators with their time, fastest first.
 pub type Ranking = Vec<Ranked>;
 
-/// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
-pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Ranking {
-    let mut times: Vec<(AllocatorKind, &BenchId, Timed)> = ids
-        .iter()
-        .filter_map(|(a, id)| Some((*a, id, timed(results, id)?)))
-        .collect();
-    times.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
-    let Some(&(_, best_id, _)) = times.first() else {
+/// `measured` (allocator, what it was measured as, its figure) fastest first, each with its ratio to
+/// the fastest as `to_best` gives it (`None`: left out).
+fn rank_by<T>(
+    mut measured: Vec<(AllocatorKind, T, Timed)>,
+    to_best: impl Fn(&T, &T) -> Option<Ratio>,
+) -> Ranking {
+    measured.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
+    let Some((_, best, _)) = measured.first() else {
         return Vec::new();
     };
-    times
+    measured
         .iter()
-        .filter_map(|&(allocator, id, timed)| {
+        .filter_map(|(allocator, it, timed)| {
             Some(Ranked {
-                allocator,
-                timed,
-                to_best: compare(results, id, best_id)?,
+                allocator: *allocator,
+                timed: *timed,
+                to_best: to_best(it, best)?,
             })
         })
         .collect()
+}
+
+/// The allocators of `ids` (allocator, benchmark id) that were measured, fastest first.
+pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Ranking {
+    let measured = ids
+        .iter()
+        .filter_map(|(a, id)| Some((*a, id, timed(results, id)?)))
+        .collect();
+    rank_by(measured, |id, best| compare(results, id, best))
 }
 
 /// Allocators measured in rounds of one process each (`rows`: each allocator's figures, the r-th of
@@ -273,7 +282,7 @@ pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Rankin
 /// distribution-free interval, each ratio to the fastest paired by round. The same rule as every
 /// ranking of the report: decided only when the paired interval clears `margin`.
 pub fn rank_rounds(rows: &[(AllocatorKind, Vec<f64>)], margin: f64) -> Ranking {
-    let mut timed: Vec<(AllocatorKind, &Vec<f64>, Timed)> = rows
+    let measured = rows
         .iter()
         .filter_map(|(a, figures)| {
             let iv = stats::median_interval(figures)?;
@@ -287,20 +296,9 @@ pub fn rank_rounds(rows: &[(AllocatorKind, Vec<f64>)], margin: f64) -> Ranking {
             Some((*a, figures, timed))
         })
         .collect();
-    timed.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
-    let Some(&(_, best, _)) = timed.first() else {
-        return Vec::new();
-    };
-    timed
-        .iter()
-        .filter_map(|&(allocator, figures, timed)| {
-            Some(Ranked {
-                allocator,
-                timed,
-                to_best: Ratio::paired(&stats::paired_ratios(figures, best), margin)?,
-            })
-        })
-        .collect()
+    rank_by(measured, |figures: &&Vec<f64>, best: &&Vec<f64>| {
+        Ratio::paired(&stats::paired_ratios(figures, best), margin)
+    })
 }
 
 /// The workload's time per round for each allocator at `threads`, fastest first.

@@ -117,23 +117,13 @@ pub fn time(results: &Results, id: &BenchId) -> Option<f64> {
 
 /// Sizes present for the `stack_vs_heap` group, sorted.
 pub fn sizes(results: &Results) -> Vec<u64> {
-    let mut sizes: Vec<u64> = results
-        .benches
-        .values()
-        .filter(|b| {
-            matches!(
-                b.key,
-                BenchId::Stack {
-                    kind: StackKind::Array,
-                    ..
-                }
-            )
-        })
-        .filter_map(|b| b.size_bytes())
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    sizes
+    distinct(results.benches.keys().filter_map(|key| match key {
+        BenchId::Stack {
+            kind: StackKind::Array,
+            bytes,
+        } => Some(*bytes),
+        _ => None,
+    }))
 }
 
 /// The contention workloads measured, in the order the benches list them.
