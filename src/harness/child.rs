@@ -140,6 +140,20 @@ pub(crate) fn test_path(module: &str, name: &str) -> String {
     format!("{within_crate}::{name}")
 }
 
+/// This test binary started again with only test `name` of `module` (its `module_path!()`)
+/// selected, one test thread: how a module's tests start their own children.
+#[cfg(test)]
+pub(crate) fn test_child(module: &str, name: &str) -> ChildCommand {
+    ChildCommand {
+        exe: std::env::current_exe().expect("the test binary's path"),
+        args: vec![
+            test_path(module, name),
+            "--exact".into(),
+            "--test-threads=1".into(),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

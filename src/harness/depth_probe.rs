@@ -416,14 +416,7 @@ mod tests {
     }
 
     fn test_child() -> ChildCommand {
-        ChildCommand {
-            exe: std::env::current_exe().unwrap(),
-            args: vec![
-                crate::harness::child::test_path(module_path!(), "probe_child_entry"),
-                "--exact".into(),
-                "--test-threads=1".into(),
-            ],
-        }
+        crate::harness::child::test_child(module_path!(), "probe_child_entry")
     }
 
     /// Probes run one at a time: timings stay clean and the descriptor check below sees only its own.

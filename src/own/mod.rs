@@ -7,6 +7,31 @@ pub mod allocator;
 pub mod recursion;
 pub mod workload;
 
+/// The numbers after the name in a child request `<name>\t<n>\t<n>...` read from `var`, when this
+/// process is a child started for `name`: `None` when it is not (no request, or one for another
+/// name); a malformed request ends the process with one line naming `var` and `expected`.
+pub(crate) fn child_request<const N: usize>(
+    var: &str,
+    name: &str,
+    expected: &str,
+) -> Option<[u64; N]> {
+    let spec = std::env::var(var).ok()?;
+    let mut parts = spec.split('\t');
+    if parts.next() != Some(name) {
+        return None;
+    }
+    let numbers: Option<Vec<u64>> = parts.map(|p| p.parse().ok()).collect();
+    match numbers.and_then(|n| <[u64; N]>::try_from(n).ok()) {
+        Some(numbers) => Some(numbers),
+        None => {
+            say_error(format_args!(
+                "error: child: bad {var} '{spec}': expected {expected}"
+            ));
+            std::process::exit(3)
+        }
+    }
+}
+
 /// Writes one line to this process's stderr handle: a child's last words must reach its parent
 /// even when the child is a libtest binary, which captures `eprintln!`.
 pub(crate) fn say_error(line: std::fmt::Arguments) {

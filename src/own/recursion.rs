@@ -14,7 +14,7 @@ pub use crate::analysis::own::RecursionFit;
 pub use crate::data::own::StackFit;
 
 use crate::harness::child::{ChildCommand, Ended, run};
-use crate::own::say_error;
+use crate::own::{child_request, say_error};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
@@ -30,26 +30,13 @@ const FITTED: &str = "stackheap-recursion fitted";
 /// child, or a child for another recursion) returns at once. [`measure`] calls it first, so a
 /// program that calls `measure` needs nothing else.
 pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
-    let Ok(spec) = std::env::var(CHILD_ENV) else {
+    let Some([stack, input]) = child_request(CHILD_ENV, name, "<name>\\t<stack>\\t<input>") else {
         return;
-    };
-    let mut parts = spec.split('\t');
-    if parts.next() != Some(name) {
-        return;
-    }
-    let (Some(stack), Some(input)) = (
-        parts.next().and_then(|s| s.parse::<usize>().ok()),
-        parts.next().and_then(|s| s.parse::<u64>().ok()),
-    ) else {
-        say_error(format_args!(
-            "error: recursion child: bad {CHILD_ENV} '{spec}': expected <name>\\t<stack>\\t<input>"
-        ));
-        std::process::exit(3);
     };
     let ran = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("stackheap-recursion".into())
-            .stack_size(stack)
+            .stack_size(stack as usize)
             .spawn_scoped(scope, || f(input))
             .map(|h| h.join().is_ok())
     });

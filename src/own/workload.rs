@@ -10,14 +10,14 @@
 use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, rank_rounds};
 use crate::harness::child::{ChildCommand, run};
 use crate::own::allocator::{ALLOCATOR_ENV, prove_chosen};
-use crate::own::say_error;
+use crate::own::{child_request, say_error};
 use crate::workload::allocators::AllocatorKind;
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The environment variable that turns this program into a workload child:
-/// `<name>\t<threads>\t<calls>` (0 calls: find how many calls fill the plan's target time).
+/// `<name>\t<threads>\t<calls>\t<target ns>` (0 calls: find how many calls fill the target time).
 pub const CHILD_ENV: &str = "STACKHEAP_WORKLOAD_CHILD";
 /// The child's last line starts with this, then the name, threads, calls, ns per call and the proof.
 const TIMED: &str = "stackheap-workload";
@@ -68,24 +68,17 @@ pub struct WorkloadResult {
 /// In a child started for workload `name`, runs it as asked and ends the process; otherwise returns
 /// at once. [`measure`] calls it first, so a program that calls `measure` needs nothing else.
 pub fn serve_child(name: &str, f: &(dyn Fn(usize) + Sync)) {
-    let Ok(spec) = std::env::var(CHILD_ENV) else {
+    let Some([threads, calls, target_ns]) = child_request(
+        CHILD_ENV,
+        name,
+        "<name>\\t<threads>\\t<calls>\\t<target ns>",
+    ) else {
         return;
     };
-    let mut parts = spec.split('\t');
-    if parts.next() != Some(name) {
-        return;
-    }
+    let threads = threads as usize;
     let fail = |msg: String| -> ! {
         say_error(format_args!("error: workload child: {msg}"));
         std::process::exit(3)
-    };
-    let (Some(threads), Some(calls)) = (
-        parts.next().and_then(|s| s.parse::<usize>().ok()),
-        parts.next().and_then(|s| s.parse::<u64>().ok()),
-    ) else {
-        fail(format!(
-            "bad {CHILD_ENV} '{spec}': expected <name>\\t<threads>\\t<calls>"
-        ))
     };
     // A warm-up call, which also fixes the allocator; then the proof, before any time counts.
     f(threads);
@@ -101,23 +94,19 @@ pub fn serve_child(name: &str, f: &(dyn Fn(usize) + Sync)) {
         }
         start.elapsed()
     };
-    let calls = if calls > 0 {
-        calls
+    let (calls, elapsed) = if calls > 0 {
+        (calls, time(calls))
     } else {
-        // Calibration: doubles until the calls fill the target time given in the proof's place.
-        let target = Duration::from_nanos(
-            std::env::var("STACKHEAP_WORKLOAD_TARGET_NS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(300_000_000),
-        );
+        // Calibration: doubles the calls until they fill the target time.
         let mut calls = 1;
-        while time(calls) < target && calls < 1 << 30 {
+        loop {
+            let elapsed = time(calls);
+            if elapsed >= Duration::from_nanos(target_ns) || calls >= 1 << 30 {
+                break (calls, elapsed);
+            }
             calls *= 2;
         }
-        calls
     };
-    let elapsed = time(calls);
     let mut out = std::io::stdout();
     let _ = writeln!(
         out,
@@ -141,12 +130,11 @@ fn run_child(
     let mut command = Command::new(&child.exe);
     command
         .args(&child.args)
-        .env(CHILD_ENV, format!("{name}\t{threads}\t{calls}"))
-        .env(ALLOCATOR_ENV, allocator.name())
         .env(
-            "STACKHEAP_WORKLOAD_TARGET_NS",
-            plan.target.as_nanos().to_string(),
-        );
+            CHILD_ENV,
+            format!("{name}\t{threads}\t{calls}\t{}", plan.target.as_nanos()),
+        )
+        .env(ALLOCATOR_ENV, allocator.name());
     let ended = run(command, plan.timeout)
         .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
     if let Some(failure) = ended.failure() {

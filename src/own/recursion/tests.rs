@@ -8,14 +8,7 @@ use std::hint::black_box;
 
 /// The test binary started again at [`recursion_child_entry`].
 fn child() -> ChildCommand {
-    ChildCommand {
-        exe: std::env::current_exe().unwrap(),
-        args: vec![
-            crate::harness::child::test_path(module_path!(), "recursion_child_entry"),
-            "--exact".into(),
-            "--test-threads=1".into(),
-        ],
-    }
+    crate::harness::child::test_child(module_path!(), "recursion_child_entry")
 }
 
 /// A recursion whose frame is known: one level keeps a 1 KiB array alive, the very function the
@@ -61,14 +54,10 @@ fn stack_per_level_agrees_with_the_depth_probe_and_predicts_an_unprobed_stack() 
     )
     .unwrap();
     // The suite's own probe of the same frame, in the same kind of thread.
-    let depth_child = ChildCommand {
-        exe: std::env::current_exe().unwrap(),
-        args: vec![
-            "harness::depth_probe::tests::probe_child_entry".into(),
-            "--exact".into(),
-            "--test-threads=1".into(),
-        ],
-    };
+    let depth_child = crate::harness::child::test_child(
+        "stackheap::harness::depth_probe::tests",
+        "probe_child_entry",
+    );
     let probe = run_probe(
         &depth_child,
         &Probe {
