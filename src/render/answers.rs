@@ -3,7 +3,9 @@
 
 use crate::analysis::answers::*;
 use crate::render::units::{allocator_label, format_bytes, format_ns, thread_label};
-use crate::render::words::{probe_set_words, ranking_text, ratio_words, within_noise};
+use crate::render::words::{
+    per_allocator_times, probe_set_words, ranking_text, ratio_words, within_noise,
+};
 
 /// One of the three questions, answered: a sentence or two and a small table, or, when the part was
 /// not run, what to run.
@@ -60,17 +62,12 @@ fn stack_words(a: &StackAnswer) -> Answer {
         ));
     }
     if !a.alloc_free_64.is_empty() {
-        let direct: Vec<String> = a
-            .alloc_free_64
-            .iter()
-            .map(|(alloc, t)| format!("{} {}", allocator_label(*alloc), format_ns(*t)))
-            .collect();
         let stack = a
             .reserve_64
             .map_or(String::new(), |t| format!(" (the stack: {})", format_ns(t)));
         sentences.push(format!(
             "Allocating and freeing 64 B alone: {}{stack}.",
-            direct.join(", ")
+            per_allocator_times(&a.alloc_free_64)
         ));
     }
     let crossovers: Vec<String> = a

@@ -4,7 +4,9 @@
 use crate::analysis::claims::*;
 use crate::analysis::comparisons::Ratio;
 use crate::render::units::{allocator_label, format_bytes, format_ns};
-use crate::render::words::{labelled_ratios, probe_set_words, ratio_words, within_noise};
+use crate::render::words::{
+    labelled_ratios, per_allocator, per_allocator_times, probe_set_words, ratio_words, within_noise,
+};
 use crate::workload::allocators::AllocatorKind;
 
 /// The claim as the folklore puts it.
@@ -80,15 +82,6 @@ fn ratio_list(ratios: &[(AllocatorKind, Ratio)]) -> String {
         .join(", ")
 }
 
-/// `glibc 0.78, jemalloc 0.01`.
-fn per_allocator(values: &[(AllocatorKind, f64)], digits: usize) -> String {
-    values
-        .iter()
-        .map(|(a, v)| format!("{} {v:.digits$}", allocator_label(*a)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// `glibc and jemalloc`.
 fn names(allocators: &[AllocatorKind]) -> String {
     allocators
@@ -100,14 +93,10 @@ fn names(allocators: &[AllocatorKind]) -> String {
 
 fn managed_words(m: &Managed) -> String {
     let direct = m.direct.as_ref().map_or(String::new(), |(stack, heap)| {
-        let heap: Vec<String> = heap
-            .iter()
-            .map(|(a, t)| format!("{} {}", allocator_label(*a), format_ns(*t)))
-            .collect();
         format!(
             " Getting and giving back 64 B alone: the stack {}, the heap {}.",
             format_ns(*stack),
-            heap.join(", ")
+            per_allocator_times(heap)
         )
     });
     format!(

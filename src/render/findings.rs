@@ -4,7 +4,9 @@
 use crate::analysis::findings::Finding;
 use crate::data::latency::{LatencyEntry, Op};
 use crate::render::units::{allocator_label, format_bytes, format_ns, mib, thread_label};
-use crate::render::words::{probe_set_words, ratio_words, threads_words, within_noise};
+use crate::render::words::{
+    per_allocator, probe_set_words, ratio_words, threads_words, within_noise,
+};
 
 /// The percentiles a latency table and chart show, in order.
 pub const PERCENTILE_LABELS: [&str; 4] = ["p50", "p99", "p99.9", "max"];
@@ -61,16 +63,10 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             format_ns(*time),
             format_ns(time / faults.max(1.0))
         ),
-        Finding::GivenBack(per_page) => {
-            let list: Vec<String> = per_page
-                .iter()
-                .map(|(a, p)| format!("{} {p:.2}", allocator_label(*a)))
-                .collect();
-            format!(
-                "Growing the heap after the allocator was asked to give its free memory back faults {} per page (1.00: every page fresh; less: the allocator kept memory).",
-                list.join(", ")
-            )
-        }
+        Finding::GivenBack(per_page) => format!(
+            "Growing the heap after the allocator was asked to give its free memory back faults {} per page (1.00: every page fresh; less: the allocator kept memory).",
+            per_allocator(per_page, 2)
+        ),
         Finding::LargeBox {
             array,
             zeroed,

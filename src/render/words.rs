@@ -3,7 +3,7 @@
 
 use crate::analysis::claims::ProbeCounts;
 use crate::analysis::comparisons::{Ranked, Ratio};
-use crate::render::units::{allocator_label, thread_label};
+use crate::render::units::{allocator_label, format_ns, thread_label};
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
 
@@ -29,6 +29,24 @@ pub fn labelled_ratios(ratios: &[(AllocatorKind, Ratio)]) -> String {
     ratios
         .iter()
         .map(|(a, r)| format!("{} {}", allocator_label(*a), ratio_words(r)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `glibc 0.78, jemalloc 0.01`: one figure per allocator, `digits` after the point.
+pub fn per_allocator(values: &[(AllocatorKind, f64)], digits: usize) -> String {
+    values
+        .iter()
+        .map(|(a, v)| format!("{} {v:.digits$}", allocator_label(*a)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `glibc 8.4 ns, jemalloc 7.9 ns`: one time per allocator.
+pub fn per_allocator_times(times: &[(AllocatorKind, f64)]) -> String {
+    times
+        .iter()
+        .map(|(a, t)| format!("{} {}", allocator_label(*a), format_ns(*t)))
         .collect::<Vec<_>>()
         .join(", ")
 }
