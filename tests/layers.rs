@@ -138,8 +138,12 @@ fn plotters_and_clap_stay_at_the_top() {
 }
 
 /// The report's verdict types: what `analysis/` decides and `render/` only words.
-const VERDICT_ENUMS: [&str; 5] = ["Verdict", "Evidence", "Missing", "Locality", "Finding"];
-const VERDICT_STRUCTS: [&str; 23] = [
+const VERDICT_ENUMS: [&str; 6] = [
+    "Verdict", "Evidence", "Missing", "Locality", "Finding", "Decision",
+];
+const VERDICT_STRUCTS: [&str; 25] = [
+    "TypeAnswer",
+    "TypeVerdict",
     "RecursionFit",
     "WorkloadRanking",
     "OwnAnswers",

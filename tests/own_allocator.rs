@@ -99,6 +99,7 @@ fn workload_child_entry() {
 #[test]
 fn a_workload_is_ranked_from_interleaved_processes_each_proven_on_its_allocator() {
     use stackheap::harness::child::ChildCommand;
+    use stackheap::own::ProcessPlan;
     use stackheap::own::workload::{WorkloadPlan, measure};
     let child = ChildCommand {
         exe: std::env::current_exe().unwrap(),
@@ -109,11 +110,13 @@ fn a_workload_is_ranked_from_interleaved_processes_each_proven_on_its_allocator(
         ],
     };
     let plan = WorkloadPlan {
-        allocators: AllocatorKind::ALL.to_vec(),
         threads: vec![1, 2],
-        rounds: 3,
-        target: std::time::Duration::from_millis(20),
-        timeout: std::time::Duration::from_secs(60),
+        processes: ProcessPlan {
+            allocators: AllocatorKind::ALL.to_vec(),
+            rounds: 3,
+            target: std::time::Duration::from_millis(20),
+            timeout: std::time::Duration::from_secs(60),
+        },
     };
     let results = measure("build_maps", &build_maps, &child, &plan).unwrap();
     assert_eq!(results.len(), 2);
@@ -149,8 +152,17 @@ fn a_workload_is_ranked_from_interleaved_processes_each_proven_on_its_allocator(
         "build_maps",
         &build_maps,
         &child,
-        &WorkloadPlan { rounds: 1, ..plan },
+        &WorkloadPlan {
+            threads: vec![1],
+            processes: ProcessPlan {
+                rounds: 1,
+                ..plan.processes.clone()
+            },
+        },
     )
     .unwrap_err();
-    assert!(err.contains("expected at least 2, 2 and 1"), "{err}");
+    assert!(
+        err.contains("1 rounds: expected at least 2 of each"),
+        "{err}"
+    );
 }

@@ -120,6 +120,16 @@ pub struct Results {
 }
 
 impl Results {
+    /// Whether any of the suite's own benchmarks or probes was measured (not only the user's code).
+    pub fn suite_measured(&self) -> bool {
+        !self.benches.is_empty()
+            || self.depth.is_some()
+            || self.memory.is_some()
+            || self.faults.is_some()
+            || self.placement.is_some()
+            || self.latency.is_some()
+    }
+
     /// The allocators this run measured, in the order reports list them. A section shows a line
     /// or a column for each of these, not for every allocator the suite knows: a run may measure a
     /// subset (`STACKHEAP_ALLOCATORS`).

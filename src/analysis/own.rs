@@ -1,9 +1,11 @@
-//! What the user's own code's measurements say: the stack a recursion takes per unit of input
-//! (a line through its fits) and the ranking of a workload's allocators (ratios paired by round,
-//! the report's one rule, at the margin the rounds' own spread allows). `render` words them.
+//! What the user's own code's measurements say: a type's boxed / stack ratio per allocator
+//! (paired by process), the stack a recursion takes per unit of input (a line through its fits)
+//! and the ranking of a workload's allocators (ratios paired by round); every ratio decided by the
+//! report's one rule at the margin the rounds' own spread allows. `render` words them.
 
-use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, rank_rounds};
-use crate::data::own::{OwnEntry, RecursionEntry, StackFit, WorkloadEntry};
+use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, Ratio, rank_rounds};
+use crate::analysis::stats::{self, Decision};
+use crate::data::own::{OwnEntry, RecursionEntry, StackFit, TypeEntry, WorkloadEntry};
 use crate::workload::allocators::AllocatorKind;
 
 /// What a recursion's fits say together: stack = `fixed_bytes` + `bytes_per_input` x input, fitted
@@ -70,6 +72,68 @@ fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     })
 }
 
+/// A type on the stack or boxed, under each allocator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeAnswer {
+    /// What was measured, as `own.json` keeps it.
+    pub entry: TypeEntry,
+    pub rounds: usize,
+    pub noise: Option<Noise>,
+    pub margin: f64,
+    pub allocators: Vec<TypeVerdict>,
+}
+
+/// One allocator's boxed / stack comparison of a type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeVerdict {
+    pub allocator: AllocatorKind,
+    /// The medians of the processes' ns per call.
+    pub stack_ns: f64,
+    pub boxed_ns: f64,
+    /// boxed / stack, paired by process; `None` with fewer than two processes.
+    pub ratio: Option<Ratio>,
+    /// `Slower`: boxing costs more than the margin; `Faster`: the boxed value is faster;
+    /// `Tie`: within noise (or one process only).
+    pub decision: Decision,
+}
+
+/// Decides what a type's rounds say.
+pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
+    let rows: Vec<&[f64]> = t
+        .allocators
+        .iter()
+        .flat_map(|a| [a.stack_ns.as_slice(), a.boxed_ns.as_slice()])
+        .collect();
+    let noise = Noise::of_rows(&rows);
+    let margin = noise.map_or(NOISE_MARGIN, |n| n.margin);
+    let allocators = t
+        .allocators
+        .iter()
+        .map(|a| {
+            let ratio = Ratio::paired(&stats::paired_ratios(&a.boxed_ns, &a.stack_ns), margin);
+            TypeVerdict {
+                allocator: a.allocator,
+                stack_ns: stats::median(&a.stack_ns).unwrap_or(f64::NAN),
+                boxed_ns: stats::median(&a.boxed_ns).unwrap_or(f64::NAN),
+                decision: ratio.map_or(Decision::Tie, |r| r.decision()),
+                ratio,
+            }
+        })
+        .collect();
+    TypeAnswer {
+        entry: t.clone(),
+        rounds: t
+            .allocators
+            .iter()
+            .map(|a| a.stack_ns.len())
+            .min()
+            .unwrap_or(0),
+        noise,
+        margin,
+        allocators,
+    }
+}
+
 /// A workload's allocators ranked at one thread count.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadRanking {
@@ -113,9 +177,11 @@ pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
 /// A recursion's line and the stack each input the user asked about needs: (input, stack bytes).
 pub type RecursionAnswer = (RecursionFit, Vec<(u64, u64)>);
 
-/// The "Your code" answers: each recursion's line (or why there is none) and each workload's ranking.
+/// The "Your code" answers: each type's ratios, each recursion's line (or why there is none) and
+/// each workload's ranking.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OwnAnswers {
+    pub types: Vec<TypeAnswer>,
     /// Each recursion's line with the stack each asked input needs, or why there is no line.
     pub recursions: Vec<Result<RecursionAnswer, String>>,
     pub workloads: Vec<WorkloadRanking>,
@@ -124,11 +190,13 @@ pub struct OwnAnswers {
 /// Decides what `entries` say.
 pub fn own_answers(entries: &[OwnEntry]) -> OwnAnswers {
     let mut answers = OwnAnswers {
+        types: Vec::new(),
         recursions: Vec::new(),
         workloads: Vec::new(),
     };
     for entry in entries {
         match entry {
+            OwnEntry::Type(t) => answers.types.push(type_answer(t)),
             OwnEntry::Recursion(RecursionEntry {
                 name,
                 fits,

@@ -1,6 +1,7 @@
 //! `target/stackheap/own.json`: what the user's own code measured, question by question: each
-//! recursion's largest input per stack size, and each workload's time per call under each
-//! allocator in each round, with the proof of the allocator each process ran on.
+//! type's time on the stack and boxed under each allocator in each round, each recursion's largest
+//! input per stack size, and each workload's time per call under each allocator in each round,
+//! with the proof of the allocator each process ran on.
 
 use crate::workload::allocators::AllocatorKind;
 
@@ -8,8 +9,47 @@ use crate::workload::allocators::AllocatorKind;
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "question", rename_all = "snake_case")]
 pub enum OwnEntry {
+    Type(TypeEntry),
     Recursion(RecursionEntry),
     Workload(WorkloadEntry),
+}
+
+/// A user's type, built and used on the stack and in a `Box` under each allocator.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TypeEntry {
+    pub name: String,
+    /// `std::any::type_name` of the type.
+    pub type_name: String,
+    /// `size_of` the type.
+    pub size_bytes: u64,
+    /// Whether a copy of the value's bytes was in the stack frame that called `Box::new`, in the
+    /// optimised build that was measured: the value was built on the stack, then moved.
+    pub built_on_stack: bool,
+    /// Calls of each path each process timed.
+    pub calls: u64,
+    pub allocators: Vec<TypeRounds>,
+}
+
+/// One allocator's processes of a type, in round order.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TypeRounds {
+    pub allocator: AllocatorKind,
+    /// ns per call of build-and-use with the value on the stack, one figure per round.
+    pub stack_ns: Vec<f64>,
+    /// ns per call of the same with the value in a `Box`, from the same processes.
+    pub boxed_ns: Vec<f64>,
+    /// What one call of each path allocated, counted in the optimised build that was measured.
+    pub stack_allocated: Allocated,
+    pub boxed_allocated: Allocated,
+    /// What the allocators' own accounts said in its first process.
+    pub proof: String,
+}
+
+/// Blocks and bytes allocated (a `realloc` counts as one block of its new size).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Allocated {
+    pub blocks: u64,
+    pub bytes: u64,
 }
 
 /// A user's recursion: the largest input that returned, per stack size.
@@ -55,6 +95,7 @@ pub struct AllocatorRounds {
 impl crate::data::results::SuiteEntry for OwnEntry {
     fn key(&self) -> String {
         match self {
+            OwnEntry::Type(t) => format!("type {}", t.name),
             OwnEntry::Recursion(r) => format!("recursion {}", r.name),
             OwnEntry::Workload(w) => format!("workload {} t{}", w.name, w.threads),
         }
@@ -62,6 +103,25 @@ impl crate::data::results::SuiteEntry for OwnEntry {
 
     fn problem(&self) -> Option<String> {
         match self {
+            OwnEntry::Type(t) if t.size_bytes == 0 || t.calls == 0 => {
+                Some("size_bytes and calls must be at least 1".into())
+            }
+            OwnEntry::Type(t)
+                if t.allocators
+                    .iter()
+                    .any(|a| a.stack_ns.len() != a.boxed_ns.len()) =>
+            {
+                Some("stack_ns and boxed_ns must hold one figure per round each".into())
+            }
+            OwnEntry::Type(t)
+                if bad_times(
+                    t.allocators
+                        .iter()
+                        .flat_map(|a| a.stack_ns.iter().chain(&a.boxed_ns)),
+                ) =>
+            {
+                Some("stack_ns and boxed_ns must be positive, finite times".into())
+            }
             OwnEntry::Recursion(r) if r.fits.is_empty() => {
                 Some("fits must hold at least one stack size".into())
             }
@@ -72,14 +132,16 @@ impl crate::data::results::SuiteEntry for OwnEntry {
                 Some("threads and calls must be at least 1".into())
             }
             OwnEntry::Workload(w)
-                if w.allocators
-                    .iter()
-                    .flat_map(|a| &a.per_call_ns)
-                    .any(|ns| !ns.is_finite() || *ns <= 0.0) =>
+                if bad_times(w.allocators.iter().flat_map(|a| &a.per_call_ns)) =>
             {
                 Some("per_call_ns must be positive, finite times".into())
             }
             _ => None,
         }
     }
+}
+
+/// Whether any of `ns` is not a positive, finite time.
+fn bad_times<'a>(ns: impl IntoIterator<Item = &'a f64>) -> bool {
+    ns.into_iter().any(|ns| !ns.is_finite() || *ns <= 0.0)
 }

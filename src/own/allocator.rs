@@ -14,7 +14,7 @@
 
 use crate::workload::allocators::{AllocatorKind, PROBE_BYTES};
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 
 /// The environment variable that names the allocator a process runs on (default: `system`).
 pub const ALLOCATOR_ENV: &str = "STACKHEAP_ALLOCATOR";
@@ -24,6 +24,37 @@ static CHOSEN: AtomicU8 = AtomicU8::new(0);
 
 /// The global allocator that sends every call to the allocator chosen for this process.
 pub struct ChosenAllocator;
+
+/// Whether [`count_allocations`] is counting (one relaxed load per call when it is not).
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static COUNTED_BLOCKS: AtomicU64 = AtomicU64::new(0);
+static COUNTED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+pub use crate::data::own::Allocated;
+
+/// Runs `f` and counts what it allocated through [`ChosenAllocator`], in the optimised build
+/// that is measured: the proof that a path allocates what it claims. Counts every thread's
+/// allocations while it runs, so call it when no other thread of the program allocates.
+pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, Allocated) {
+    COUNTED_BLOCKS.store(0, Relaxed);
+    COUNTED_BYTES.store(0, Relaxed);
+    COUNTING.store(true, Relaxed);
+    let result = std::hint::black_box(f());
+    COUNTING.store(false, Relaxed);
+    let counted = Allocated {
+        blocks: COUNTED_BLOCKS.load(Relaxed),
+        bytes: COUNTED_BYTES.load(Relaxed),
+    };
+    (result, counted)
+}
+
+#[inline]
+fn counted(bytes: usize) {
+    if COUNTING.load(Relaxed) {
+        COUNTED_BLOCKS.fetch_add(1, Relaxed);
+        COUNTED_BYTES.fetch_add(bytes as u64, Relaxed);
+    }
+}
 
 /// The allocator this process runs on, choosing it from the environment on the first call.
 pub fn chosen() -> AllocatorKind {
@@ -83,12 +114,14 @@ fn unknown(name: &[u8]) -> ! {
 unsafe impl GlobalAlloc for ChosenAllocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        counted(layout.size());
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { chosen().global().alloc(layout) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        counted(layout.size());
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { chosen().global().alloc_zeroed(layout) }
     }
@@ -101,6 +134,7 @@ unsafe impl GlobalAlloc for ChosenAllocator {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        counted(new_size);
         // SAFETY: forwarded with the caller's guarantees; the block came from the same allocator.
         unsafe { chosen().global().realloc(ptr, layout, new_size) }
     }

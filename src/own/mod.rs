@@ -1,11 +1,175 @@
-//! Your own code: the suite's questions asked of a user's own recursive function (and, as this
-//! module grows, their own type and multi-threaded workload), from their own crate. It sits on top of
-//! the layers, beside the benches and the binaries, and uses the same child protocol, statistics and
-//! words.
+//! Your own code: the suite's three questions asked of a user's own type, recursive function and
+//! multi-threaded workload, from their own crate. It sits on top of the layers, beside the benches
+//! and the binaries, and uses the same child protocol, statistics and words.
 
 pub mod allocator;
 pub mod recursion;
+pub mod stack_or_box;
 pub mod workload;
+
+use crate::harness::child::{ChildCommand, run};
+use crate::workload::allocators::AllocatorKind;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How a question asked under each allocator runs its child processes: one process per allocator
+/// per round, the rounds interleaved (each runs every allocator once, in an order rotated round by
+/// round), so that a change of the machine's state falls on every allocator alike.
+#[derive(Clone, Debug)]
+pub struct ProcessPlan {
+    pub allocators: Vec<AllocatorKind>,
+    /// Processes per allocator, interleaved round by round.
+    pub rounds: usize,
+    /// How long one process's timed calls should take (calibrated once, in a first process).
+    pub target: Duration,
+    /// How long one child may take.
+    pub timeout: Duration,
+}
+
+impl Default for ProcessPlan {
+    fn default() -> ProcessPlan {
+        ProcessPlan {
+            allocators: AllocatorKind::default_run(),
+            rounds: 5,
+            target: Duration::from_millis(300),
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ProcessPlan {
+    /// Why this plan cannot rank or pair anything, if it cannot.
+    fn check(&self, name: &str) -> Result<(), String> {
+        if self.allocators.len() < 2 || self.rounds < 2 {
+            return Err(format!(
+                "{name}: {} allocators, {} rounds: expected at least 2 of each",
+                self.allocators.len(),
+                self.rounds
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `child(allocator)` for every allocator in every round, interleaved; returns each
+    /// allocator's results in round order, in the plan's allocator order.
+    fn interleave<X>(
+        &self,
+        mut child: impl FnMut(AllocatorKind) -> Result<X, String>,
+    ) -> Result<Vec<(AllocatorKind, Vec<X>)>, String> {
+        let mut per_allocator: Vec<(AllocatorKind, Vec<X>)> =
+            self.allocators.iter().map(|&a| (a, Vec::new())).collect();
+        for round in 0..self.rounds {
+            for k in 0..self.allocators.len() {
+                let i = (k + round) % self.allocators.len();
+                let x = child(self.allocators[i])?;
+                per_allocator[i].1.push(x);
+            }
+        }
+        Ok(per_allocator)
+    }
+}
+
+/// Why `name` cannot name a `question` (it travels in a tab-separated request), if it cannot.
+fn check_name(question: &str, name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains(['\t', '\n']) {
+        return Err(format!(
+            "{question} name {name:?}: expected a non-empty name without tabs or newlines"
+        ));
+    }
+    Ok(())
+}
+
+/// How many calls fill `target_ns`, and the time they took: `calls` when it is not 0 (the
+/// calibrated count every process of a question times), else doubled from 1 until `time(calls)`
+/// takes the target.
+fn calls_for_target(
+    calls: u64,
+    target_ns: u64,
+    mut time: impl FnMut(u64) -> Duration,
+) -> (u64, Duration) {
+    if calls > 0 {
+        return (calls, time(calls));
+    }
+    let mut calls = 1;
+    loop {
+        let elapsed = time(calls);
+        if elapsed >= Duration::from_nanos(target_ns) || calls >= 1 << 30 {
+            return (calls, elapsed);
+        }
+        calls *= 2;
+    }
+}
+
+/// How long `calls` calls of `f` take.
+fn time_calls(calls: u64, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..calls {
+        f();
+    }
+    start.elapsed()
+}
+
+/// Ends a child: its one line (`fields` joined by tabs after `marker`) to stdout, straight to the
+/// handle (println! is captured when the child is a libtest binary), and exit status 0.
+fn answer_parent(marker: &str, fields: &[String]) -> ! {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{marker}\t{}", fields.join("\t"));
+    let _ = out.flush();
+    std::process::exit(0)
+}
+
+/// Starts `child` with `request` in `var` on `allocator` and returns the fields of its line that
+/// starts with `marker` (after the marker); its last field is the proof of the allocator it ran on,
+/// checked here. `what` names the request in errors.
+fn ask_child(
+    child: &ChildCommand,
+    (var, request): (&str, String),
+    allocator: AllocatorKind,
+    timeout: Duration,
+    marker: &str,
+    what: &str,
+) -> Result<Vec<String>, String> {
+    let what = format!("{what} under {allocator}");
+    let mut command = Command::new(&child.exe);
+    command
+        .args(&child.args)
+        .env(var, request)
+        .env(allocator::ALLOCATOR_ENV, allocator.name());
+    let ended = run(command, timeout)
+        .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
+    if let Some(failure) = ended.failure() {
+        return Err(format!("{what}: {failure}: {}", ended.last_stderr_line()));
+    }
+    let line = ended
+        .stdout
+        .lines()
+        .find_map(|l| l.find(marker).map(|at| &l[at + marker.len()..]))
+        .ok_or_else(|| {
+            format!(
+                "{what}: the child ended without reaching stackheap's entry: expected the program to call serve_child or measure for it first thing in main"
+            )
+        })?;
+    let fields: Vec<String> = line
+        .strip_prefix('\t')
+        .unwrap_or(line)
+        .split('\t')
+        .map(str::to_owned)
+        .collect();
+    match fields.last() {
+        Some(proof) if proof.starts_with(&format!("runs on {allocator} ")) => Ok(fields),
+        Some(proof) => Err(format!("{what}: the child {proof}")),
+        None => Err(format!("{what}: bad line {line}")),
+    }
+}
+
+/// The field at `i` of a child's line parsed, or one line naming what was wrong.
+fn field<X: std::str::FromStr>(fields: &[String], i: usize, what: &str) -> Result<X, String> {
+    fields
+        .get(i)
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| format!("{what}: bad child line {:?}", fields.join("\t")))
+}
 
 /// The numbers after the name in a child request `<name>\t<n>\t<n>...` read from `var`, when this
 /// process is a child started for `name`: `None` when it is not (no request, or one for another
@@ -39,30 +203,31 @@ pub(crate) fn say_error(line: std::fmt::Arguments) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Writes what `recursions` and `workloads` measured as `target/stackheap/own.json`, where
-/// `scripts/report` reads it into the report's "Your code" section; `asked` names inputs whose stack
-/// the report should give, per recursion name. Returns the path.
-pub fn save(
-    recursions: &[recursion::RecursionFit],
-    asked: &[(&str, &[u64])],
-    workloads: &[workload::WorkloadResult],
-) -> std::io::Result<std::path::PathBuf> {
+/// What a program measured of its own code, for [`save`].
+#[derive(Clone, Debug, Default)]
+pub struct Measured {
+    pub types: Vec<crate::analysis::own::TypeAnswer>,
+    /// Each recursion, with the inputs whose stack the report should give (`10_000` levels, ...).
+    pub recursions: Vec<(recursion::RecursionFit, Vec<u64>)>,
+    pub workloads: Vec<workload::WorkloadResult>,
+}
+
+/// Writes what `measured` holds as `target/stackheap/own.json`, where `scripts/report` reads it
+/// into the report's "Your code" section. Returns the path.
+pub fn save(measured: &Measured) -> std::io::Result<std::path::PathBuf> {
     use crate::data::own::{AllocatorRounds, OwnEntry, RecursionEntry, WorkloadEntry};
-    let mut entries: Vec<OwnEntry> = recursions
+    let types = measured
+        .types
         .iter()
-        .map(|r| {
-            OwnEntry::Recursion(RecursionEntry {
-                name: r.name.clone(),
-                fits: r.fits.clone(),
-                asked_inputs: asked
-                    .iter()
-                    .filter(|(name, _)| *name == r.name)
-                    .flat_map(|(_, inputs)| inputs.iter().copied())
-                    .collect(),
-            })
+        .map(|t| OwnEntry::Type(t.entry.clone()));
+    let recursions = measured.recursions.iter().map(|(r, asked)| {
+        OwnEntry::Recursion(RecursionEntry {
+            name: r.name.clone(),
+            fits: r.fits.clone(),
+            asked_inputs: asked.clone(),
         })
-        .collect();
-    entries.extend(workloads.iter().map(|w| {
+    });
+    let workloads = measured.workloads.iter().map(|w| {
         OwnEntry::Workload(WorkloadEntry {
             name: w.name.clone(),
             threads: w.threads,
@@ -81,7 +246,8 @@ pub fn save(
                 })
                 .collect(),
         })
-    }));
+    });
+    let entries: Vec<OwnEntry> = types.chain(recursions).chain(workloads).collect();
     crate::harness::output::write_results("own", &entries)
 }
 
@@ -103,4 +269,15 @@ pub fn write_report() -> Result<std::path::PathBuf, String> {
     crate::render::report::write(&out, &rendered)
         .map_err(|e| format!("{}: cannot write the report: {e}", out.display()))?;
     Ok(out)
+}
+
+/// In a child: the proof that this process runs on the allocator it was started for, before any
+/// time counts; a process that cannot prove it ends with one line.
+fn prove_or_exit(question: &str) -> String {
+    allocator::prove_chosen().unwrap_or_else(|e| {
+        say_error(format_args!(
+            "error: {question} child: {e} (is the program's #[global_allocator] stackheap::own::allocator::ChosenAllocator?)"
+        ));
+        std::process::exit(3)
+    })
 }

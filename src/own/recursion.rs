@@ -41,14 +41,7 @@ pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
             .map(|h| h.join().is_ok())
     });
     match ran {
-        Ok(true) => {
-            // Straight to the handle: println! is captured when the child is a libtest binary.
-            use std::io::Write;
-            let mut out = std::io::stdout();
-            let _ = writeln!(out, "{FITTED} {name} {input}");
-            let _ = out.flush();
-            std::process::exit(0)
-        }
+        Ok(true) => crate::own::answer_parent(FITTED, &[name.to_owned(), input.to_string()]),
         Ok(false) => {
             say_error(format_args!(
                 "error: recursion child: {name}({input}) panicked"
@@ -80,7 +73,7 @@ fn judge(name: &str, stack: u64, input: u64, ended: &Ended) -> Result<Outcome, S
             ended.timeout.as_secs_f64()
         )),
         Some(status) if status.success() => {
-            if ended.stdout.contains(&format!("{FITTED} {name} {input}")) {
+            if ended.stdout.contains(&format!("{FITTED}\t{name}\t{input}")) {
                 Ok(Outcome::Fitted)
             } else {
                 Err(format!(
@@ -194,11 +187,7 @@ pub fn measure(
     plan: &Plan,
 ) -> Result<RecursionFit, String> {
     serve_child(name, f);
-    if name.is_empty() || name.contains(['\t', '\n']) {
-        return Err(format!(
-            "recursion name {name:?}: expected a non-empty name without tabs or newlines"
-        ));
-    }
+    crate::own::check_name("recursion", name)?;
     if let Some(&stack) = plan.stacks.iter().find(|&&s| s < 16 << 10) {
         return Err(format!(
             "{name}: stack size {stack} B: expected at least 16 KiB (the platform's minimum thread stack)"

@@ -8,13 +8,12 @@
 //! on that allocator before its time counts.
 
 use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, rank_rounds};
-use crate::harness::child::{ChildCommand, run};
-use crate::own::allocator::{ALLOCATOR_ENV, prove_chosen};
-use crate::own::{child_request, say_error};
+use crate::harness::child::ChildCommand;
+use crate::own::{
+    ProcessPlan, answer_parent, ask_child, calls_for_target, check_name, child_request, field,
+    prove_or_exit, time_calls,
+};
 use crate::workload::allocators::AllocatorKind;
-use std::io::Write;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// The environment variable that turns this program into a workload child:
 /// `<name>\t<threads>\t<calls>\t<target ns>` (0 calls: find how many calls fill the target time).
@@ -25,25 +24,17 @@ const TIMED: &str = "stackheap-workload";
 /// What [`measure`] runs.
 #[derive(Clone, Debug)]
 pub struct WorkloadPlan {
-    pub allocators: Vec<AllocatorKind>,
     /// The thread counts handed to the workload.
     pub threads: Vec<usize>,
-    /// Processes per allocator and thread count, interleaved round by round.
-    pub rounds: usize,
-    /// How long one process's timed calls should take (calibrated once per thread count).
-    pub target: Duration,
-    /// How long one child may take.
-    pub timeout: Duration,
+    /// The allocators, rounds and time per process, for each thread count.
+    pub processes: ProcessPlan,
 }
 
 impl Default for WorkloadPlan {
     fn default() -> WorkloadPlan {
         WorkloadPlan {
-            allocators: AllocatorKind::default_run(),
             threads: vec![1, 2],
-            rounds: 5,
-            target: Duration::from_millis(300),
-            timeout: Duration::from_secs(120),
+            processes: ProcessPlan::default(),
         }
     }
 }
@@ -76,45 +67,23 @@ pub fn serve_child(name: &str, f: &(dyn Fn(usize) + Sync)) {
         return;
     };
     let threads = threads as usize;
-    let fail = |msg: String| -> ! {
-        say_error(format_args!("error: workload child: {msg}"));
-        std::process::exit(3)
-    };
     // A warm-up call, which also fixes the allocator; then the proof, before any time counts.
     f(threads);
-    let proof = prove_chosen().unwrap_or_else(|e| {
-        fail(format!(
-            "{e} (is the program's #[global_allocator] stackheap::own::allocator::ChosenAllocator?)"
-        ))
+    let proof = prove_or_exit("workload");
+    let (calls, elapsed) = calls_for_target(calls, target_ns, |calls| {
+        time_calls(calls, || f(std::hint::black_box(threads)))
     });
-    let time = |calls: u64| {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f(std::hint::black_box(threads));
-        }
-        start.elapsed()
-    };
-    let (calls, elapsed) = if calls > 0 {
-        (calls, time(calls))
-    } else {
-        // Calibration: doubles the calls until they fill the target time.
-        let mut calls = 1;
-        loop {
-            let elapsed = time(calls);
-            if elapsed >= Duration::from_nanos(target_ns) || calls >= 1 << 30 {
-                break (calls, elapsed);
-            }
-            calls *= 2;
-        }
-    };
-    let mut out = std::io::stdout();
-    let _ = writeln!(
-        out,
-        "{TIMED}\t{name}\t{threads}\t{calls}\t{}\t{proof}",
-        elapsed.as_nanos() as f64 / calls as f64
-    );
-    let _ = out.flush();
-    std::process::exit(0)
+    let per_call = elapsed.as_nanos() as f64 / calls as f64;
+    answer_parent(
+        TIMED,
+        &[
+            name.to_owned(),
+            threads.to_string(),
+            calls.to_string(),
+            per_call.to_string(),
+            proof,
+        ],
+    )
 }
 
 /// What one child reported: calls, ns per call, proof.
@@ -124,45 +93,26 @@ fn run_child(
     allocator: AllocatorKind,
     threads: usize,
     calls: u64,
-    plan: &WorkloadPlan,
+    plan: &ProcessPlan,
 ) -> Result<(u64, f64, String), String> {
-    let what = format!("{name} at {threads} threads under {allocator}");
-    let mut command = Command::new(&child.exe);
-    command
-        .args(&child.args)
-        .env(
-            CHILD_ENV,
-            format!("{name}\t{threads}\t{calls}\t{}", plan.target.as_nanos()),
-        )
-        .env(ALLOCATOR_ENV, allocator.name());
-    let ended = run(command, plan.timeout)
-        .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
-    if let Some(failure) = ended.failure() {
-        return Err(format!("{what}: {failure}: {}", ended.last_stderr_line()));
+    let what = format!("{name} at {threads} threads");
+    let request = format!("{name}\t{threads}\t{calls}\t{}", plan.target.as_nanos());
+    let fields = ask_child(
+        child,
+        (CHILD_ENV, request),
+        allocator,
+        plan.timeout,
+        TIMED,
+        &what,
+    )?;
+    if fields.len() != 5 || fields[0] != name || field::<usize>(&fields, 1, &what)? != threads {
+        return Err(format!("{what}: bad child line {:?}", fields.join("\t")));
     }
-    let line = ended
-        .stdout
-        .lines()
-        .find_map(|l| Some(&l[l.find(TIMED)?..]))
-        .ok_or_else(|| {
-            format!(
-                "{what}: the child ended without reaching stackheap's workload entry: expected the program to call serve_child or measure for `{name}`"
-            )
-        })?;
-    let fields: Vec<&str> = line.split('\t').collect();
-    match fields.as_slice() {
-        [_, n, t, calls, ns, proof] if *n == name && t.parse() == Ok(threads) => {
-            let calls = calls
-                .parse()
-                .map_err(|_| format!("{what}: bad line {line}"))?;
-            let ns: f64 = ns.parse().map_err(|_| format!("{what}: bad line {line}"))?;
-            if !proof.starts_with(&format!("runs on {allocator} ")) {
-                return Err(format!("{what}: the child {proof}"));
-            }
-            Ok((calls, ns, proof.to_string()))
-        }
-        _ => Err(format!("{what}: bad line {line}")),
-    }
+    Ok((
+        field(&fields, 2, &what)?,
+        field(&fields, 3, &what)?,
+        fields[4].clone(),
+    ))
 }
 
 /// Measures workload `name` under each allocator and thread count of `plan`, in child processes
@@ -174,38 +124,26 @@ pub fn measure(
     plan: &WorkloadPlan,
 ) -> Result<Vec<WorkloadResult>, String> {
     serve_child(name, f);
-    if name.is_empty() || name.contains(['\t', '\n']) {
-        return Err(format!(
-            "workload name {name:?}: expected a non-empty name without tabs or newlines"
-        ));
-    }
-    if plan.allocators.len() < 2 || plan.rounds < 2 || plan.threads.is_empty() {
-        return Err(format!(
-            "{name}: {} allocators, {} rounds, {} thread counts: expected at least 2, 2 and 1",
-            plan.allocators.len(),
-            plan.rounds,
-            plan.threads.len()
-        ));
+    check_name("workload", name)?;
+    let processes = &plan.processes;
+    processes.check(name)?;
+    if plan.threads.is_empty() {
+        return Err(format!("{name}: no thread count: expected at least one"));
     }
     let mut results = Vec::new();
     for &threads in &plan.threads {
         // The same calls in every process: calibrated once, under the first allocator.
-        let (calls, _, _) = run_child(child, name, plan.allocators[0], threads, 0, plan)?;
-        let mut per_call: Vec<(AllocatorKind, Vec<f64>)> =
-            plan.allocators.iter().map(|&a| (a, Vec::new())).collect();
-        let mut proofs = Vec::new();
-        for round in 0..plan.rounds {
-            // Interleaved: every allocator once per round, the order rotated round by round.
-            for k in 0..plan.allocators.len() {
-                let i = (k + round) % plan.allocators.len();
-                let allocator = plan.allocators[i];
-                let (_, ns, proof) = run_child(child, name, allocator, threads, calls, plan)?;
-                per_call[i].1.push(ns);
-                if round == 0 {
-                    proofs.push((allocator, proof));
-                }
-            }
-        }
+        let (calls, _, _) = run_child(child, name, processes.allocators[0], threads, 0, processes)?;
+        let measured = processes
+            .interleave(|allocator| run_child(child, name, allocator, threads, calls, processes))?;
+        let per_call: Vec<(AllocatorKind, Vec<f64>)> = measured
+            .iter()
+            .map(|(a, runs)| (*a, runs.iter().map(|r| r.1).collect()))
+            .collect();
+        let proofs = measured
+            .iter()
+            .map(|(a, runs)| (*a, runs[0].2.clone()))
+            .collect();
         let rows: Vec<&[f64]> = per_call.iter().map(|(_, v)| v.as_slice()).collect();
         let noise = Noise::of_rows(&rows);
         let margin = noise.map_or(NOISE_MARGIN, |n| n.margin);

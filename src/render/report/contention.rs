@@ -131,6 +131,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
             ));
         }
         sections.push(Section {
+            lead: Vec::new(),
             title: format!("Contention: {workload}"),
             // The first contention section is where the allocator answer links.
             anchor: if i == 0 { "contention" } else { "" },

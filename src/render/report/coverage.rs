@@ -145,7 +145,12 @@ fn parts(section: &Section) -> Vec<(&'static str, String)> {
     if parts.is_empty() {
         parts.push((
             "words",
-            format!("{} {}", section.title, section.notes.join(" ")),
+            format!(
+                "{} {} {}",
+                section.title,
+                section.lead.join(" "),
+                section.notes.join(" ")
+            ),
         ));
     }
     parts

@@ -187,6 +187,7 @@ pub(super) fn depth_section(results: &Results) -> Option<Section> {
         rows: all,
     });
     Some(Section {
+        lead: Vec::new(),
         title: "Stack depth".into(),
         anchor: "depth",
         nav: "Stack depth",

@@ -64,6 +64,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
         ]);
     }
     Some(Section {
+        lead: Vec::new(),
         title: "First touch and large boxes".into(),
         anchor: "first-touch",
         nav: "First touch",

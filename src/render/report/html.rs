@@ -33,15 +33,11 @@ fn verdict_class(v: Verdict) -> &'static str {
 pub(super) fn html(page: &Page) -> String {
     let Page {
         sections,
-        answers,
-        claims,
-        findings,
         dates,
         summary,
-        short_machine,
         env_rows,
-        claim_rows,
-        margin_note,
+        suite_measured,
+        ..
     } = page;
     let machine_caption = |caption: &str| page.machine_caption(caption);
     let mut html = format!(
@@ -49,66 +45,20 @@ pub(super) fn html(page: &Page) -> String {
     );
     let _ = write!(
         html,
-        "<h1>stackheap report</h1><p class=\"meta\">{} · {}</p><nav><b>Contents:</b> <a href=\"#answers\">Answers</a><a href=\"#claims\">Claims</a><a href=\"#findings\">Findings</a>",
+        "<h1>stackheap report</h1><p class=\"meta\">{} · {}</p><nav><b>Contents:</b> ",
         escape(summary),
         escape(dates)
     );
+    if *suite_measured {
+        html += "<a href=\"#answers\">Answers</a><a href=\"#claims\">Claims</a><a href=\"#findings\">Findings</a>";
+    }
     for s in sections.iter().filter(|s| !s.anchor.is_empty()) {
         let _ = write!(html, "<a href=\"#{}\">{}</a>", s.anchor, s.nav);
     }
-    html += "<a href=\"#environment\">Environment</a></nav>\n<section id=\"answers\"><h2>Answers</h2><div class=\"answers\">";
-    for a in answers.iter() {
-        let _ = write!(
-            html,
-            "<div class=\"answer\"><h3>{}</h3><p>{} <a href=\"#{}\">Details</a></p>",
-            escape(a.question),
-            escape(&a.text),
-            a.anchor
-        );
-        if !a.table.is_empty() {
-            html += &html_table(
-                &a.table,
-                &format!("{} · {}", a.caption, short_machine),
-                false,
-            );
-        }
-        html += "</div>";
+    html += "<a href=\"#environment\">Environment</a></nav>\n";
+    if *suite_measured {
+        suite_answers(&mut html, page);
     }
-    let _ = write!(
-        html,
-        "</div><p class=\"note\">{}</p></section>\n<section id=\"claims\"><h2>Claims, tested</h2><table class=\"claims\"><caption>{}</caption>",
-        escape(margin_note),
-        escape(&machine_caption(
-            "the folklore this project started from, each with a verdict computed from this run"
-        ))
-    );
-    for (i, row) in claim_rows.iter().enumerate() {
-        if i == 0 {
-            let _ = write!(
-                html,
-                "<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-                row[0], row[1], row[2]
-            );
-        } else {
-            let class = verdict_class(claims[i - 1].verdict);
-            let _ = write!(
-                html,
-                "<tr><td>{}</td><td class=\"verdict {class}\">{}</td><td>{}</td></tr>",
-                escape(&row[0]),
-                escape(&row[1]),
-                escape(&row[2])
-            );
-        }
-    }
-    let _ = write!(
-        html,
-        "</table></section>\n<section id=\"findings\"><h2>Findings</h2><details><summary>{} sentences computed from the data</summary><ul>",
-        findings.len()
-    );
-    for f in findings.iter() {
-        let _ = write!(html, "<li>{}</li>", escape(f));
-    }
-    html += "</ul></details></section>\n";
     for s in sections.iter() {
         if s.anchor.is_empty() {
             let _ = writeln!(html, "<section><h2>{}</h2>", escape(&s.title));
@@ -119,6 +69,9 @@ pub(super) fn html(page: &Page) -> String {
                 s.anchor,
                 escape(&s.title)
             );
+        }
+        for l in &s.lead {
+            let _ = write!(html, "<p class=\"lead\">{}</p>", escape(l));
         }
         for svg in &s.charts {
             let _ = writeln!(html, "<figure>{svg}</figure>");
@@ -145,4 +98,71 @@ pub(super) fn html(page: &Page) -> String {
         )
     );
     html
+}
+
+/// The suite's answers, the claims tested and the findings.
+fn suite_answers(html: &mut String, page: &Page) {
+    let Page {
+        answers,
+        claims,
+        findings,
+        short_machine,
+        claim_rows,
+        margin_note,
+        ..
+    } = page;
+    let machine_caption = |caption: &str| page.machine_caption(caption);
+    *html += "<section id=\"answers\"><h2>Answers</h2><div class=\"answers\">";
+    for a in answers.iter() {
+        let _ = write!(
+            html,
+            "<div class=\"answer\"><h3>{}</h3><p>{} <a href=\"#{}\">Details</a></p>",
+            escape(a.question),
+            escape(&a.text),
+            a.anchor
+        );
+        if !a.table.is_empty() {
+            *html += &html_table(
+                &a.table,
+                &format!("{} · {}", a.caption, short_machine),
+                false,
+            );
+        }
+        *html += "</div>";
+    }
+    let _ = write!(
+        *html,
+        "</div><p class=\"note\">{}</p></section>\n<section id=\"claims\"><h2>Claims, tested</h2><table class=\"claims\"><caption>{}</caption>",
+        escape(margin_note),
+        escape(&machine_caption(
+            "the folklore this project started from, each with a verdict computed from this run"
+        ))
+    );
+    for (i, row) in claim_rows.iter().enumerate() {
+        if i == 0 {
+            let _ = write!(
+                html,
+                "<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+                row[0], row[1], row[2]
+            );
+        } else {
+            let class = verdict_class(claims[i - 1].verdict);
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td class=\"verdict {class}\">{}</td><td>{}</td></tr>",
+                escape(&row[0]),
+                escape(&row[1]),
+                escape(&row[2])
+            );
+        }
+    }
+    let _ = write!(
+        *html,
+        "</table></section>\n<section id=\"findings\"><h2>Findings</h2><details><summary>{} sentences computed from the data</summary><ul>",
+        findings.len()
+    );
+    for f in findings.iter() {
+        let _ = write!(html, "<li>{}</li>", escape(f));
+    }
+    *html += "</ul></details></section>\n";
 }

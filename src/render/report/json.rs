@@ -25,6 +25,9 @@ pub struct ResultsFile<'a> {
     benchmarks: Vec<ResultRow<'a>>,
     /// The three questions, answered.
     answers: Vec<AnswerJson<'a>>,
+    /// The same questions asked of the user's own types, recursions and workloads
+    /// (`target/stackheap/own.json`); empty when none were measured.
+    your_code: Vec<crate::render::report::own::OwnAnswerWords>,
     /// The folklore claims with their verdicts.
     claims: Vec<ClaimJson>,
     /// The margin a ratio's whole interval must clear to be decided (0.2 = ±20%).
@@ -147,6 +150,7 @@ pub(super) fn results_json<'a>(
                 table: &a.table,
             })
             .collect(),
+        your_code: crate::render::report::own::own_answer_words(results),
         claims: crate::render::claims::claim_words(claims)
             .into_iter()
             .map(|c| ClaimJson {

@@ -93,6 +93,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         None => "No working set measured here made scattered nodes decidedly slower for every allocator (a comparison measured in one process is never decided).".into(),
     });
     Some(Section {
+        lead: Vec::new(),
         title: "Locality".into(),
         anchor: "locality",
         nav: "Locality",

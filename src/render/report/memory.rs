@@ -75,6 +75,7 @@ pub(super) fn memory_section(results: &Results) -> Option<Section> {
         &groups,
     );
     Some(Section {
+        lead: Vec::new(),
         title: "Peak memory".into(),
         anchor: "memory",
         nav: "Peak memory",
@@ -207,6 +208,7 @@ pub(super) fn latency_section(results: &Results) -> Option<Section> {
         ));
     }
     Some(Section {
+        lead: Vec::new(),
         title: "Latency of single allocator operations".into(),
         anchor: "latency",
         nav: "Latency",

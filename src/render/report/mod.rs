@@ -103,6 +103,9 @@ struct Page {
     claim_rows: Vec<Vec<String>>,
     /// How to read a decision, and how many processes the figures aggregate.
     margin_note: String,
+    /// Whether the suite's own benchmarks ran: without them (a report of the user's code only) the
+    /// suite's answers, claims and findings, all "not measured", are left out.
+    suite_measured: bool,
 }
 
 impl Page {
@@ -214,6 +217,7 @@ impl Page {
             env_rows,
             claim_rows,
             margin_note,
+            suite_measured: results.suite_measured(),
         }
     }
 }

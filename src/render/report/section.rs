@@ -11,6 +11,8 @@ pub(super) const COLLAPSE_ROWS: usize = 12;
 
 /// A section of the report: a heading with an anchor, charts, tables, and notes.
 pub(super) struct Section {
+    /// Sentences shown first, under the heading: the section's answers, when it leads with them.
+    pub(super) lead: Vec<String>,
     pub(super) title: String,
     /// The id the table of contents links to (with `nav`, its text there); empty for no entry.
     pub(super) anchor: &'static str,

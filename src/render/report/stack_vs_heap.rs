@@ -203,6 +203,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         });
     }
     Some(Section {
+        lead: Vec::new(),
         title: "Stack vs heap".into(),
         anchor: "stack-vs-heap",
         nav: "Stack vs heap",
