@@ -4,7 +4,7 @@
 //! allocator a multi-threaded parse-and-index workload wants. Every process is proven on its
 //! allocator. Writes `target/stackheap/own.json` and a report whose first section is "Your code".
 //!
-//! Run: `cargo bench` (about two minutes on 2 cores after the build); `cargo bench -- --test` runs
+//! Run: `cargo bench` (about a minute on 2 cores after the build); `cargo bench -- --test` runs
 //! a small plan.
 
 use stackheap::harness::child::ChildCommand;
