@@ -14,7 +14,8 @@
 //!   regression verdict and the paired gate.
 //! - [`render`]: numbers, tables and charts for people, and the report's formats.
 //!
-//! On top of them, [`own`] asks the suite's questions of the user's own code (their recursion).
+//! On top of them, [`own`] asks the suite's questions of the user's own code: their type on the
+//! stack or boxed, their recursion's depth per stack size, their workload under each allocator.
 //!
 //! Under all of them: [`error`] (the one bad-input error), [`config`] (the one parser of
 //! `STACKHEAP_*` lists) and [`platform`] (every Linux-only call). The bench files in `benches/` and
