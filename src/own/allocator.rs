@@ -3,9 +3,14 @@
 //! runs a user's own code (`Box`, `Vec`, `HashMap`, through the global allocator) under each of
 //! them, one process per allocator, with no rebuild.
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static GLOBAL: stackheap::own::allocator::ChosenAllocator = stackheap::own::allocator::ChosenAllocator;
+//!
+//! // Runs on glibc unless STACKHEAP_ALLOCATOR names another allocator.
+//! let v = vec![1u8; 4096];
+//! assert_eq!(stackheap::own::allocator::chosen().name(), std::env::var("STACKHEAP_ALLOCATOR").as_deref().unwrap_or("system"));
+//! # drop(v);
 //! ```
 //!
 //! The choice is read once, at the first allocation, and never changes (a block must be freed by

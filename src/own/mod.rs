@@ -214,6 +214,18 @@ pub struct Measured {
 
 /// Writes what `measured` holds as `target/stackheap/own.json`, where `scripts/report` reads it
 /// into the report's "Your code" section. Returns the path.
+///
+/// ```no_run
+/// use stackheap::harness::child::ChildCommand;
+/// use stackheap::own::{Measured, recursion, save, write_report};
+///
+/// let child = ChildCommand::current_exe().unwrap();
+/// let fit = recursion::measure("nest", &|n| { std::hint::black_box(n); }, &child, &Default::default())
+///     .unwrap();
+/// // The report gives the stack 10,000 levels need, beside the measured sizes.
+/// save(&Measured { recursions: vec![(fit, vec![10_000])], ..Measured::default() }).unwrap();
+/// println!("{}", write_report().unwrap().join("index.html").display());
+/// ```
 pub fn save(measured: &Measured) -> std::io::Result<std::path::PathBuf> {
     use crate::data::own::{AllocatorRounds, OwnEntry, RecursionEntry, WorkloadEntry};
     let types = measured

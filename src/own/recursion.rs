@@ -180,6 +180,21 @@ impl Default for Plan {
 /// Measures recursion `name`: for each stack size of `plan`, the largest input `f` takes, in child
 /// processes started as `relaunch` says; then the stack per unit of input. In a child it runs the
 /// one input asked for and ends the process instead (see [`serve_child`]).
+///
+/// ```no_run
+/// use stackheap::harness::child::ChildCommand;
+/// use stackheap::own::recursion::{Plan, measure};
+///
+/// /// The user's recursion, unchanged: a tree of `height` levels, walked.
+/// fn walk(height: u64) -> u64 {
+///     if height == 0 { 1 } else { 1 + walk(std::hint::black_box(height - 1)) }
+/// }
+///
+/// let child = ChildCommand::current_exe().unwrap();
+/// let fit = measure("walk", &|h| { std::hint::black_box(walk(h)); }, &child, &Plan::default())
+///     .unwrap();
+/// println!("{:.1} B per level; 100,000 levels need {} B", fit.bytes_per_input, fit.stack_for(100_000));
+/// ```
 pub fn measure(
     name: &str,
     f: &(dyn Fn(u64) + Sync),

@@ -117,6 +117,34 @@ fn run_child(
 
 /// Measures workload `name` under each allocator and thread count of `plan`, in child processes
 /// started as `child` says. In a child it runs what it was asked and ends the process instead.
+///
+/// ```no_run
+/// use stackheap::harness::child::ChildCommand;
+/// use stackheap::own::workload::{WorkloadPlan, measure};
+///
+/// // Each process runs on the allocator STACKHEAP_ALLOCATOR names.
+/// #[global_allocator]
+/// static GLOBAL: stackheap::own::allocator::ChosenAllocator =
+///     stackheap::own::allocator::ChosenAllocator;
+///
+/// /// The user's workload: `threads` threads each build and sum a map.
+/// fn index(threads: usize) {
+///     std::thread::scope(|s| {
+///         for t in 0..threads {
+///             s.spawn(move || {
+///                 let map: std::collections::HashMap<u64, String> =
+///                     (0..1000).map(|i| (i, format!("{t}-{i}"))).collect();
+///                 std::hint::black_box(map.len());
+///             });
+///         }
+///     });
+/// }
+///
+/// let child = ChildCommand::current_exe().unwrap();
+/// for result in measure("index", &index, &child, &WorkloadPlan::default()).unwrap() {
+///     println!("t{}: {:?}", result.threads, result.ranking.first().map(|r| r.allocator));
+/// }
+/// ```
 pub fn measure(
     name: &str,
     f: &(dyn Fn(usize) + Sync),
