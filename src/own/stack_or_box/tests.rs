@@ -81,3 +81,23 @@ fn a_child_line_reads_back_as_written() {
     let err = ChildLine::parse(&line.fields("other"), "account", "account").unwrap_err();
     assert!(err.starts_with("account: bad child line"), "{err}");
 }
+
+#[test]
+fn a_value_written_straight_into_the_heap_is_not_found_on_the_stack() {
+    let size = size_of::<Record>();
+    let found = look(size, |top| {
+        let mut boxed = Box::<Record>::new_uninit();
+        let at = boxed.as_mut_ptr();
+        let seed = black_box(0x0123_4567_89ab_cdefu64);
+        for i in 0..32 {
+            // SAFETY: each word of the uninitialised record, written once, in place.
+            unsafe {
+                std::ptr::addr_of_mut!((*at).words[i]).write(seed.rotate_left(i as u32) ^ i as u64)
+            };
+        }
+        // SAFETY: every word was written above.
+        let boxed = unsafe { boxed.assume_init() };
+        copy_in_frames_up_to(top, &*boxed)
+    });
+    assert!(!found);
+}
