@@ -83,12 +83,11 @@ fn main() {
 
     let allocators = process.order(allocators_from_env().unwrap_or_else(|e| fail(&e.to_string())));
     if mode != BenchMode::List {
-        // Every workload once, through a counting wrapper, in this very build, before any timing.
-        let mut proof = Proof::start();
-        proof
-            .contention(&threads, &allocators)
+        // Every workload once, through a counting wrapper, in this very build, before any timing,
+        // on a thread of its own (see Proof::in_own_thread).
+        let summary = Proof::in_own_thread(|proof| proof.contention(&threads, &allocators))
             .unwrap_or_else(|e| fail(&e.to_string()));
-        eprintln!("{}", proof.summary());
+        eprintln!("{summary}");
     }
     let mut c: Criterion = stackheap::criterion(process).configure_from_args();
     for workload in Workload::ALL {

@@ -472,19 +472,22 @@ fn write_or_exit<E: serde::Serialize + Clone>(name: &str, entries: &[E]) {
 }
 
 /// Calls every workload this binary measures once, through a counting wrapper, in this very build,
-/// and checks what each allocates and reads back (`harness::proof`), before anything is timed.
+/// and checks what each allocates and reads back (`harness::proof`), before anything is timed: on a
+/// thread of its own, so that the benchmarks start from the allocators' state the proof found.
 fn prove(process: Process) -> Result<(), stackheap::error::InputError> {
-    let mut proof = Proof::start();
-    macro_rules! prove_at {
-        ($($size:literal),*) => {
-            $(proof.stack_vs_heap::<$size>(selection())?;)*
-        };
-    }
-    stackheap::stack_vs_heap_sizes!(prove_at);
-    if process.runs_checked_parts() {
-        proof.once_parts(selection())?;
-    }
-    eprintln!("{}", proof.summary());
+    let summary = Proof::in_own_thread(|proof| {
+        macro_rules! prove_at {
+            ($($size:literal),*) => {
+                $(proof.stack_vs_heap::<$size>(selection())?;)*
+            };
+        }
+        stackheap::stack_vs_heap_sizes!(prove_at);
+        if process.runs_checked_parts() {
+            proof.once_parts(selection())?;
+        }
+        Ok(())
+    })?;
+    eprintln!("{summary}");
     Ok(())
 }
 

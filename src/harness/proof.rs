@@ -31,6 +31,8 @@ const SEED: u8 = 7;
 
 /// The working set of the proven list walks: the smallest the bench measures, quick to build.
 const WALK_BYTES: usize = 16 << 10;
+/// The proof thread's stack: the largest stack workload (1 MiB arrays, reserved twice over) with room.
+const PROOF_STACK_BYTES: usize = 32 << 20;
 
 /// What a workload must do in one call: the blocks and bytes it allocates (and frees again) through
 /// the allocator it was handed, and through the global allocator.
@@ -62,6 +64,32 @@ pub struct Proof {
 }
 
 impl Proof {
+    /// Runs `prove` on a proof started in a thread of its own, with room for the largest stack
+    /// workload, and returns the proof's summary. What a proof allocates and frees (a 1 MiB heap
+    /// growth in 64 KiB blocks, lists, large boxes) then lives and dies in that thread's allocator
+    /// caches and arena, not in the main thread's, which the benchmarks measure next. On the main
+    /// thread, the growth left snmalloc's thread range holding a whole free 2 MiB chunk, after which
+    /// every free of `heap_box`'s 1 MiB block went back to the global range and was decommitted
+    /// (`madvise(MADV_FREE)`): the row read 317 µs instead of about 50 µs
+    /// (results/2026-11-29-xeon-2vcpu-snmalloc-1mib-heap-box.md). A check must not change the
+    /// state it checks before.
+    pub fn in_own_thread(
+        prove: impl FnOnce(&mut Proof) -> Result<(), InputError> + Send,
+    ) -> Result<String, InputError> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("stackheap-proof".into())
+                .stack_size(PROOF_STACK_BYTES)
+                .spawn_scoped(scope, || {
+                    let mut proof = Proof::start();
+                    prove(&mut proof).map(|()| proof.summary())
+                })
+                .map_err(|e| InputError(format!("proof: cannot start its thread: {e}")))?
+                .join()
+                .unwrap_or_else(|_| Err(InputError("proof: its thread panicked".into())))
+        })
+    }
+
     /// Starts a proof. A claim about the global allocator (the stack workloads allocate nothing)
     /// needs the binary's `#[global_allocator]` to be [`ThreadCountingGlobal`]; without it such a
     /// claim fails to be proven rather than passing unseen.
