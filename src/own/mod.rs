@@ -119,24 +119,94 @@ fn answer_parent(marker: &str, fields: &[String]) -> ! {
     std::process::exit(0)
 }
 
-/// Starts `child` with `request` in `var` on `allocator` and returns the fields of its line that
-/// starts with `marker` (after the marker); its last field is the proof of the allocator it ran on,
-/// checked here. `what` names the request in errors.
+/// One request to a child of a question asked under each allocator.
+struct Ask<'a> {
+    /// The environment variable the request travels in, and the marker its answer starts with.
+    var: &'a str,
+    marker: &'a str,
+    name: &'a str,
+    /// The numbers after the name; the plan's target time in ns follows them.
+    numbers: &'a [u64],
+    /// What the request is, for errors (the allocator is added).
+    what: String,
+    /// How many fields the answer has, the name first and the proof last.
+    fields: usize,
+}
+
+/// What a child answered: the fields of its line after the marker (the name first, the proof of
+/// its allocator last), with what it was asked, for errors.
+struct ChildAnswer {
+    what: String,
+    fields: Vec<String>,
+}
+
+impl ChildAnswer {
+    /// The answer in `line` (after the marker) to `ask`, checked: as many fields as asked, the
+    /// name first, and last the proof of a child that ran on `allocator`.
+    fn read(
+        line: &str,
+        ask: &Ask,
+        allocator: AllocatorKind,
+        what: String,
+    ) -> Result<ChildAnswer, String> {
+        let answer = ChildAnswer {
+            fields: line
+                .strip_prefix('\t')
+                .unwrap_or(line)
+                .split('\t')
+                .map(str::to_owned)
+                .collect(),
+            what,
+        };
+        if answer.fields.len() != ask.fields || answer.fields[0] != ask.name {
+            return Err(answer.bad_line());
+        }
+        let proof = &answer.fields[ask.fields - 1];
+        if !proof.starts_with(&format!("runs on {allocator} ")) {
+            return Err(format!("{}: the child {proof}", answer.what));
+        }
+        Ok(answer)
+    }
+
+    /// Field `i` parsed, or one line naming the request and the line.
+    fn number<X: std::str::FromStr>(&self, i: usize) -> Result<X, String> {
+        self.fields[i].parse().map_err(|_| self.bad_line())
+    }
+
+    fn text(&self, i: usize) -> String {
+        self.fields[i].clone()
+    }
+
+    fn bad_line(&self) -> String {
+        format!("{}: bad child line {:?}", self.what, self.fields.join("\t"))
+    }
+}
+
+/// Starts `child` on `allocator` with `ask`'s request and returns its answer: a line that starts
+/// with the marker, holds `ask.fields` fields, names the request and ends with the proof that the
+/// child ran on `allocator`; anything else is one line naming the request.
 fn ask_child(
     child: &ChildCommand,
-    (var, request): (&str, String),
+    plan: &ProcessPlan,
     allocator: AllocatorKind,
-    timeout: Duration,
-    marker: &str,
-    what: &str,
-) -> Result<Vec<String>, String> {
-    let what = format!("{what} under {allocator}");
+    ask: &Ask,
+) -> Result<ChildAnswer, String> {
+    let what = format!("{} under {allocator}", ask.what);
+    let mut request = ask.name.to_owned();
+    for n in ask
+        .numbers
+        .iter()
+        .copied()
+        .chain([plan.target.as_nanos() as u64])
+    {
+        request += &format!("\t{n}");
+    }
     let mut command = Command::new(&child.exe);
     command
         .args(&child.args)
-        .env(var, request)
+        .env(ask.var, request)
         .env(allocator::ALLOCATOR_ENV, allocator.name());
-    let ended = run(command, timeout)
+    let ended = run(command, plan.timeout)
         .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
     if let Some(failure) = ended.failure() {
         return Err(format!("{what}: {failure}: {}", ended.last_stderr_line()));
@@ -144,31 +214,13 @@ fn ask_child(
     let line = ended
         .stdout
         .lines()
-        .find_map(|l| l.find(marker).map(|at| &l[at + marker.len()..]))
+        .find_map(|l| l.find(ask.marker).map(|at| &l[at + ask.marker.len()..]))
         .ok_or_else(|| {
             format!(
                 "{what}: the child ended without reaching stackheap's entry: expected the program to call serve_child or measure for it first thing in main"
             )
         })?;
-    let fields: Vec<String> = line
-        .strip_prefix('\t')
-        .unwrap_or(line)
-        .split('\t')
-        .map(str::to_owned)
-        .collect();
-    match fields.last() {
-        Some(proof) if proof.starts_with(&format!("runs on {allocator} ")) => Ok(fields),
-        Some(proof) => Err(format!("{what}: the child {proof}")),
-        None => Err(format!("{what}: bad line {line}")),
-    }
-}
-
-/// The field at `i` of a child's line parsed, or one line naming what was wrong.
-fn field<X: std::str::FromStr>(fields: &[String], i: usize, what: &str) -> Result<X, String> {
-    fields
-        .get(i)
-        .and_then(|f| f.parse().ok())
-        .ok_or_else(|| format!("{what}: bad child line {:?}", fields.join("\t")))
+    ChildAnswer::read(line, ask, allocator, what)
 }
 
 /// The numbers after the name in a child request `<name>\t<n>\t<n>...` read from `var`, when this

@@ -16,8 +16,8 @@ use crate::data::own::{Allocated, TypeEntry, TypeRounds};
 use crate::harness::child::ChildCommand;
 use crate::own::allocator::count_allocations;
 use crate::own::{
-    ProcessPlan, answer_parent, ask_child, calls_for_target, check_name, child_request, field,
-    prove_or_exit, say_error, time_calls,
+    Ask, ChildAnswer, ProcessPlan, answer_parent, ask_child, calls_for_target, check_name,
+    child_request, prove_or_exit, say_error, time_calls,
 };
 use crate::workload::allocators::AllocatorKind;
 use std::hint::black_box;
@@ -88,6 +88,9 @@ struct ChildLine {
 }
 
 impl ChildLine {
+    /// Fields of the child's line, the name first and the proof last.
+    const FIELDS: usize = 12;
+
     fn fields(&self, name: &str) -> Vec<String> {
         vec![
             name.to_owned(),
@@ -105,26 +108,23 @@ impl ChildLine {
         ]
     }
 
-    fn parse(fields: &[String], name: &str, what: &str) -> Result<ChildLine, String> {
-        if fields.len() != 12 || fields[0] != name {
-            return Err(format!("{what}: bad child line {:?}", fields.join("\t")));
-        }
+    fn parse(answer: &ChildAnswer) -> Result<ChildLine, String> {
         let allocated = |i| -> Result<Allocated, String> {
             Ok(Allocated {
-                blocks: field(fields, i, what)?,
-                bytes: field(fields, i + 1, what)?,
+                blocks: answer.number(i)?,
+                bytes: answer.number(i + 1)?,
             })
         };
         Ok(ChildLine {
-            calls: field(fields, 1, what)?,
-            stack_ns: field(fields, 2, what)?,
-            boxed_ns: field(fields, 3, what)?,
-            size_bytes: field(fields, 4, what)?,
-            type_name: fields[5].clone(),
-            built_on_stack: field::<u8>(fields, 6, what)? == 1,
+            calls: answer.number(1)?,
+            stack_ns: answer.number(2)?,
+            boxed_ns: answer.number(3)?,
+            size_bytes: answer.number(4)?,
+            type_name: answer.text(5),
+            built_on_stack: answer.number::<u8>(6)? == 1,
             stack_allocated: allocated(7)?,
             boxed_allocated: allocated(9)?,
-            proof: fields[11].clone(),
+            proof: answer.text(11),
         })
     }
 }
@@ -299,16 +299,15 @@ fn run_child(
     calls: u64,
     plan: &ProcessPlan,
 ) -> Result<ChildLine, String> {
-    let request = format!("{name}\t{calls}\t{}", plan.target.as_nanos());
-    let fields = ask_child(
-        child,
-        (CHILD_ENV, request),
-        allocator,
-        plan.timeout,
-        TIMED,
+    let ask = Ask {
+        var: CHILD_ENV,
+        marker: TIMED,
         name,
-    )?;
-    ChildLine::parse(&fields, name, &format!("{name} under {allocator}"))
+        numbers: &[calls],
+        what: name.to_owned(),
+        fields: ChildLine::FIELDS,
+    };
+    ChildLine::parse(&ask_child(child, plan, allocator, &ask)?)
 }
 
 /// Measures type `name`: `build` makes a value, `use_value` uses it (its result is kept from the

@@ -10,7 +10,7 @@
 use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, rank_rounds};
 use crate::harness::child::ChildCommand;
 use crate::own::{
-    ProcessPlan, answer_parent, ask_child, calls_for_target, check_name, child_request, field,
+    Ask, ProcessPlan, answer_parent, ask_child, calls_for_target, check_name, child_request,
     prove_or_exit, time_calls,
 };
 use crate::workload::allocators::AllocatorKind;
@@ -95,24 +95,19 @@ fn run_child(
     calls: u64,
     plan: &ProcessPlan,
 ) -> Result<(u64, f64, String), String> {
-    let what = format!("{name} at {threads} threads");
-    let request = format!("{name}\t{threads}\t{calls}\t{}", plan.target.as_nanos());
-    let fields = ask_child(
-        child,
-        (CHILD_ENV, request),
-        allocator,
-        plan.timeout,
-        TIMED,
-        &what,
-    )?;
-    if fields.len() != 5 || fields[0] != name || field::<usize>(&fields, 1, &what)? != threads {
-        return Err(format!("{what}: bad child line {:?}", fields.join("\t")));
+    let ask = Ask {
+        var: CHILD_ENV,
+        marker: TIMED,
+        name,
+        numbers: &[threads as u64, calls],
+        what: format!("{name} at {threads} threads"),
+        fields: 5,
+    };
+    let answer = ask_child(child, plan, allocator, &ask)?;
+    if answer.number::<usize>(1)? != threads {
+        return Err(answer.bad_line());
     }
-    Ok((
-        field(&fields, 2, &what)?,
-        field(&fields, 3, &what)?,
-        fields[4].clone(),
-    ))
+    Ok((answer.number(2)?, answer.number(3)?, answer.text(4)))
 }
 
 /// Measures workload `name` under each allocator and thread count of `plan`, in child processes
