@@ -22,6 +22,31 @@
 //! the CLIs in `src/bin/` sit on top. Results land in Criterion's `target/criterion/` and the
 //! suite's own `target/stackheap/`.
 
+/// The entry point of a bench file that asks stackheap's questions of your own code:
+/// `stackheap::main!(questions)` or, beside Criterion groups in the same binary,
+/// `stackheap::main!(questions, benches)`. It writes `fn main`, which serves a child process
+/// before anything else runs, measures the questions the command line selects (a small plan under
+/// `cargo test --benches` or `-- --test`), prints and saves their answers, then runs the groups.
+///
+/// ```no_run
+/// #[global_allocator]
+/// static GLOBAL: stackheap::own::ChosenAllocator = stackheap::own::ChosenAllocator;
+///
+/// fn questions(ask: &mut stackheap::own::Questions) {
+///     ask.stack_or_box("pair", || (1u64, [2u64; 63]), |p| p.0 + p.1[62]);
+/// }
+///
+/// stackheap::main!(questions);
+/// ```
+#[macro_export]
+macro_rules! main {
+    ($questions:path $(, $group:path)* $(,)?) => {
+        fn main() {
+            $crate::own::run($questions, &[$($group),*]);
+        }
+    };
+}
+
 pub mod analysis;
 pub mod config;
 pub mod data;

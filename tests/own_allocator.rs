@@ -70,7 +70,7 @@ fn an_unknown_allocator_name_is_one_line_and_exit_2() {
     assert_eq!(
         stderr.trim(),
         format!(
-            "error: STACKHEAP_ALLOCATOR=tcmalloc: unknown allocator: expected one of {}",
+            "error: STACKHEAP_CHILD_ALLOCATOR=tcmalloc: unknown allocator: expected one of {}",
             AllocatorKind::names()
         )
     );
@@ -92,77 +92,73 @@ fn build_maps(threads: usize) {
 }
 
 #[test]
-fn workload_child_entry() {
-    stackheap::own::workload::serve_child("build_maps", &build_maps);
+fn workload_worker_entry() {
+    stackheap::own::workload::serve_worker("build_maps", &build_maps);
 }
 
 #[test]
-fn a_workload_is_ranked_from_interleaved_processes_each_proven_on_its_allocator() {
+fn a_workload_is_ranked_from_lock_step_workers_each_proven_on_its_allocator() {
     use stackheap::harness::child::ChildCommand;
-    use stackheap::own::ProcessPlan;
     use stackheap::own::workload::{WorkloadPlan, measure};
     let child = ChildCommand {
         exe: std::env::current_exe().unwrap(),
         args: vec![
-            "workload_child_entry".into(),
+            "workload_worker_entry".into(),
             "--exact".into(),
             "--test-threads=1".into(),
+            // Quiet: libtest writes no "test ... " before the worker's first line.
+            "-q".into(),
         ],
     };
     let plan = WorkloadPlan {
         threads: vec![1, 2],
-        processes: ProcessPlan {
-            allocators: AllocatorKind::ALL.to_vec(),
-            rounds: 3,
-            target: std::time::Duration::from_millis(20),
-            timeout: std::time::Duration::from_secs(60),
-        },
+        allocators: AllocatorKind::ALL.to_vec(),
+        ..WorkloadPlan::default().small()
     };
-    let results = measure("build_maps", &build_maps, &child, &plan).unwrap();
+    let mut heard = Vec::new();
+    let results = measure("build_maps", &child, &plan, |line| {
+        heard.push(line.to_owned())
+    })
+    .unwrap();
     assert_eq!(results.len(), 2);
+    assert_eq!(
+        heard.len(),
+        2,
+        "one progress line per thread count: {heard:?}"
+    );
     for r in &results {
-        assert!(r.calls >= 1);
-        assert_eq!(r.ranking.len(), AllocatorKind::ALL.len(), "{r:?}");
-        for (kind, times) in &r.per_call_ns {
-            assert_eq!(times.len(), 3, "{kind}: one process per round");
-            assert!(times.iter().all(|t| *t > 0.0));
+        let e = &r.entry;
+        assert!(e.calls >= 1);
+        assert_eq!(r.ranking.ranking.len(), AllocatorKind::ALL.len(), "{r:?}");
+        for a in &e.allocators {
+            assert_eq!(
+                a.per_call_ns.len(),
+                2,
+                "{}: one figure per session",
+                a.allocator
+            );
+            assert!(a.per_call_ns.iter().all(|t| *t > 0.0));
+            assert!(
+                a.proof.starts_with(&format!("runs on {} ", a.allocator)),
+                "{}",
+                a.proof
+            );
         }
-        for (kind, proof) in &r.proofs {
-            assert!(proof.starts_with(&format!("runs on {kind} ")), "{proof}");
-        }
+        // The control: the first allocator's second worker, one figure per session.
+        assert_eq!(e.control_ns.len(), 2);
+        assert!(r.ranking.control.is_some(), "{r:?}");
         // The fastest is the reference: its ratio to itself is exactly 1.
-        assert_eq!(r.ranking[0].to_best.ratio, 1.0);
-        eprintln!(
-            "t{}: {} calls; {}",
-            r.threads,
-            r.calls,
-            r.ranking
-                .iter()
-                .map(|x| format!(
-                    "{} {:.0} ns {}",
-                    x.allocator,
-                    x.timed.point,
-                    x.to_best.text()
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        assert_eq!(r.ranking.ranking[0].to_best.ratio, 1.0);
     }
     let err = measure(
         "build_maps",
-        &build_maps,
         &child,
         &WorkloadPlan {
-            threads: vec![1],
-            processes: ProcessPlan {
-                rounds: 1,
-                ..plan.processes.clone()
-            },
+            allocators: vec![AllocatorKind::System],
+            ..plan.clone()
         },
+        |_| {},
     )
     .unwrap_err();
-    assert!(
-        err.contains("1 rounds: expected at least 2 of each"),
-        "{err}"
-    );
+    assert!(err.contains("expected at least 2 allocators"), "{err}");
 }

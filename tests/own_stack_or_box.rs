@@ -66,14 +66,15 @@ fn plan() -> ProcessPlan {
     ProcessPlan {
         allocators: AllocatorKind::ALL.to_vec(),
         rounds: 3,
+        max_rounds: 3,
         target: Duration::from_millis(20),
-        timeout: Duration::from_secs(60),
+        ..ProcessPlan::default()
     }
 }
 
 #[test]
 fn a_type_is_timed_on_the_stack_and_boxed_in_interleaved_processes_each_proven() {
-    let answer = measure("account", &open_account, &balance, &child(), &plan()).unwrap();
+    let answer = measure("account", &child(), &plan()).unwrap();
     let entry = &answer.entry;
     assert_eq!(entry.size_bytes, 256);
     assert!(entry.type_name.ends_with("Account"), "{}", entry.type_name);
@@ -85,6 +86,11 @@ fn a_type_is_timed_on_the_stack_and_boxed_in_interleaved_processes_each_proven()
     for (rounds, verdict) in entry.allocators.iter().zip(&answer.allocators) {
         let kind = rounds.allocator;
         assert_eq!(rounds.stack_ns.len(), 3, "{kind}: one process per round");
+        assert_eq!(
+            rounds.control_ns.len(),
+            3,
+            "{kind}: the control from the same processes"
+        );
         assert!(
             rounds.proof.starts_with(&format!("runs on {kind} ")),
             "{}",
@@ -113,7 +119,7 @@ fn a_type_is_timed_on_the_stack_and_boxed_in_interleaved_processes_each_proven()
 
 #[test]
 fn a_build_that_allocates_differently_each_call_is_refused_with_one_line() {
-    let err = measure("uneven", &uneven, &|v: &Vec<u8>| v.len(), &child(), &plan()).unwrap_err();
+    let err = measure("uneven", &child(), &plan()).unwrap_err();
     assert!(err.starts_with("uneven under "), "{err}");
     assert!(
         err.contains("expected exactly one block of size_of::<alloc::vec::Vec<u8>>() = 24 B more"),
@@ -123,7 +129,7 @@ fn a_build_that_allocates_differently_each_call_is_refused_with_one_line() {
 
 #[test]
 fn a_zero_sized_type_is_refused_with_one_line() {
-    let err = measure("unit", &|| (), &|_: &()| 0, &child(), &plan()).unwrap_err();
+    let err = measure("unit", &child(), &plan()).unwrap_err();
     assert!(err.contains("size_of::<()>() is 0"), "{err}");
     assert!(!err.contains('\n'), "{err}");
 }

@@ -186,6 +186,22 @@ impl Ratio {
         }
     }
 
+    /// The four-word verdict ([`stats::verdict`] at the ratio's margin): a ratio of fewer pairs
+    /// than a 95% interval needs is undecided.
+    pub fn verdict(&self) -> stats::Verdict {
+        // Fewer pairs than make a 95% interval (six) decide nothing, not even "equal".
+        if stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE {
+            stats::verdict(self.low, self.high, self.margin)
+        } else {
+            stats::Verdict::Undecided
+        }
+    }
+
+    /// The smallest difference this ratio's interval could have decided at its margin.
+    pub fn detectable(&self) -> f64 {
+        stats::detectable(self.ratio, self.low, self.margin)
+    }
+
     /// Whether the interval spans two processes or more (the only intervals that may decide).
     pub fn repeated(&self) -> bool {
         self.processes >= 2

@@ -131,7 +131,7 @@ pub struct Plan {
 /// relative width) then starts above `1 + threshold`.
 pub fn detectable(interval: &Interval, threshold: f64) -> Option<f64> {
     (interval.confidence >= CONFIDENCE && interval.low > 0.0)
-        .then(|| (1.0 + threshold) * interval.point / interval.low - 1.0)
+        .then(|| crate::analysis::stats::detectable(interval.point, interval.low, threshold))
 }
 
 /// Judges every benchmark on its sessions' ratios.

@@ -1,11 +1,12 @@
 //! What the user's own code's measurements say: a type's boxed / stack ratio per allocator
 //! (paired by process), the stack a recursion takes per unit of input (a line through its fits)
-//! and the ranking of a workload's allocators (ratios paired by round); every ratio decided by the
-//! report's one rule at the margin the rounds' own spread allows. `render` words them.
+//! and the ranking of a workload's allocators (ratios paired by session); every ratio given one of
+//! four verdicts (slower, faster, equal within the margin, undecided) at the margin its control
+//! measured: the same thing timed twice under two names. `render` words them.
 
 use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, Ratio, rank_rounds};
-use crate::analysis::stats::{self, Decision};
-use crate::data::own::{OwnEntry, RecursionEntry, StackFit, TypeEntry, WorkloadEntry};
+use crate::analysis::stats::{self, Interval, Verdict};
+use crate::data::own::{OwnEntry, RecursionEntry, StackFit, TypeEntry, TypeRounds, WorkloadEntry};
 use crate::workload::allocators::AllocatorKind;
 
 /// What a recursion's fits say together: stack = `fixed_bytes` + `bytes_per_input` x input, fitted
@@ -72,6 +73,45 @@ fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     })
 }
 
+/// The smallest margin a control may set: a run whose control agrees within this still does not
+/// claim finer differences (a stated floor, not a figure of any machine).
+pub const MIN_CONTROL_MARGIN: f64 = 0.01;
+
+/// What a control says: the same thing measured twice under two names, its ratio paired as the
+/// comparisons are. Any difference it shows is the run's own noise, so the farthest its interval
+/// strays from 1 is the margin below which this run cannot tell two things apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Control {
+    /// control / reference, the median of the pairs with its interval.
+    pub interval: Interval,
+    /// `max(high, 1 / low) - 1`, at least [`MIN_CONTROL_MARGIN`].
+    pub margin: f64,
+}
+
+impl Control {
+    /// The control of `control` against `reference`, paired by index; `None` with fewer than two
+    /// pairs.
+    pub fn of(control: &[f64], reference: &[f64]) -> Option<Control> {
+        let ratios = stats::paired_ratios(control, reference);
+        if ratios.len() < 2 {
+            return None;
+        }
+        let interval = stats::median_interval(&ratios)?;
+        Some(Control {
+            margin: (interval.high.max(1.0 / interval.low) - 1.0).max(MIN_CONTROL_MARGIN),
+            interval,
+        })
+    }
+}
+
+/// The margin of a comparison: its control's, or, for files measured before controls, the spread
+/// between processes of `rows` (the suite's noise rule).
+fn margin_of(control: Option<Control>, rows: &[&[f64]]) -> (f64, Option<Noise>) {
+    let noise = Noise::of_rows(rows);
+    let margin = control.map_or_else(|| noise.map_or(NOISE_MARGIN, |n| n.margin), |c| c.margin);
+    (margin, noise)
+}
+
 /// A type on the stack or boxed, under each allocator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeAnswer {
@@ -79,6 +119,8 @@ pub struct TypeAnswer {
     pub entry: TypeEntry,
     pub rounds: usize,
     pub noise: Option<Noise>,
+    /// The stack path timed twice, every allocator's processes pooled; `None` in older files.
+    pub control: Option<Control>,
     pub margin: f64,
     pub allocators: Vec<TypeVerdict>,
 }
@@ -92,9 +134,9 @@ pub struct TypeVerdict {
     pub boxed_ns: f64,
     /// boxed / stack, paired by process; `None` with fewer than two processes.
     pub ratio: Option<Ratio>,
-    /// `Slower`: boxing costs more than the margin; `Faster`: the boxed value is faster;
-    /// `Tie`: within noise (or one process only).
-    pub decision: Decision,
+    /// `Slower`: boxing costs more than the margin; `Faster`: the boxed value is faster; `Equal`:
+    /// within the margin; `Undecided`: the run could not tell (or one process only).
+    pub verdict: Verdict,
 }
 
 /// Decides what a type's rounds say.
@@ -104,8 +146,15 @@ pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
         .iter()
         .flat_map(|a| [a.stack_ns.as_slice(), a.boxed_ns.as_slice()])
         .collect();
-    let noise = Noise::of_rows(&rows);
-    let margin = noise.map_or(NOISE_MARGIN, |n| n.margin);
+    let pooled = |f: fn(&TypeRounds) -> &Vec<f64>| -> Vec<f64> {
+        t.allocators
+            .iter()
+            .filter(|a| a.control_ns.len() == a.stack_ns.len())
+            .flat_map(|a| f(a).iter().copied())
+            .collect()
+    };
+    let control = Control::of(&pooled(|a| &a.control_ns), &pooled(|a| &a.stack_ns));
+    let (margin, noise) = margin_of(control, &rows);
     let allocators = t
         .allocators
         .iter()
@@ -115,7 +164,7 @@ pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
                 allocator: a.allocator,
                 stack_ns: stats::median(&a.stack_ns).unwrap_or(f64::NAN),
                 boxed_ns: stats::median(&a.boxed_ns).unwrap_or(f64::NAN),
-                decision: ratio.map_or(Decision::Tie, |r| r.decision()),
+                verdict: ratio.map_or(Verdict::Undecided, |r| r.verdict()),
                 ratio,
             }
         })
@@ -129,6 +178,7 @@ pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
             .min()
             .unwrap_or(0),
         noise,
+        control,
         margin,
         allocators,
     }
@@ -140,10 +190,13 @@ pub struct WorkloadRanking {
     pub name: String,
     pub threads: usize,
     pub calls: u64,
+    /// Sessions of lock-step workers (rounds of processes in older files).
     pub rounds: usize,
     pub noise: Option<Noise>,
+    /// The first allocator measured twice; `None` in older files.
+    pub control: Option<Control>,
     pub margin: f64,
-    /// Fastest first, each ratio to the fastest paired by round.
+    /// Fastest first, each ratio to the fastest paired by session.
     pub ranking: Ranking,
     /// Each allocator's proof of the allocator its processes ran on.
     pub proofs: Vec<(AllocatorKind, String)>,
@@ -156,14 +209,20 @@ pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
         .iter()
         .map(|a| (a.allocator, a.per_call_ns.clone()))
         .collect();
-    let noise = Noise::of_rows(&rows.iter().map(|(_, v)| v.as_slice()).collect::<Vec<_>>());
-    let margin = noise.map_or(NOISE_MARGIN, |n| n.margin);
+    let control = rows
+        .first()
+        .and_then(|(_, reference)| Control::of(&w.control_ns, reference));
+    let (margin, noise) = margin_of(
+        control,
+        &rows.iter().map(|(_, v)| v.as_slice()).collect::<Vec<_>>(),
+    );
     WorkloadRanking {
         name: w.name.clone(),
         threads: w.threads,
         calls: w.calls,
         rounds: rows.iter().map(|(_, v)| v.len()).min().unwrap_or(0),
         noise,
+        control,
         margin,
         ranking: rank_rounds(&rows, margin),
         proofs: w
@@ -171,6 +230,16 @@ pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
             .iter()
             .map(|a| (a.allocator, a.proof.clone()))
             .collect(),
+    }
+}
+
+impl WorkloadRanking {
+    /// Whether every allocator's ratio to the fastest has a verdict other than undecided.
+    pub fn all_decided(&self) -> bool {
+        self.ranking
+            .iter()
+            .skip(1)
+            .all(|r| r.to_best.verdict() != Verdict::Undecided)
     }
 }
 

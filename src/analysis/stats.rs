@@ -144,19 +144,53 @@ pub enum GateVerdict {
 /// Judges paired ratios `candidate / baseline` against a relative threshold (0.10 = 10%).
 pub fn judge(ratios: &[f64], threshold: f64) -> Option<(GateVerdict, Interval)> {
     let interval = median_interval(ratios)?;
-    let (up, down) = (1.0 + threshold, 1.0 / (1.0 + threshold));
     let verdict = if interval.confidence < CONFIDENCE {
         GateVerdict::Undecided
-    } else if interval.low > up {
-        GateVerdict::Regressed
-    } else if interval.high < down {
-        GateVerdict::Improved
-    } else if interval.low >= down && interval.high <= up {
-        GateVerdict::Unchanged
     } else {
-        GateVerdict::Undecided
+        match verdict(interval.low, interval.high, threshold) {
+            Verdict::Slower => GateVerdict::Regressed,
+            Verdict::Faster => GateVerdict::Improved,
+            Verdict::Equal => GateVerdict::Unchanged,
+            Verdict::Undecided => GateVerdict::Undecided,
+        }
     };
     Some((verdict, interval))
+}
+
+/// What the interval `[low, high]` of a ratio `a / b` of times says at `margin`, in the four words
+/// of the gate and of the questions about a user's code: three decisions and an honest "undecided".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The whole interval lies above `1 + margin`.
+    Slower,
+    /// The whole interval lies below `1 / (1 + margin)`.
+    Faster,
+    /// The whole interval lies within `[1 / (1 + margin), 1 + margin]`: equal within the margin.
+    Equal,
+    /// The interval straddles a bound: the run could not tell.
+    Undecided,
+}
+
+/// The [`Verdict`] on `[low, high]` at `margin`.
+pub fn verdict(low: f64, high: f64, margin: f64) -> Verdict {
+    let (up, down) = (1.0 + margin, 1.0 / (1.0 + margin));
+    if low > up {
+        Verdict::Slower
+    } else if high < down {
+        Verdict::Faster
+    } else if low >= down && high <= up {
+        Verdict::Equal
+    } else {
+        Verdict::Undecided
+    }
+}
+
+/// The smallest slowdown an interval `[low, high]` around `point` could have called slower at
+/// `margin`: a ratio that much larger moves the point there, and its interval (of the same relative
+/// width) then starts above `1 + margin`.
+pub fn detectable(point: f64, low: f64, margin: f64) -> f64 {
+    (1.0 + margin) * point / low - 1.0
 }
 
 #[cfg(test)]

@@ -199,11 +199,13 @@ fn main() -> ExitCode {
             let baseline = Side {
                 label: baseline_label,
                 worker: baseline_worker,
+                args: Vec::new(),
                 env: baseline_env,
             };
             let candidate = Side {
                 label: candidate_label,
                 worker: candidate_worker,
+                args: Vec::new(),
                 env: candidate_env,
             };
             let outcome = match run(&baseline, &candidate, &plan, |line| eprintln!("{line}")) {

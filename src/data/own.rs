@@ -38,6 +38,10 @@ pub struct TypeRounds {
     pub stack_ns: Vec<f64>,
     /// ns per call of the same with the value in a `Box`, from the same processes.
     pub boxed_ns: Vec<f64>,
+    /// The stack path timed again in batches of its own, from the same processes: the control
+    /// whose ratio to `stack_ns` says what this run can resolve (empty in files before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_ns: Vec<f64>,
     /// What one call of each path allocated, counted in the optimised build that was measured.
     pub stack_allocated: Allocated,
     pub boxed_allocated: Allocated,
@@ -73,14 +77,19 @@ pub struct StackFit {
     pub children: u32,
 }
 
-/// A user's workload at one thread count: each allocator's ns per call, one figure per round.
+/// A user's workload at one thread count: each allocator's ns per call, one figure per session of
+/// lock-step workers (or, in files before them, per round of processes).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadEntry {
     pub name: String,
     pub threads: usize,
-    /// Calls each process timed.
+    /// Calls of the workload per sample.
     pub calls: u64,
     pub allocators: Vec<AllocatorRounds>,
+    /// The control: a second worker of the first allocator, one figure per session, whose ratio to
+    /// the first allocator's says what this run can resolve (empty in files before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_ns: Vec<f64>,
 }
 
 /// One allocator's processes of a workload, in round order, and the proof it ran on them.
@@ -117,7 +126,7 @@ impl crate::data::results::SuiteEntry for OwnEntry {
                 if bad_times(
                     t.allocators
                         .iter()
-                        .flat_map(|a| a.stack_ns.iter().chain(&a.boxed_ns)),
+                        .flat_map(|a| a.stack_ns.iter().chain(&a.boxed_ns).chain(&a.control_ns)),
                 ) =>
             {
                 Some("stack_ns and boxed_ns must be positive, finite times".into())
@@ -132,7 +141,12 @@ impl crate::data::results::SuiteEntry for OwnEntry {
                 Some("threads and calls must be at least 1".into())
             }
             OwnEntry::Workload(w)
-                if bad_times(w.allocators.iter().flat_map(|a| &a.per_call_ns)) =>
+                if bad_times(
+                    w.allocators
+                        .iter()
+                        .flat_map(|a| &a.per_call_ns)
+                        .chain(&w.control_ns),
+                ) =>
             {
                 Some("per_call_ns must be positive, finite times".into())
             }

@@ -20,12 +20,13 @@ pub fn default_filter() -> String {
 /// long is stuck (it is killed, with whatever it started, and the comparison ends as bad input).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// One side of a comparison: a name, its worker executable and the environment it runs under
-/// (added to the supervisor's own).
+/// One side of a comparison: a name, its worker executable, its arguments and the environment it
+/// runs under (added to the supervisor's own; a variable with an empty name is removed instead).
 #[derive(Clone, Debug)]
 pub struct Side {
     pub label: String,
     pub worker: PathBuf,
+    pub args: Vec<String>,
     pub env: Vec<(String, String)>,
 }
 
@@ -50,6 +51,7 @@ impl Worker {
             .map_err(|e| format!("{}: cannot open ({e})", log.display()))?;
         let mut command = Command::new(&side.worker);
         command
+            .args(&side.args)
             .envs(side.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -79,7 +81,12 @@ impl Worker {
             label: side.label.clone(),
             log,
         };
-        let hello = worker.next_line("start")?;
+        // A libtest binary serving as a worker (the tests of `own`) writes "running 1 test" and a
+        // blank line first.
+        let mut hello = worker.next_line("start")?;
+        while hello.is_empty() || hello.starts_with("running ") {
+            hello = worker.next_line("start")?;
+        }
         let expected = format!("ready {}", crate::harness::worker::PROTOCOL);
         if hello != expected {
             return Err(format!(
@@ -114,8 +121,8 @@ impl Worker {
         }
     }
 
-    /// Sends one request and returns the value of its `ok` answer.
-    fn request(&mut self, line: &str) -> Result<u64, String> {
+    /// Sends one request and returns what its `ok` answer says.
+    pub fn ask(&mut self, line: &str) -> Result<String, String> {
         writeln!(self.stdin, "{line}")
             .and_then(|()| self.stdin.flush())
             .map_err(|e| format!("worker {}: cannot write ({e})", self.label))?;
@@ -125,13 +132,24 @@ impl Worker {
         }
         answer
             .strip_prefix("ok ")
-            .and_then(|v| v.parse().ok())
+            .map(str::to_owned)
             .ok_or_else(|| {
                 format!(
-                    "worker {} answered '{answer}' to '{line}', expected 'ok <number>'",
+                    "worker {} answered '{answer}' to '{line}', expected 'ok ...'",
                     self.label
                 )
             })
+    }
+
+    /// Sends one request and returns the number its `ok` answer holds.
+    fn request(&mut self, line: &str) -> Result<u64, String> {
+        let answer = self.ask(line)?;
+        answer.parse().map_err(|_| {
+            format!(
+                "worker {} answered 'ok {answer}' to '{line}', expected 'ok <number>'",
+                self.label
+            )
+        })
     }
 
     /// The time `iterations` of row `id` took, in ns.

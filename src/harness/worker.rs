@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 pub const PROTOCOL: u32 = 1;
 
 /// A row the worker can run: `iterations` calls (or contention rounds), timed as a whole.
-type Sampler = Box<dyn FnMut(u64) -> Result<Duration, String>>;
+pub type Sampler = Box<dyn FnMut(u64) -> Result<Duration, String>>;
 
 /// `iterations` calls of `call`, each result through `black_box`, as Criterion's `iter` does.
 fn time_calls(iterations: u64, mut call: impl FnMut() -> u64) -> Duration {
@@ -81,7 +81,10 @@ pub fn runs(id: &BenchId) -> bool {
 /// takes between one and two targets), after one call that is not counted: the first call in a
 /// fresh process pays for the allocator's set-up (mimalloc's first segment takes longer than
 /// thousands of later calls), and calibrating on it would make samples far too short.
-fn calibrate(sample: &mut Sampler, target: Duration) -> Result<u64, String> {
+pub fn calibrate(
+    sample: &mut dyn FnMut(u64) -> Result<Duration, String>,
+    target: Duration,
+) -> Result<u64, String> {
     sample(1)?;
     let mut iterations = 1u64;
     while sample(iterations)? < target && iterations < 1 << 40 {
@@ -126,13 +129,23 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
 }
 
 /// The worker's loop: `ready`, then one answer per request line until the input ends.
-pub fn serve(input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+pub fn serve(input: impl BufRead, output: impl Write) -> std::io::Result<()> {
+    let mut samplers = HashMap::new();
+    serve_with(input, output, |line| answer(line, &mut samplers))
+}
+
+/// The protocol's loop around `answer`, which turns one request line into the value of its `ok`
+/// line or the reason of its `error` line: the gate's rows here, a user's workload in `own`.
+pub fn serve_with(
+    input: impl BufRead,
+    mut output: impl Write,
+    mut answer: impl FnMut(&str) -> Result<String, String>,
+) -> std::io::Result<()> {
     writeln!(output, "ready {PROTOCOL}")?;
     output.flush()?;
-    let mut samplers = HashMap::new();
     for line in input.lines() {
         let line = line?;
-        match answer(&line, &mut samplers) {
+        match answer(&line) {
             Ok(value) => writeln!(output, "ok {value}")?,
             Err(why) => writeln!(output, "error {}", why.replace('\n', " "))?,
         }

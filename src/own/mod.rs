@@ -1,25 +1,43 @@
 //! Your own code: the suite's three questions asked of a user's own type, recursive function and
 //! multi-threaded workload, from their own crate. It sits on top of the layers, beside the benches
 //! and the binaries, and uses the same child protocol, statistics and words.
+//!
+//! A user learns four names: [`crate::main!`], [`Questions`] (with its three questions and their
+//! [`Options`]), [`ChosenAllocator`], and [`Error`]; [`Answers`] is what a run found. The module is
+//! called `own` because the report's section, `own.json` and the guide all speak of "your own
+//! code"; in a bench file it appears only in `use` lines. The modules below are the building
+//! blocks the entry point drives, public for tests and for programs that want the parts.
 
 pub mod allocator;
+mod args;
+pub mod questions;
 pub mod recursion;
 pub mod stack_or_box;
 pub mod workload;
 
-use crate::harness::child::{ChildCommand, run};
+pub use allocator::ChosenAllocator;
+pub use questions::{Answers, Error, Options, Questions, run};
+
+use crate::harness::child::ChildCommand;
 use crate::workload::allocators::AllocatorKind;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// How a question asked under each allocator runs its child processes: one process per allocator
 /// per round, the rounds interleaved (each runs every allocator once, in an order rotated round by
-/// round), so that a change of the machine's state falls on every allocator alike.
+/// round), so that a change of the machine's state falls on every allocator alike. After `rounds`,
+/// rounds go on while the answer is undecided or its margin above `target_margin`, up to
+/// `max_rounds` and within `budget`.
 #[derive(Clone, Debug)]
 pub struct ProcessPlan {
     pub allocators: Vec<AllocatorKind>,
-    /// Processes per allocator, interleaved round by round.
+    /// Processes per allocator before the first decision.
     pub rounds: usize,
+    pub max_rounds: usize,
+    /// The margin the rounds aim for: a goal the run states whether it reaches it or not.
+    pub target_margin: f64,
+    /// No new round starts when it would end after this.
+    pub budget: Duration,
     /// How long one process's timed calls should take (calibrated once, in a first process).
     pub target: Duration,
     /// How long one child may take.
@@ -30,39 +48,59 @@ impl Default for ProcessPlan {
     fn default() -> ProcessPlan {
         ProcessPlan {
             allocators: AllocatorKind::default_run(),
-            rounds: 5,
+            // Six: the fewest processes whose median interval covers 95%.
+            rounds: 6,
+            max_rounds: 20,
+            target_margin: TARGET_MARGIN,
+            budget: Duration::from_secs(60),
             target: Duration::from_millis(300),
             timeout: Duration::from_secs(120),
         }
     }
 }
 
+/// The margin the questions' adaptive rounds aim for (5%): a goal, stated beside the margin each
+/// run reached, not a figure of any machine.
+pub const TARGET_MARGIN: f64 = 0.05;
+
 impl ProcessPlan {
-    /// Why this plan cannot rank or pair anything, if it cannot.
+    /// Why this plan cannot pair anything, if it cannot.
     fn check(&self, name: &str) -> Result<(), String> {
-        if self.allocators.len() < 2 || self.rounds < 2 {
+        if self.allocators.is_empty() || self.rounds < 2 || self.max_rounds < self.rounds {
             return Err(format!(
-                "{name}: {} allocators, {} rounds: expected at least 2 of each",
+                "{name}: {} allocators, {} to {} rounds: expected at least 1 allocator and 2 rounds",
                 self.allocators.len(),
-                self.rounds
+                self.rounds,
+                self.max_rounds
             ));
         }
         Ok(())
     }
 
-    /// Runs `child(allocator)` for every allocator in every round, interleaved; returns each
-    /// allocator's results in round order, in the plan's allocator order.
+    /// Runs `child(allocator)` for every allocator, round after round, in an order rotated round
+    /// by round, until `enough` (given each allocator's results so far, in the plan's order) says
+    /// so after `rounds`, or `max_rounds` or the budget ends it.
     fn interleave<X>(
         &self,
         mut child: impl FnMut(AllocatorKind) -> Result<X, String>,
+        mut enough: impl FnMut(&[(AllocatorKind, Vec<X>)]) -> bool,
     ) -> Result<Vec<(AllocatorKind, Vec<X>)>, String> {
+        let start = Instant::now();
+        let mut longest = Duration::ZERO;
         let mut per_allocator: Vec<(AllocatorKind, Vec<X>)> =
             self.allocators.iter().map(|&a| (a, Vec::new())).collect();
-        for round in 0..self.rounds {
+        for round in 0..self.max_rounds {
+            let began = Instant::now();
             for k in 0..self.allocators.len() {
                 let i = (k + round) % self.allocators.len();
                 let x = child(self.allocators[i])?;
                 per_allocator[i].1.push(x);
+            }
+            longest = longest.max(began.elapsed());
+            let done = round + 1 >= self.rounds
+                && (start.elapsed() + longest > self.budget || enough(&per_allocator));
+            if done {
+                break;
             }
         }
         Ok(per_allocator)
@@ -206,7 +244,7 @@ fn ask_child(
         .args(&child.args)
         .env(ask.var, request)
         .env(allocator::ALLOCATOR_ENV, allocator.name());
-    let ended = run(command, plan.timeout)
+    let ended = crate::harness::child::run(command, plan.timeout)
         .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
     if let Some(failure) = ended.failure() {
         return Err(format!("{what}: {failure}: {}", ended.last_stderr_line()));
@@ -217,7 +255,7 @@ fn ask_child(
         .find_map(|l| l.find(ask.marker).map(|at| &l[at + ask.marker.len()..]))
         .ok_or_else(|| {
             format!(
-                "{what}: the child ended without reaching stackheap's entry: expected the program to call serve_child or measure for it first thing in main"
+                "{what}: the child ended without reaching stackheap's entry: expected the program's main to be stackheap::main! (or to serve its children first thing)"
             )
         })?;
     ChildAnswer::read(line, ask, allocator, what)
@@ -255,70 +293,45 @@ pub(crate) fn say_error(line: std::fmt::Arguments) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// What a program measured of its own code, for [`save`].
-#[derive(Clone, Debug, Default)]
-pub struct Measured {
-    pub types: Vec<crate::analysis::own::TypeAnswer>,
-    /// Each recursion, with the inputs whose stack the report should give (`10_000` levels, ...).
-    pub recursions: Vec<(recursion::RecursionFit, Vec<u64>)>,
-    pub workloads: Vec<workload::WorkloadResult>,
-}
-
-/// Writes what `measured` holds as `target/stackheap/own.json`, where `scripts/report` reads it
-/// into the report's "Your code" section. Returns the path.
-///
-/// ```no_run
-/// use stackheap::harness::child::ChildCommand;
-/// use stackheap::own::{Measured, recursion, save, write_report};
-///
-/// let child = ChildCommand::current_exe().unwrap();
-/// let fit = recursion::measure("nest", &|n| { std::hint::black_box(n); }, &child, &Default::default())
-///     .unwrap();
-/// // The report gives the stack 10,000 levels need, beside the measured sizes.
-/// save(&Measured { recursions: vec![(fit, vec![10_000])], ..Measured::default() }).unwrap();
-/// println!("{}", write_report().unwrap().join("index.html").display());
-/// ```
-pub fn save(measured: &Measured) -> std::io::Result<std::path::PathBuf> {
-    use crate::data::own::{AllocatorRounds, OwnEntry, RecursionEntry, WorkloadEntry};
-    let types = measured
+/// What `answers` hold, as `own.json` keeps them.
+fn entries(answers: &Answers) -> Vec<crate::data::own::OwnEntry> {
+    use crate::data::own::{OwnEntry, RecursionEntry};
+    let types = answers
         .types
         .iter()
         .map(|t| OwnEntry::Type(t.entry.clone()));
-    let recursions = measured.recursions.iter().map(|(r, asked)| {
+    let recursions = answers.recursions.iter().map(|(r, asked)| {
         OwnEntry::Recursion(RecursionEntry {
             name: r.name.clone(),
             fits: r.fits.clone(),
             asked_inputs: asked.clone(),
         })
     });
-    let workloads = measured.workloads.iter().map(|w| {
-        OwnEntry::Workload(WorkloadEntry {
-            name: w.name.clone(),
-            threads: w.threads,
-            calls: w.calls,
-            allocators: w
-                .per_call_ns
-                .iter()
-                .map(|(allocator, per_call_ns)| AllocatorRounds {
-                    allocator: *allocator,
-                    per_call_ns: per_call_ns.clone(),
-                    proof: w
-                        .proofs
-                        .iter()
-                        .find(|(a, _)| a == allocator)
-                        .map_or(String::new(), |(_, p)| p.clone()),
-                })
-                .collect(),
-        })
-    });
-    let entries: Vec<OwnEntry> = types.chain(recursions).chain(workloads).collect();
-    crate::harness::output::write_results("own", &entries)
+    let workloads = answers
+        .workloads
+        .iter()
+        .map(|w| OwnEntry::Workload(w.entry.clone()));
+    types.chain(recursions).chain(workloads).collect()
+}
+
+/// The answers in the report's own sentences, one per question (and thread count).
+fn answer_lines(answers: &Answers) -> Vec<String> {
+    crate::render::report::own_answer_sentences(
+        &entries(answers),
+        crate::data::machine::Machine::current().cores,
+    )
+}
+
+/// Writes what `answers` hold as `target/stackheap/own.json`, where the report reads it into its
+/// "Your code" section. Returns the path.
+fn save(answers: &Answers) -> std::io::Result<std::path::PathBuf> {
+    crate::harness::output::write_results("own", &entries(answers))
 }
 
 /// Writes the report of `target/stackheap/own.json` (saved by [`save`]) into
 /// `target/stackheap/your-code/`: the page opens with "Your code"; the suite's own sections are
 /// left out, as this program did not run its benches. Returns the directory.
-pub fn write_report() -> Result<std::path::PathBuf, String> {
+fn write_report() -> Result<std::path::PathBuf, String> {
     let dir = crate::data::suite_file::results_dir();
     let own = crate::data::results::load_suite_file(&dir, "own")
         .map_err(|e| e.to_string())?
@@ -340,7 +353,7 @@ pub fn write_report() -> Result<std::path::PathBuf, String> {
 fn prove_or_exit(question: &str) -> String {
     allocator::prove_chosen().unwrap_or_else(|e| {
         say_error(format_args!(
-            "error: {question} child: {e} (is the program's #[global_allocator] stackheap::own::allocator::ChosenAllocator?)"
+            "error: {question} child: {e} (is the program's #[global_allocator] stackheap::own::ChosenAllocator?)"
         ));
         std::process::exit(3)
     })

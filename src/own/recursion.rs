@@ -27,8 +27,8 @@ const FITTED: &str = "stackheap-recursion fitted";
 
 /// In a child started for recursion `name`, runs the function on the input asked for in a thread
 /// of the stack size asked for, says so if it returned, and ends the process; otherwise (not a
-/// child, or a child for another recursion) returns at once. [`measure`] calls it first, so a
-/// program that calls `measure` needs nothing else.
+/// child, or a child for another recursion) returns at once. [`crate::main!`] calls it before
+/// anything else runs.
 pub fn serve_child(name: &str, f: &(dyn Fn(u64) + Sync)) {
     let Some([stack, input]) = child_request(CHILD_ENV, name, "<name>\\t<stack>\\t<input>") else {
         return;
@@ -77,7 +77,7 @@ fn judge(name: &str, stack: u64, input: u64, ended: &Ended) -> Result<Outcome, S
                 Ok(Outcome::Fitted)
             } else {
                 Err(format!(
-                    "{what}: the child ended without reaching stackheap's recursion entry: expected the program to call serve_child or measure for `{name}` (call it before long work in main)"
+                    "{what}: the child ended without reaching stackheap's recursion entry: expected the program's main to be stackheap::main! with a recursion named `{name}`"
                 ))
             }
         }
@@ -105,9 +105,11 @@ fn try_input(
     timeout: Duration,
 ) -> Result<Outcome, String> {
     let mut command = Command::new(&relaunch.exe);
+    // The allocator a type or workload child runs on is chosen by stackheap alone, never inherited.
     command
         .args(&relaunch.args)
-        .env(CHILD_ENV, format!("{name}\t{stack}\t{input}"));
+        .env(CHILD_ENV, format!("{name}\t{stack}\t{input}"))
+        .env_remove(crate::own::allocator::ALLOCATOR_ENV);
     let ended = run(command, timeout).map_err(|e| {
         format!(
             "{name}: cannot start {} as a child: {e}",
@@ -178,30 +180,10 @@ impl Default for Plan {
 }
 
 /// Measures recursion `name`: for each stack size of `plan`, the largest input `f` takes, in child
-/// processes started as `relaunch` says; then the stack per unit of input. In a child it runs the
-/// one input asked for and ends the process instead (see [`serve_child`]).
-///
-/// ```no_run
-/// use stackheap::harness::child::ChildCommand;
-/// use stackheap::own::recursion::{Plan, measure};
-///
-/// /// The user's recursion, unchanged: a tree of `height` levels, walked.
-/// fn walk(height: u64) -> u64 {
-///     if height == 0 { 1 } else { 1 + walk(std::hint::black_box(height - 1)) }
-/// }
-///
-/// let child = ChildCommand::current_exe().unwrap();
-/// let fit = measure("walk", &|h| { std::hint::black_box(walk(h)); }, &child, &Plan::default())
-///     .unwrap();
-/// println!("{:.1} B per level; 100,000 levels need {} B", fit.bytes_per_input, fit.stack_for(100_000));
-/// ```
-pub fn measure(
-    name: &str,
-    f: &(dyn Fn(u64) + Sync),
-    relaunch: &ChildCommand,
-    plan: &Plan,
-) -> Result<RecursionFit, String> {
-    serve_child(name, f);
+/// processes started as `relaunch` says, each of which must serve the request with
+/// [`serve_child`]; then the stack per unit of input. [`crate::own::Questions::recursion`] is the
+/// way to ask it from a bench file.
+pub fn measure(name: &str, relaunch: &ChildCommand, plan: &Plan) -> Result<RecursionFit, String> {
     crate::own::check_name("recursion", name)?;
     if let Some(&stack) = plan.stacks.iter().find(|&&s| s < 16 << 10) {
         return Err(format!(

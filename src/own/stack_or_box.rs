@@ -12,6 +12,7 @@
 //! stack path's frame as a control.
 
 use crate::analysis::own::{TypeAnswer, type_answer};
+use crate::analysis::stats::Verdict;
 use crate::data::own::{Allocated, TypeEntry, TypeRounds};
 use crate::harness::child::ChildCommand;
 use crate::own::allocator::count_allocations;
@@ -39,8 +40,7 @@ const PAINTS: [u8; 2] = [0xA5, 0x5A];
 const PAINT_BEYOND: usize = 64 << 10;
 
 /// In a child started for type `name`, measures it as asked and ends the process; otherwise
-/// returns at once. [`measure`] calls it first, so a program that calls `measure` needs nothing
-/// else.
+/// returns at once. [`crate::main!`] calls it before anything else runs.
 pub fn serve_child<T, R>(
     name: &str,
     build: &(impl Fn() -> T + Sync),
@@ -79,6 +79,7 @@ struct ChildLine {
     calls: u64,
     stack_ns: f64,
     boxed_ns: f64,
+    control_ns: f64,
     size_bytes: u64,
     type_name: String,
     built_on_stack: bool,
@@ -89,7 +90,7 @@ struct ChildLine {
 
 impl ChildLine {
     /// Fields of the child's line, the name first and the proof last.
-    const FIELDS: usize = 12;
+    const FIELDS: usize = 13;
 
     fn fields(&self, name: &str) -> Vec<String> {
         vec![
@@ -97,6 +98,7 @@ impl ChildLine {
             self.calls.to_string(),
             self.stack_ns.to_string(),
             self.boxed_ns.to_string(),
+            self.control_ns.to_string(),
             self.size_bytes.to_string(),
             self.type_name.clone(),
             u8::from(self.built_on_stack).to_string(),
@@ -119,12 +121,13 @@ impl ChildLine {
             calls: answer.number(1)?,
             stack_ns: answer.number(2)?,
             boxed_ns: answer.number(3)?,
-            size_bytes: answer.number(4)?,
-            type_name: answer.text(5),
-            built_on_stack: answer.number::<u8>(6)? == 1,
-            stack_allocated: allocated(7)?,
-            boxed_allocated: allocated(9)?,
-            proof: answer.text(11),
+            control_ns: answer.number(4)?,
+            size_bytes: answer.number(5)?,
+            type_name: answer.text(6),
+            built_on_stack: answer.number::<u8>(7)? == 1,
+            stack_allocated: allocated(8)?,
+            boxed_allocated: allocated(10)?,
+            proof: answer.text(12),
         })
     }
 }
@@ -257,31 +260,28 @@ fn child_measures<T, R>(
             on_stack(build, use_value, None);
         })
     });
-    let (mut stack, mut boxed_time) = (Duration::ZERO, Duration::ZERO);
+    // Three paths in turn, the order rotated batch by batch: the stack path, the boxed path and
+    // the stack path again under another name, the control whose ratio to the first is this
+    // process's own noise.
+    let mut times = [Duration::ZERO; 3];
     for batch in 0..BATCHES {
-        let mut time_stack = || {
-            stack += time_calls(calls, || {
-                on_stack(build, use_value, None);
-            })
-        };
-        let mut time_boxed = || {
-            boxed_time += time_calls(calls, || {
-                boxed(build, use_value, None);
-            })
-        };
-        if batch % 2 == 0 {
-            time_stack();
-            time_boxed();
-        } else {
-            time_boxed();
-            time_stack();
+        for k in 0..3 {
+            let path = (k + batch as usize) % 3;
+            times[path] += time_calls(calls, || {
+                if path == 1 {
+                    boxed(build, use_value, None);
+                } else {
+                    on_stack(build, use_value, None);
+                }
+            });
         }
     }
     let per_call = |d: Duration| d.as_nanos() as f64 / (calls * BATCHES) as f64;
     Ok(ChildLine {
         calls,
-        stack_ns: per_call(stack),
-        boxed_ns: per_call(boxed_time),
+        stack_ns: per_call(times[0]),
+        boxed_ns: per_call(times[1]),
+        control_ns: per_call(times[2]),
         size_bytes,
         type_name: type_name.to_owned(),
         built_on_stack,
@@ -310,63 +310,15 @@ fn run_child(
     ChildLine::parse(&ask_child(child, plan, allocator, &ask)?)
 }
 
-/// Measures type `name`: `build` makes a value, `use_value` uses it (its result is kept from the
-/// optimiser), with the value on the stack and in a `Box`, under each allocator of `plan`, in
-/// child processes started as `child` says. In a child it measures what it was asked and ends the
-/// process instead.
-///
-/// ```no_run
-/// use stackheap::harness::child::ChildCommand;
-/// use stackheap::own::{ProcessPlan, stack_or_box};
-///
-/// #[global_allocator]
-/// static GLOBAL: stackheap::own::allocator::ChosenAllocator =
-///     stackheap::own::allocator::ChosenAllocator;
-///
-/// #[derive(Clone)]
-/// struct Account {
-///     id: u64,
-///     history: [u64; 31],
-/// }
-///
-/// let child = ChildCommand::current_exe().unwrap();
-/// let answer = stack_or_box::measure(
-///     "account",
-///     &|| Account { id: 7, history: [1; 31] },
-///     &|a: &Account| a.id + a.history.iter().sum::<u64>(),
-///     &child,
-///     &ProcessPlan::default(),
-/// )
-/// .unwrap();
-/// for a in &answer.allocators {
-///     println!("{}: boxed / stack {:?}", a.allocator, a.ratio.map(|r| r.text()));
-/// }
-/// ```
-pub fn measure<T, R>(
-    name: &str,
-    build: &(impl Fn() -> T + Sync),
-    use_value: &(impl Fn(&T) -> R + Sync),
-    child: &ChildCommand,
-    plan: &ProcessPlan,
-) -> Result<TypeAnswer, String> {
-    serve_child(name, build, use_value);
+/// Measures type `name` (its value built and used on the stack and in a `Box`, by the closures
+/// its children were given) under each allocator of `plan`, in child processes started as `child`
+/// says, each of which must serve the request with [`serve_child`]. [`crate::own::Questions::stack_or_box`] is the way to ask it from a bench file.
+pub fn measure(name: &str, child: &ChildCommand, plan: &ProcessPlan) -> Result<TypeAnswer, String> {
     check_name("type", name)?;
     plan.check(name)?;
     // The same calls in every process: calibrated once, under the first allocator.
     let first = run_child(child, name, plan.allocators[0], 0, plan)?;
-    let measured =
-        plan.interleave(|allocator| run_child(child, name, allocator, first.calls, plan))?;
-    if let Some(other) = measured
-        .iter()
-        .flat_map(|(_, lines)| lines)
-        .find(|l| l.built_on_stack != first.built_on_stack || l.size_bytes != first.size_bytes)
-    {
-        return Err(format!(
-            "{name}: processes of one binary disagree: built on the stack {} and {}, size {} B and {} B: expected one answer",
-            first.built_on_stack, other.built_on_stack, first.size_bytes, other.size_bytes
-        ));
-    }
-    let entry = TypeEntry {
+    let entry = |measured: &[(AllocatorKind, Vec<ChildLine>)]| TypeEntry {
         name: name.to_owned(),
         type_name: first.type_name.clone(),
         size_bytes: first.size_bytes,
@@ -378,13 +330,35 @@ pub fn measure<T, R>(
                 allocator: *allocator,
                 stack_ns: lines.iter().map(|l| l.stack_ns).collect(),
                 boxed_ns: lines.iter().map(|l| l.boxed_ns).collect(),
+                control_ns: lines.iter().map(|l| l.control_ns).collect(),
                 stack_allocated: lines[0].stack_allocated,
                 boxed_allocated: lines[0].boxed_allocated,
                 proof: lines[0].proof.clone(),
             })
             .collect(),
     };
-    Ok(type_answer(&entry))
+    let measured = plan.interleave(
+        |allocator| run_child(child, name, allocator, first.calls, plan),
+        |so_far| {
+            let answer = type_answer(&entry(so_far));
+            answer.margin <= plan.target_margin
+                && answer
+                    .allocators
+                    .iter()
+                    .all(|a| a.verdict != Verdict::Undecided)
+        },
+    )?;
+    if let Some(other) = measured
+        .iter()
+        .flat_map(|(_, lines)| lines)
+        .find(|l| l.built_on_stack != first.built_on_stack || l.size_bytes != first.size_bytes)
+    {
+        return Err(format!(
+            "{name}: processes of one binary disagree: built on the stack {} and {}, size {} B and {} B: expected one answer",
+            first.built_on_stack, other.built_on_stack, first.size_bytes, other.size_bytes
+        ));
+    }
+    Ok(type_answer(&entry(&measured)))
 }
 
 #[cfg(test)]

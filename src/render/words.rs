@@ -24,6 +24,30 @@ pub fn ratio_words(r: &Ratio) -> String {
     }
 }
 
+/// A ratio with its four-word verdict: `1.35x [1.22, 1.49], slower`, `0.80x [0.74, 0.86],
+/// faster`, `equal within ±3% (1.01x [0.99, 1.02])`, or `undecided (1.04x [0.95, 1.13]; it could
+/// have seen 12%)`, the smallest difference this run could have decided.
+pub fn verdict_words(r: &Ratio) -> String {
+    use crate::analysis::stats::Verdict;
+    match r.verdict() {
+        Verdict::Slower => format!("{}, slower", r.text()),
+        Verdict::Faster => format!("{}, faster", r.text()),
+        Verdict::Equal => format!("equal within ±{:.0}% ({})", r.margin * 100.0, r.text()),
+        Verdict::Undecided if r.processes < 6 => {
+            format!(
+                "undecided ({}; {} pairs: 6 make a 95% interval)",
+                r.text(),
+                r.processes
+            )
+        }
+        Verdict::Undecided => format!(
+            "undecided ({}; it could have seen {:.0}%)",
+            r.text(),
+            r.detectable() * 100.0
+        ),
+    }
+}
+
 /// `glibc 1.35x [1.22, 1.49], jemalloc within noise (...)`: each allocator's ratio in words.
 pub fn labelled_ratios(ratios: &[(AllocatorKind, Ratio)]) -> String {
     ratios

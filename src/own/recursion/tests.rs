@@ -46,13 +46,7 @@ fn plan(stacks: &[u64]) -> Plan {
 
 #[test]
 fn stack_per_level_agrees_with_the_depth_probe_and_predicts_an_unprobed_stack() {
-    let fit = measure(
-        "frames_1k",
-        &frames_1k,
-        &child(),
-        &plan(&[512 << 10, 1 << 20]),
-    )
-    .unwrap();
+    let fit = measure("frames_1k", &child(), &plan(&[512 << 10, 1 << 20])).unwrap();
     // The suite's own probe of the same frame, in the same kind of thread.
     let depth_child = crate::harness::child::test_child(
         "stackheap::harness::depth_probe::tests",
@@ -77,7 +71,7 @@ fn stack_per_level_agrees_with_the_depth_probe_and_predicts_an_unprobed_stack() 
     );
     // 2 MiB was not probed: the line predicts its largest input, then the children measure it.
     let predicted = fit.input_for(2 << 20);
-    let measured = measure("frames_1k", &frames_1k, &child(), &plan(&[2 << 20])).unwrap();
+    let measured = measure("frames_1k", &child(), &plan(&[2 << 20])).unwrap();
     let measured = measured.fits[0].largest_input;
     let off = (predicted as f64 - measured as f64).abs() / measured as f64;
     assert!(
@@ -90,24 +84,24 @@ fn stack_per_level_agrees_with_the_depth_probe_and_predicts_an_unprobed_stack() 
 
 #[test]
 fn a_function_that_panics_hangs_or_never_overflows_is_named() {
-    let err = measure("panics", &panics, &child(), &plan(&[1 << 20])).unwrap_err();
+    let err = measure("panics", &child(), &plan(&[1 << 20])).unwrap_err();
     assert!(
         err.contains("panics(4) with a 1048576 B stack") && err.contains("exit"),
         "{err}"
     );
     let mut short = plan(&[1 << 20]);
     short.timeout = Duration::from_millis(500);
-    let err = measure("hangs", &hangs, &child(), &short).unwrap_err();
+    let err = measure("hangs", &child(), &short).unwrap_err();
     assert!(err.contains("hangs(1)") && err.contains("hung"), "{err}");
     let mut small = plan(&[1 << 20]);
     small.max_input = 64;
-    let err = measure("never_deep", &never_deep, &child(), &small).unwrap_err();
+    let err = measure("never_deep", &child(), &small).unwrap_err();
     assert!(err.contains("input 64 still fits"), "{err}");
 }
 
 #[test]
 fn a_child_that_never_reaches_the_entry_is_named_not_counted_as_a_fit() {
-    let err = measure("unserved", &never_deep, &child(), &plan(&[1 << 20])).unwrap_err();
+    let err = measure("unserved", &child(), &plan(&[1 << 20])).unwrap_err();
     assert!(
         err.contains("without reaching stackheap's recursion entry"),
         "{err}"
@@ -116,9 +110,9 @@ fn a_child_that_never_reaches_the_entry_is_named_not_counted_as_a_fit() {
 
 #[test]
 fn impossible_plans_are_refused_in_one_line() {
-    let err = measure("frames_1k", &frames_1k, &child(), &plan(&[4096])).unwrap_err();
+    let err = measure("frames_1k", &child(), &plan(&[4096])).unwrap_err();
     assert!(err.contains("expected at least 16 KiB"), "{err}");
-    let err = measure("a\tb", &frames_1k, &child(), &plan(&[1 << 20])).unwrap_err();
+    let err = measure("a\tb", &child(), &plan(&[1 << 20])).unwrap_err();
     assert!(err.contains("without tabs"), "{err}");
 }
 

@@ -60,6 +60,7 @@ fn a_child_line_reads_back_as_written() {
     let line = ChildLine {
         calls: 4096,
         stack_ns: 12.5,
+        control_ns: 12.75,
         boxed_ns: 31.25,
         size_bytes: 256,
         type_name: "your_code::Account".into(),

@@ -140,6 +140,7 @@ pub(super) fn contention_sections(results: &Results, env: &Environment) -> Vec<S
             tables: vec![Table {
                 caption: "million allocator operations (allocations + frees) per second".into(),
                 rows,
+                figure: None,
             }],
             notes,
         });

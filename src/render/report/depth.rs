@@ -138,6 +138,7 @@ pub(super) fn depth_section(results: &Results) -> Option<Section> {
         Table {
             caption: "levels until overflow, std::thread with the requested stack; in brackets, measured minus predicted in percent".into(),
             rows: matrix,
+            figure: None,
         },
     ];
     if !arrays.is_empty() {
@@ -180,11 +181,13 @@ pub(super) fn depth_section(results: &Results) -> Option<Section> {
         tables.push(Table {
             caption: "the largest single local array a spawned thread holds (alloca, every page written; bisected in child processes to a page), against the stack left below the call".into(),
             rows,
+            figure: None,
         });
     }
     tables.push(Table {
         caption: "every probe (all kinds), levels".into(),
         rows: all,
+        figure: None,
     });
     Some(Section {
         lead: Vec::new(),

@@ -16,7 +16,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:14px}td,th{border:1px sol
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}caption{caption-side:top;text-align:left;color:#555;font-size:13px;padding:2px 0}\
 .claims td,.claims th{text-align:left;vertical-align:top}.verdict{font-weight:bold;white-space:nowrap}\
 .v-holds{color:#1a7f37}.v-part{color:#9a6700}.v-not{color:#cf222e}.v-none{color:#666}\
-figure{margin:1em 0}svg{max-width:100%;height:auto}.note{color:#555}summary{cursor:pointer;color:#333}\
+figure{margin:1em 0}.beside{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.beside figure{flex:0 1 560px;margin:.6em 0}svg{max-width:100%;height:auto}.note{color:#555}summary{cursor:pointer;color:#333}\
 @media (max-width:1000px){.answers{grid-template-columns:1fr}}\
 @media print{nav{display:none}body{max-width:none}h2{break-after:avoid}figure,table{break-inside:avoid}}";
 
@@ -77,11 +77,20 @@ pub(super) fn html(page: &Page) -> String {
             let _ = writeln!(html, "<figure>{svg}</figure>");
         }
         for t in &s.tables {
-            html += &html_table(
+            let table = html_table(
                 &t.rows,
                 &machine_caption(&t.caption),
                 t.rows.len() > COLLAPSE_ROWS + 1,
             );
+            match &t.figure {
+                Some(svg) => {
+                    let _ = writeln!(
+                        html,
+                        "<div class=\"beside\"><figure>{svg}</figure>{table}</div>"
+                    );
+                }
+                None => html += &table,
+            }
         }
         for n in &s.notes {
             let _ = write!(html, "<p class=\"note\">{}</p>", escape(n));

@@ -101,6 +101,7 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         tables: vec![Table {
             caption: "time per node visited, in one walk over the working set".into(),
             rows,
+            figure: None,
         }],
         notes,
     })

@@ -83,6 +83,7 @@ pub(super) fn memory_section(results: &Results) -> Option<Section> {
         tables: vec![Table {
             caption: "peak resident memory (VmHWM) of a fresh process, MiB".into(),
             rows: memory_table(memory),
+            figure: None,
         }],
         notes: vec![
             "Peak RSS (VmHWM) of a fresh child process that ran only that workload.".into(),
@@ -216,6 +217,7 @@ pub(super) fn latency_section(results: &Results) -> Option<Section> {
         tables: vec![Table {
             caption: "sampled latency of one allocation or free, ns".into(),
             rows: latency_table(latency),
+            figure: None,
         }],
         notes: vec![
             format!(

@@ -20,6 +20,7 @@ mod style;
 
 pub use json::results_schema;
 pub use memory::{latency_table, memory_table};
+pub use own::own_answer_sentences;
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::claims::Claim;

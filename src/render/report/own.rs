@@ -4,12 +4,15 @@
 //! workloads (allocators ranked).
 
 use crate::analysis::aggregate::Results;
-use crate::analysis::own::{TypeAnswer, WorkloadRanking, own_answers};
-use crate::analysis::stats::Decision;
+use crate::analysis::comparisons::Ratio;
+use crate::analysis::own::{Control, TypeAnswer, WorkloadRanking, own_answers};
 use crate::data::own::Allocated;
+use crate::render::chart::{Axis, Marker, Series, Style, line_chart};
 use crate::render::report::section::{Section, Table};
+use crate::render::report::style::allocator_series;
 use crate::render::units::{allocator_label, format_bytes, format_ns, thread_label};
-use crate::render::words::{ranking_text, ratio_words, within_noise};
+use crate::render::words::{verdict_words, within_noise};
+use crate::workload::allocators::AllocatorKind;
 
 /// One answer about the user's own code, as the report shows it and `results.json` carries it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
@@ -24,6 +27,9 @@ pub struct OwnAnswerWords {
     pub caption: String,
     /// Header row first; empty when there is nothing to tabulate.
     pub table: Vec<Vec<String>>,
+    /// The answer's chart (SVG), shown beside its table in the page.
+    #[serde(skip)]
+    pub chart: Option<String>,
 }
 
 /// The "Your code" answers of `results` in words, types first, then recursions, then workloads;
@@ -44,11 +50,33 @@ pub(super) fn own_answer_words(results: &Results) -> Vec<OwnAnswerWords> {
                 answer: format!("No line through the measured stacks: {why}."),
                 caption: String::new(),
                 table: Vec::new(),
+                chart: None,
             },
         });
     }
     words.extend(answers.workloads.iter().map(|w| workload_words(w, cores)));
     words
+}
+
+/// The answers `entries` give, one sentence each, as the report leads with them: what a program
+/// asking questions of its own code prints when it is done.
+pub fn own_answer_sentences(entries: &[crate::data::own::OwnEntry], cores: usize) -> Vec<String> {
+    let results = Results {
+        own: Some(crate::data::suite_file::SuiteFile {
+            schema: crate::data::suite_file::SCHEMA,
+            kind: "own".into(),
+            machine: crate::data::machine::Machine {
+                cores,
+                ..Default::default()
+            },
+            entries: entries.to_vec(),
+        }),
+        ..Results::default()
+    };
+    own_answer_words(&results)
+        .into_iter()
+        .map(|w| w.answer)
+        .collect()
 }
 
 /// "1 block, 256 B".
@@ -58,6 +86,55 @@ fn allocated_words(a: Allocated) -> String {
         a.blocks,
         if a.blocks == 1 { "" } else { "s" },
         format_bytes(a.bytes as f64)
+    )
+}
+
+/// Where a comparison's margin came from, for its caption.
+fn margin_words(margin: f64, control: Option<Control>, what: &str) -> String {
+    match control {
+        Some(c) => format!(
+            "margin ±{:.1}%, measured by the control ({what} timed twice under two names: {:.3}x [{:.3}, {:.3}] over {} pairs)",
+            margin * 100.0,
+            c.interval.point,
+            c.interval.low,
+            c.interval.high,
+            c.interval.samples
+        ),
+        None => format!("no control in this file; ≈ {}", within_noise(margin)),
+    }
+}
+
+/// A chart of ratios with their intervals, one point per allocator (`x` its place, so each is
+/// marked and coloured as every chart marks it), and a reference line at 1.
+fn ratio_chart(
+    title: &str,
+    y_desc: &str,
+    ratios: &[(AllocatorKind, Ratio)],
+    one: &str,
+) -> Option<String> {
+    let series: Vec<Series> = ratios
+        .iter()
+        .enumerate()
+        .map(|(i, (a, r))| Series {
+            intervals: vec![(r.low, r.high)],
+            ..allocator_series(
+                *a,
+                format!("{} {}", allocator_label(*a), r.text()),
+                Style::Dots,
+                vec![(i as f64, r.ratio)],
+            )
+        })
+        .collect();
+    line_chart(
+        title,
+        "allocator (see the legend)",
+        y_desc,
+        (
+            Axis::Linear(|_| String::new()),
+            Axis::Linear(|v| format!("{v:.2}x")),
+        ),
+        &series,
+        Some((1.0, one)),
     )
 }
 
@@ -76,7 +153,7 @@ fn type_words(t: &TypeAnswer) -> OwnAnswerWords {
             allocator_label(v.allocator).to_string(),
             format_ns(v.stack_ns),
             format_ns(v.boxed_ns),
-            v.ratio.map_or("-".into(), |r| ratio_words(&r)),
+            v.ratio.map_or("-".into(), |r| verdict_words(&r)),
             format!(
                 "{}; {}",
                 allocated_words(rounds.stack_allocated),
@@ -90,13 +167,9 @@ fn type_words(t: &TypeAnswer) -> OwnAnswerWords {
         .iter()
         .map(|v| {
             let label = allocator_label(v.allocator);
-            let Some(r) = v.ratio else {
-                return format!("{label}: one process, no ratio");
-            };
-            match v.decision {
-                Decision::Slower => format!("{label}: boxing costs {}", r.text()),
-                Decision::Faster => format!("{label}: the boxed value is faster, {}", r.text()),
-                Decision::Tie => format!("{label}: {}", ratio_words(&r)),
+            match v.ratio {
+                None => format!("{label}: one process, no ratio"),
+                Some(r) => format!("{label}: {}", verdict_words(&r)),
             }
         })
         .collect();
@@ -110,6 +183,11 @@ fn type_words(t: &TypeAnswer) -> OwnAnswerWords {
             "Box::new built it in place (no copy of its {size} in the frame that called Box::new)"
         )
     };
+    let ratios: Vec<(AllocatorKind, Ratio)> = t
+        .allocators
+        .iter()
+        .filter_map(|v| Some((v.allocator, v.ratio?)))
+        .collect();
     OwnAnswerWords {
         question: "type",
         name: e.name.clone(),
@@ -120,13 +198,19 @@ fn type_words(t: &TypeAnswer) -> OwnAnswerWords {
             verdicts.join("; ")
         ),
         caption: format!(
-            "{}: build and use per call, on the stack and boxed, {} calls of each per process, {} rounds of one process per allocator; ≈ {}",
+            "{}: build and use per call, on the stack and boxed, {} calls of each per process, {} rounds of one process per allocator; {}",
             e.name,
             e.calls,
             t.rounds,
-            within_noise(t.margin)
+            margin_words(t.margin, t.control, "the stack path")
         ),
         table: rows,
+        chart: ratio_chart(
+            &format!("{}: boxed / on the stack, per allocator", e.name),
+            "boxed / stack (median of processes, interval)",
+            &ratios,
+            "1.0 = on the stack",
+        ),
     }
 }
 
@@ -188,15 +272,78 @@ fn recursion_words(
             fit.name
         ),
         table: rows,
+        chart: recursion_chart(fit, needs),
     }
+}
+
+/// The largest input per stack size as measured, the fitted line through them, and the inputs the
+/// user named at the stack the line gives them.
+fn recursion_chart(
+    fit: &crate::analysis::own::RecursionFit,
+    needs: &[(u64, u64)],
+) -> Option<String> {
+    let stacks = fit
+        .fits
+        .iter()
+        .map(|f| f.stack_bytes)
+        .chain(needs.iter().map(|n| n.1));
+    let (lo, hi) = stacks.fold((u64::MAX, 0), |(lo, hi), s| (lo.min(s), hi.max(s)));
+    let line: Vec<(f64, f64)> = (0..=32)
+        .map(|i| lo as f64 * (hi as f64 / lo as f64).powf(f64::from(i) / 32.0))
+        .map(|stack| (stack, fit.input_for(stack as u64) as f64))
+        .filter(|p| p.1 > 0.0)
+        .collect();
+    let dark = plotters::style::RGBColor(20, 20, 20);
+    let series = [
+        Series {
+            name: "largest input that returned (measured)".into(),
+            color: dark,
+            marker: Marker::Circle,
+            style: Style::Dots,
+            points: fit
+                .fits
+                .iter()
+                .map(|f| (f.stack_bytes as f64, f.largest_input as f64))
+                .collect(),
+            intervals: Vec::new(),
+        },
+        Series {
+            name: format!(
+                "the line: {:.1} B per unit of input + {}",
+                fit.bytes_per_input,
+                format_bytes(fit.fixed_bytes.max(0.0))
+            ),
+            color: plotters::style::RGBColor(90, 90, 200),
+            marker: Marker::Square,
+            style: Style::Dashed,
+            points: line,
+            intervals: Vec::new(),
+        },
+        Series {
+            name: "inputs you named, at the stack they need".into(),
+            color: plotters::style::RGBColor(200, 80, 20),
+            marker: Marker::Diamond,
+            style: Style::Dots,
+            points: needs.iter().map(|&(n, s)| (s as f64, n as f64)).collect(),
+            intervals: Vec::new(),
+        },
+    ];
+    line_chart(
+        &format!("{}: largest input per thread stack size", fit.name),
+        "thread stack size",
+        "input",
+        (Axis::Log2(format_bytes), Axis::Log10(|v| format!("{v:.0}"))),
+        &series,
+        None,
+    )
 }
 
 fn workload_words(w: &WorkloadRanking, cores: Option<usize>) -> OwnAnswerWords {
     let threads = thread_label(w.threads, w.threads, cores.is_some_and(|c| w.threads > c));
     let mut rows = vec![vec![
         "allocator".to_string(),
-        "time per call (median of rounds)".into(),
-        "to the fastest, paired by round".into(),
+        "time per call (median of sessions)".into(),
+        "to the fastest, paired by session".into(),
         "proof".into(),
     ]];
     for r in &w.ranking {
@@ -208,30 +355,61 @@ fn workload_words(w: &WorkloadRanking, cores: Option<usize>) -> OwnAnswerWords {
         rows.push(vec![
             allocator_label(r.allocator).to_string(),
             format_ns(r.timed.point),
-            if r.to_best.decided() || r.to_best.ratio == 1.0 {
-                r.to_best.text()
+            if r.allocator == w.ranking[0].allocator {
+                "the fastest".into()
             } else {
-                format!("≈ ({})", r.to_best.text())
+                verdict_words(&r.to_best)
             },
             proof.to_string(),
         ]);
     }
+    let others: Vec<String> = w
+        .ranking
+        .iter()
+        .skip(1)
+        .map(|r| {
+            format!(
+                "{} {}",
+                allocator_label(r.allocator),
+                verdict_words(&r.to_best)
+            )
+        })
+        .collect();
+    let ratios: Vec<(AllocatorKind, Ratio)> =
+        w.ranking.iter().map(|r| (r.allocator, r.to_best)).collect();
     OwnAnswerWords {
         question: "workload",
         name: w.name.clone(),
         answer: format!(
-            "{} at {threads}, fastest first: {}.",
+            "{} at {threads}: fastest {}{}.",
             w.name,
-            ranking_text(&w.ranking)
+            w.ranking
+                .first()
+                .map_or("-", |r| allocator_label(r.allocator)),
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!("; to it, {}", others.join("; "))
+            }
         ),
         caption: format!(
-            "{} at {threads}: {} calls per process, {} rounds of one process per allocator; ≈ {}",
+            "{} at {threads}: {} calls per sample, {} sessions of lock-step workers (one per allocator); {}",
             w.name,
             w.calls,
             w.rounds,
-            within_noise(w.margin)
+            margin_words(
+                w.margin,
+                w.control,
+                w.proofs.first().map_or("-", |(a, _)| allocator_label(*a))
+            )
         ),
         table: rows,
+        chart: ratio_chart(
+            &format!("{} at {threads}: time per call to the fastest", w.name),
+            "to the fastest (median of sessions, interval)",
+            &ratios,
+            "1.0 = the fastest",
+        ),
     }
 }
 
@@ -251,6 +429,7 @@ pub(super) fn own_section(results: &Results) -> Option<Section> {
             .map(|w| Table {
                 caption: w.caption.clone(),
                 rows: w.table.clone(),
+                figure: w.chart.clone(),
             })
             .collect(),
         notes: Vec::new(),
@@ -287,15 +466,23 @@ mod tests {
         };
         let rounds = |allocator, base: f64| AllocatorRounds {
             allocator,
-            per_call_ns: vec![base, base * 1.02, base * 0.99, base * 1.01],
+            per_call_ns: vec![
+                base,
+                base * 1.02,
+                base * 0.99,
+                base * 1.01,
+                base,
+                base * 1.005,
+            ],
             proof: format!("runs on {allocator} (...)"),
         };
         let type_rounds = |allocator, boxed_factor: f64| TypeRounds {
             allocator,
-            stack_ns: vec![100.0, 102.0, 99.0, 101.0],
-            boxed_ns: [100.0, 102.0, 99.0, 101.0]
+            stack_ns: vec![100.0, 102.0, 99.0, 101.0, 100.0, 100.5],
+            boxed_ns: [100.0, 102.0, 99.0, 101.0, 100.0, 100.5]
                 .map(|ns| ns * boxed_factor)
                 .to_vec(),
+            control_ns: vec![100.5, 101.0, 99.5, 101.0, 100.0, 100.0],
             stack_allocated: Allocated::default(),
             boxed_allocated: Allocated {
                 blocks: 1,
@@ -328,6 +515,7 @@ mod tests {
                     rounds(AllocatorKind::System, 150.0),
                     rounds(AllocatorKind::Jemalloc, 100.0),
                 ],
+                control_ns: [150.0, 153.0, 148.0, 151.0, 150.5, 150.0].to_vec(),
             }),
         ]);
         let section = own_section(&r).expect("own.json present");
@@ -337,8 +525,8 @@ mod tests {
         let reading = &section.lead[0];
         assert!(
             reading.contains("size_of 256 B")
-                && reading.contains("glibc: boxing costs 1.50x")
-                && reading.contains("mimalloc: within noise")
+                && reading.contains("glibc: 1.50x [1.50, 1.50], slower")
+                && reading.contains("mimalloc: equal within ±1% (1.01x")
                 && reading.contains("Box::new built it on the stack first"),
             "{reading}"
         );
@@ -354,10 +542,19 @@ mod tests {
         let workload = &section.tables[2].rows;
         assert_eq!(workload[1][0], "jemalloc");
         assert_eq!(workload[2][0], "glibc");
-        assert!(workload[2][2].starts_with("1.50x"), "{workload:?}");
+        assert!(
+            workload[2][2].starts_with("1.50x [1.50, 1.50], slower"),
+            "{workload:?}"
+        );
+        // One chart per answer, beside its table.
+        assert!(section.tables.iter().all(|t| t.figure.is_some()));
         assert!(workload[2][3].starts_with("runs on system"));
         assert!(section.lead[1].contains("10.0 B of stack per unit of input"));
-        assert!(section.lead[2].starts_with("index at t2, fastest first: jemalloc"));
+        assert!(
+            section.lead[2].starts_with("index at t2: fastest jemalloc; to it, glibc 1.50x"),
+            "{}",
+            section.lead[2]
+        );
         let json = own_answer_words(&r);
         assert_eq!(
             json.iter().map(|w| w.question).collect::<Vec<_>>(),

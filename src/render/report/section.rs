@@ -4,6 +4,8 @@
 pub(super) struct Table {
     pub(super) caption: String,
     pub(super) rows: Vec<Vec<String>>,
+    /// A chart of the same answer, shown beside the table in the page (SVG).
+    pub(super) figure: Option<String>,
 }
 
 /// Tables with more data rows than this are collapsed in the page (`<details>`).

@@ -102,6 +102,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
     let mut tables = vec![Table {
         caption: "time per iteration, one thread".into(),
         rows,
+        figure: None,
     }];
     // The direct cost of getting and giving back N bytes (one byte touched per page).
     if sizes.iter().any(|&s| {
@@ -133,6 +134,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         tables.push(Table {
             caption: "allocation cost alone: get N bytes, touch one byte per page, give them back; time per iteration".into(),
             rows,
+            figure: None,
         });
     }
     // Where each heap_reused block lay: a block that is slower than its peers may be placed worse.
@@ -158,6 +160,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         tables.push(Table {
             caption: "where each heap_reused block lay in the latest process (placement.json): its address modulo a cache line and a page".into(),
             rows,
+            figure: None,
         });
     }
     // The alignment sweep: the same loop at byte offsets past a cache line, against offset 0.
@@ -200,6 +203,7 @@ pub(super) fn stack_vs_heap_section(results: &Results) -> Option<Section> {
         tables.push(Table {
             caption: "alignment: fill and read N bytes at an offset past a cache line, time per iteration (ratio to offset 0)".into(),
             rows,
+            figure: None,
         });
     }
     Some(Section {
