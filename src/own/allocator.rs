@@ -24,7 +24,8 @@
 //!
 //! What it costs: one relaxed load of the chosen allocator and one of the counting switch per
 //! call, and an indirect call to the chosen allocator; measured in
-//! `results/2026-12-02-xeon-2vcpu-chosen-allocator-cost.md`.
+//! `results/2026-12-02-epyc-2vcpu-chosen-allocator-cost.md` (+37 instructions per allocation and
+//! free on that machine).
 
 use crate::workload::allocators::{AllocatorKind, PROBE_BYTES};
 use std::alloc::{GlobalAlloc, Layout};
@@ -73,6 +74,7 @@ fn counted(bytes: usize) {
 }
 
 /// The allocator this process runs on, choosing it from the environment on the first call.
+#[inline]
 pub fn chosen() -> AllocatorKind {
     match CHOSEN.load(Relaxed) {
         0 => choose(),

@@ -1,70 +1,30 @@
 //! The bench binary's command line, read the way Criterion reads it, so that one `cargo bench`
 //! invocation means the same to the questions and to the Criterion groups beside them.
 
+use crate::harness::output::BenchFilter;
 use crate::own::Error;
 
-/// What the command line asks, read the way Criterion reads it: `--bench` (cargo bench passes it)
-/// measures, its absence (`cargo test --benches`) or `--test` runs a small plan; the first free
-/// argument filters by name (a regular expression, or the exact name with `--exact`); `--list`
-/// lists.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the command line asks: `--bench` (cargo bench passes it) measures, its absence (`cargo
+/// test --benches`) or `--test` runs a small plan; the filter is the suite's own [`BenchFilter`]
+/// (a regular expression, `--exact` for one name); `--list` lists.
+#[derive(Clone, Debug)]
 pub(crate) struct Args {
     bench: bool,
     test: bool,
     pub(crate) list: bool,
-    exact: bool,
-    filter: Option<String>,
+    filter: BenchFilter,
 }
 
-/// Criterion's options that take a value in the next argument (their `--x=v` form is one).
-const VALUED: &[&str] = &[
-    "-c",
-    "--color",
-    "-s",
-    "--save-baseline",
-    "-b",
-    "--baseline",
-    "--baseline-lenient",
-    "--load-baseline",
-    "--sample-size",
-    "--warm-up-time",
-    "--measurement-time",
-    "--nresamples",
-    "--noise-threshold",
-    "--confidence-level",
-    "--significance-level",
-    "--profile-time",
-    "--plotting-backend",
-    "--output-format",
-    "--format",
-];
-
 impl Args {
-    pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Error> {
-        let mut parsed = Args::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--bench" => parsed.bench = true,
-                "--test" => parsed.test = true,
-                "--list" => parsed.list = true,
-                "--exact" => parsed.exact = true,
-                a if VALUED.contains(&a) => {
-                    args.next();
-                }
-                a if a.starts_with('-') => {}
-                _ if parsed.filter.is_none() => parsed.filter = Some(arg),
-                _ => {}
-            }
-        }
-        if let (Some(filter), false) = (&parsed.filter, parsed.exact) {
-            regex::Regex::new(filter).map_err(|e| {
-                Error::Input(format!(
-                    "filter '{filter}': not a regular expression ({e}); expected a pattern of benchmark and question names"
-                ))
-            })?;
-        }
-        Ok(parsed)
+    /// Reads `args`, the program's name first, as `std::env::args()` gives them.
+    pub(crate) fn parse(args: &[String]) -> Result<Args, Error> {
+        let has = |flag: &str| args.iter().skip(1).any(|a| a == flag);
+        Ok(Args {
+            bench: has("--bench"),
+            test: has("--test"),
+            list: has("--list"),
+            filter: BenchFilter::from_args(args).map_err(Error::Input)?,
+        })
     }
 
     /// A test run: `cargo test --benches` (no `--bench`) or `-- --test`.
@@ -73,11 +33,7 @@ impl Args {
     }
 
     pub(crate) fn selects(&self, name: &str) -> bool {
-        match &self.filter {
-            None => true,
-            Some(f) if self.exact => f == name,
-            Some(f) => regex::Regex::new(f).is_ok_and(|re| re.is_match(name)),
-        }
+        self.filter.selects(name)
     }
 }
 
@@ -86,7 +42,12 @@ mod tests {
     use super::*;
 
     fn args(list: &[&str]) -> Result<Args, Error> {
-        Args::parse(list.iter().map(|a| a.to_string()))
+        let all: Vec<String> = ["bench"]
+            .iter()
+            .chain(list)
+            .map(|a| a.to_string())
+            .collect();
+        Args::parse(&all)
     }
 
     #[test]
@@ -99,14 +60,14 @@ mod tests {
         assert!(args(&["--bench", "--test"]).unwrap().small());
         // A valued option's value is not the filter.
         let saved = args(&["--bench", "--save-baseline", "main", "nest"]).unwrap();
-        assert_eq!(saved.filter.as_deref(), Some("nest"));
+        assert!(saved.selects("nest") && !saved.selects("main"));
         let exact = args(&["--bench", "--exact", "nest"]).unwrap();
         assert!(exact.selects("nest") && !exact.selects("nesting"));
         let e = args(&["--bench", "(unclosed"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.to_string()
-                .starts_with("filter '(unclosed': not a regular expression")
+                .starts_with("filter '(unclosed' is not a regular expression")
         );
     }
 }

@@ -449,7 +449,7 @@ fn run_questions(register: fn(&mut Questions)) -> Result<(), Error> {
     register(&mut questions);
     questions.check()?;
     questions.serve_if_child()?;
-    let args = Args::parse(std::env::args().skip(1))?;
+    let args = Args::parse(&std::env::args().collect::<Vec<_>>())?;
     if args.list {
         for q in questions.list.iter().filter(|q| args.selects(&q.name)) {
             println!("{}: bench", q.name);

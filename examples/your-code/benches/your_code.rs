@@ -24,9 +24,8 @@ fn questions(ask: &mut stackheap::own::Questions) {
         || parse_reading(&READING),
         reading_total,
     );
+    // Thread stacks of 256 KiB, 1, 2 and 8 MiB (the default; .stacks(&[...]) to choose).
     ask.recursion("serde_json_nesting", parse_nested)
-        .stacks(&[256 << 10, 1 << 20, 2 << 20, 8 << 20])
-        .max_input(1 << 26)
         .needs(&[10_000]);
     ask.workload("parse_and_index", parse_and_index)
         .threads(&[1, 2]);

@@ -10,6 +10,15 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+#[cfg(any(
+    all(feature = "jemalloc", feature = "mimalloc"),
+    all(feature = "jemalloc", feature = "chosen"),
+    all(feature = "mimalloc", feature = "chosen")
+))]
+compile_error!(
+    "separate_builds: one build, one allocator: at most one of jemalloc, mimalloc, chosen"
+);
+
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -48,8 +57,11 @@ fn main() {
         Some("alloc") => {
             let calls: u32 = number(args.next(), "a number of calls");
             let start = Instant::now();
+            // Not zeros: Box::new([0; 64]) may become one calloc, which glibc serves without its
+            // thread cache, and the two builds would then time different glibc entry points.
+            let fill = black_box(1u8);
             for i in 0..calls {
-                let mut block = black_box(Box::new([0u8; 64]));
+                let mut block = black_box(Box::new([fill; 64]));
                 block[i as usize % 64] = 1;
                 black_box(&block);
             }

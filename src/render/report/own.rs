@@ -129,9 +129,10 @@ fn ratio_chart(
         title,
         "allocator (see the legend)",
         y_desc,
+        // A log scale: 1.25x and 0.8x stand equally far from 1, and the axis need not start at 0.
         (
             Axis::Linear(|_| String::new()),
-            Axis::Linear(|v| format!("{v:.2}x")),
+            Axis::Log10(|v| format!("{v:.2}x")),
         ),
         &series,
         Some((1.0, one)),
@@ -288,8 +289,8 @@ fn recursion_chart(
         .map(|f| f.stack_bytes)
         .chain(needs.iter().map(|n| n.1));
     let (lo, hi) = stacks.fold((u64::MAX, 0), |(lo, hi), s| (lo.min(s), hi.max(s)));
-    let line: Vec<(f64, f64)> = (0..=32)
-        .map(|i| lo as f64 * (hi as f64 / lo as f64).powf(f64::from(i) / 32.0))
+    let line: Vec<(f64, f64)> = (0..=8)
+        .map(|i| lo as f64 * (hi as f64 / lo as f64).powf(f64::from(i) / 8.0))
         .map(|stack| (stack, fit.input_for(stack as u64) as f64))
         .filter(|p| p.1 > 0.0)
         .collect();
