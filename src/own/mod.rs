@@ -64,6 +64,16 @@ impl Default for ProcessPlan {
 pub const TARGET_MARGIN: f64 = 0.05;
 
 impl ProcessPlan {
+    /// A small plan for a test run (two rounds of short processes): structure, not figures.
+    pub fn small(self) -> ProcessPlan {
+        ProcessPlan {
+            rounds: 2,
+            max_rounds: 2,
+            target: Duration::from_millis(20),
+            ..self
+        }
+    }
+
     /// Why this plan cannot pair anything, if it cannot.
     fn check(&self, name: &str) -> Result<(), String> {
         if self.allocators.is_empty() || self.rounds < 2 || self.max_rounds < self.rounds {

@@ -10,7 +10,6 @@ use crate::own::workload::{WorkloadPlan, WorkloadResult};
 use crate::own::{ProcessPlan, allocator, recursion, stack_or_box, workload};
 use crate::workload::allocators::AllocatorKind;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// The three kinds of question, as names, request variables and messages spell them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -362,6 +361,7 @@ impl Questions {
 /// report that opens with "Your code".
 #[derive(Clone, Debug, Default)]
 pub struct Answers {
+    /// Each type, on the stack or boxed, under each allocator.
     pub types: Vec<TypeAnswer>,
     /// Each recursion, with the inputs whose stack the report gives.
     pub recursions: Vec<(RecursionFit, Vec<u64>)>,
@@ -407,6 +407,8 @@ pub enum Error {
 }
 
 impl Error {
+    /// How the program ends: 2 for bad input (nothing was measured), 1 for a failed measurement
+    /// or write.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) => 2,
@@ -470,18 +472,6 @@ fn run_questions(register: fn(&mut Questions)) -> Result<(), Error> {
         report.join("index.html").display()
     );
     Ok(())
-}
-
-/// A small plan for a test run: structure, not figures.
-impl ProcessPlan {
-    pub fn small(self) -> ProcessPlan {
-        ProcessPlan {
-            rounds: 2,
-            max_rounds: 2,
-            target: Duration::from_millis(20),
-            ..self
-        }
-    }
 }
 
 #[cfg(test)]
