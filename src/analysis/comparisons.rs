@@ -189,12 +189,17 @@ impl Ratio {
     /// The four-word verdict ([`stats::verdict`] at the ratio's margin): a ratio of fewer pairs
     /// than a 95% interval needs is undecided.
     pub fn verdict(&self) -> stats::Verdict {
-        // Fewer pairs than make a 95% interval (six) decide nothing, not even "equal".
-        if stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE {
+        if self.enough_pairs() {
             stats::verdict(self.low, self.high, self.margin)
         } else {
             stats::Verdict::Undecided
         }
+    }
+
+    /// Whether the ratio has the pairs a 95% interval needs (six): fewer decide nothing, not even
+    /// "equal".
+    pub fn enough_pairs(&self) -> bool {
+        stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
     }
 
     /// The smallest difference this ratio's interval could have decided at its margin.

@@ -106,10 +106,11 @@ impl Control {
 
 /// The margin of a comparison: its control's, or, for files measured before controls, the spread
 /// between processes of `rows` (the suite's noise rule).
-fn margin_of(control: Option<Control>, rows: &[&[f64]]) -> (f64, Option<Noise>) {
-    let noise = Noise::of_rows(rows);
-    let margin = control.map_or_else(|| noise.map_or(NOISE_MARGIN, |n| n.margin), |c| c.margin);
-    (margin, noise)
+fn margin_of(control: Option<Control>, rows: &[&[f64]]) -> f64 {
+    control.map_or_else(
+        || Noise::of_rows(rows).map_or(NOISE_MARGIN, |n| n.margin),
+        |c| c.margin,
+    )
 }
 
 /// A type on the stack or boxed, under each allocator.
@@ -118,7 +119,6 @@ pub struct TypeAnswer {
     /// What was measured, as `own.json` keeps it.
     pub entry: TypeEntry,
     pub rounds: usize,
-    pub noise: Option<Noise>,
     /// The stack path timed twice, every allocator's processes pooled; `None` in older files.
     pub control: Option<Control>,
     pub margin: f64,
@@ -154,7 +154,7 @@ pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
             .collect()
     };
     let control = Control::of(&pooled(|a| &a.control_ns), &pooled(|a| &a.stack_ns));
-    let (margin, noise) = margin_of(control, &rows);
+    let margin = margin_of(control, &rows);
     let allocators = t
         .allocators
         .iter()
@@ -177,7 +177,6 @@ pub fn type_answer(t: &TypeEntry) -> TypeAnswer {
             .map(|a| a.stack_ns.len())
             .min()
             .unwrap_or(0),
-        noise,
         control,
         margin,
         allocators,
@@ -192,7 +191,6 @@ pub struct WorkloadRanking {
     pub calls: u64,
     /// Sessions of lock-step workers (rounds of processes in older files).
     pub rounds: usize,
-    pub noise: Option<Noise>,
     /// The first allocator measured twice; `None` in older files.
     pub control: Option<Control>,
     pub margin: f64,
@@ -212,7 +210,7 @@ pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
     let control = rows
         .first()
         .and_then(|(_, reference)| Control::of(&w.control_ns, reference));
-    let (margin, noise) = margin_of(
+    let margin = margin_of(
         control,
         &rows.iter().map(|(_, v)| v.as_slice()).collect::<Vec<_>>(),
     );
@@ -221,7 +219,6 @@ pub fn rank_workload(w: &WorkloadEntry) -> WorkloadRanking {
         threads: w.threads,
         calls: w.calls,
         rounds: rows.iter().map(|(_, v)| v.len()).min().unwrap_or(0),
-        noise,
         control,
         margin,
         ranking: rank_rounds(&rows, margin),

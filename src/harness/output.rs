@@ -11,14 +11,18 @@ use std::path::{Path, PathBuf};
 
 /// Writes `entries` as `target/stackheap/<name>.json` and returns the path.
 pub fn write_results<E: Serialize + Clone>(name: &str, entries: &[E]) -> std::io::Result<PathBuf> {
-    let file = SuiteFile {
+    write_suite_file(&SuiteFile {
         schema: SCHEMA,
         kind: name.to_owned(),
         machine: Machine::current(),
         entries: entries.to_vec(),
-    };
-    let path = results_dir().join(format!("{name}.json"));
-    let json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+    })
+}
+
+/// Writes `file` as `target/stackheap/<kind>.json`, atomically; returns the path.
+pub fn write_suite_file<E: Serialize>(file: &SuiteFile<E>) -> std::io::Result<PathBuf> {
+    let path = results_dir().join(format!("{}.json", file.kind));
+    let json = serde_json::to_vec_pretty(file).map_err(std::io::Error::other)?;
     write_atomically(&path, &json)?;
     Ok(path)
 }

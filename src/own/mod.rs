@@ -324,35 +324,36 @@ fn entries(answers: &Answers) -> Vec<crate::data::own::OwnEntry> {
     types.chain(recursions).chain(workloads).collect()
 }
 
+/// What `answers` hold as the `own.json` file of this machine.
+fn own_file(answers: &Answers) -> crate::data::suite_file::SuiteFile<crate::data::own::OwnEntry> {
+    crate::data::suite_file::SuiteFile {
+        schema: crate::data::suite_file::SCHEMA,
+        kind: "own".into(),
+        machine: crate::data::machine::Machine::current(),
+        entries: entries(answers),
+    }
+}
+
 /// The answers in the report's own sentences, one per question (and thread count).
 fn answer_lines(answers: &Answers) -> Vec<String> {
-    crate::render::report::own_answer_sentences(
-        &entries(answers),
-        crate::data::machine::Machine::current().cores,
-    )
+    crate::render::report::own_answer_sentences(&own_file(answers))
 }
 
-/// Writes what `answers` hold as `target/stackheap/own.json`, where the report reads it into its
-/// "Your code" section. Returns the path.
-fn save(answers: &Answers) -> std::io::Result<std::path::PathBuf> {
-    crate::harness::output::write_results("own", &entries(answers))
-}
-
-/// Writes the report of `target/stackheap/own.json` (saved by [`save`]) into
-/// `target/stackheap/your-code/`: the page opens with "Your code"; the suite's own sections are
-/// left out, as this program did not run its benches. Returns the directory.
-fn write_report() -> Result<std::path::PathBuf, String> {
-    let dir = crate::data::suite_file::results_dir();
-    let own = crate::data::results::load_suite_file(&dir, "own")
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{}: no own.json: expected save() first", dir.display()))?;
+/// Writes what `answers` hold as `target/stackheap/own.json`, where the suite's report can read it
+/// into its "Your code" section, and renders the same file into `target/stackheap/your-code/`: the
+/// page opens with "Your code"; the suite's own sections are left out, as this program did not run
+/// its benches. Returns the report's directory.
+fn save(answers: &Answers) -> Result<std::path::PathBuf, String> {
+    let own = own_file(answers);
+    crate::harness::output::write_suite_file(&own)
+        .map_err(|e| format!("cannot write own.json: {e}"))?;
     let env = crate::harness::environment::Environment::new(Some(own.machine.clone()));
     let results = crate::analysis::aggregate::Results {
         own: Some(own),
         ..Default::default()
     };
     let rendered = crate::render::report::render(&results, &env)?;
-    let out = dir.join("your-code");
+    let out = crate::data::suite_file::results_dir().join("your-code");
     crate::render::report::write(&out, &rendered)
         .map_err(|e| format!("{}: cannot write the report: {e}", out.display()))?;
     Ok(out)

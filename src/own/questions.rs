@@ -60,8 +60,9 @@ struct Run<'a> {
     small: bool,
 }
 
-type Serve = Box<dyn Fn()>;
-type Ask = Box<dyn Fn(&Run, &Options) -> Result<Found, String>>;
+/// Each gets the question's name, kept once in [`Question`].
+type Serve = Box<dyn Fn(&str)>;
+type Ask = Box<dyn Fn(&str, &Run, &Options) -> Result<Found, String>>;
 
 /// One registered question.
 struct Question {
@@ -181,13 +182,19 @@ pub struct Questions {
 }
 
 impl Questions {
-    fn add(&mut self, kind: Kind, name: &str, serve: Serve, ask: Ask) -> &mut Options {
+    fn add(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        serve: impl Fn(&str) + 'static,
+        ask: impl Fn(&str, &Run, &Options) -> Result<Found, String> + 'static,
+    ) -> &mut Options {
         self.list.push(Question {
             kind,
             name: name.to_owned(),
             options: Options::default(),
-            serve,
-            ask,
+            serve: Box::new(serve),
+            ask: Box::new(ask),
         });
         &mut self.list.last_mut().expect("just pushed").options
     }
@@ -201,17 +208,15 @@ impl Questions {
         build: impl Fn() -> T + Sync + 'static,
         use_value: impl Fn(&T) -> R + Sync + 'static,
     ) -> &mut Options {
-        let owned = name.to_owned();
-        let serve: Serve = Box::new(move || stack_or_box::serve_child(&owned, &build, &use_value));
-        let owned = name.to_owned();
-        let ask: Ask = Box::new(move |run, _| {
+        let serve = move |name: &str| stack_or_box::serve_child(name, &build, &use_value);
+        let ask = |name: &str, run: &Run, _: &Options| {
             let plan = ProcessPlan {
                 allocators: run.allocators.to_vec(),
                 ..ProcessPlan::default()
             };
             let plan = if run.small { plan.small() } else { plan };
-            stack_or_box::measure(&owned, run.child, &plan).map(Found::Type)
-        });
+            stack_or_box::measure(name, run.child, &plan).map(Found::Type)
+        };
         self.add(Kind::Type, name, serve, ask)
     }
 
@@ -219,10 +224,8 @@ impl Questions {
     /// height) in a thread of each stack size, overflowing for real in child processes; the answer
     /// is the largest input per stack size and the stack per unit of input.
     pub fn recursion(&mut self, name: &str, f: impl Fn(u64) + Sync + 'static) -> &mut Options {
-        let owned = name.to_owned();
-        let serve: Serve = Box::new(move || recursion::serve_child(&owned, &f));
-        let owned = name.to_owned();
-        let ask: Ask = Box::new(move |run, options| {
+        let serve = move |name: &str| recursion::serve_child(name, &f);
+        let ask = |name: &str, run: &Run, options: &Options| {
             let default = recursion::Plan::default();
             let mut stacks = options.stacks.clone().unwrap_or(default.stacks);
             if run.small {
@@ -234,8 +237,8 @@ impl Questions {
                 max_input: options.max_input.unwrap_or(default.max_input),
                 ..default
             };
-            recursion::measure(&owned, run.child, &plan).map(Found::Recursion)
-        });
+            recursion::measure(name, run.child, &plan).map(Found::Recursion)
+        };
         self.add(Kind::Recursion, name, serve, ask)
     }
 
@@ -243,10 +246,8 @@ impl Questions {
     /// number of threads it is given; each allocator runs it in a worker process of its own, the
     /// workers sampled in lock-step.
     pub fn workload(&mut self, name: &str, f: impl Fn(usize) + Sync + 'static) -> &mut Options {
-        let owned = name.to_owned();
-        let serve: Serve = Box::new(move || workload::serve_worker(&owned, &f));
-        let owned = name.to_owned();
-        let ask: Ask = Box::new(move |run, options| {
+        let serve = move |name: &str| workload::serve_worker(name, &f);
+        let ask = |name: &str, run: &Run, options: &Options| {
             let default = WorkloadPlan::default();
             let plan = WorkloadPlan {
                 threads: options.threads.clone().unwrap_or(default.threads.clone()),
@@ -254,11 +255,11 @@ impl Questions {
                 ..default
             };
             let plan = if run.small { plan.small() } else { plan };
-            workload::measure(&owned, run.child, &plan, |line| {
+            workload::measure(name, run.child, &plan, |line| {
                 eprintln!("stackheap: {line}")
             })
             .map(Found::Workload)
-        });
+        };
         self.add(Kind::Workload, name, serve, ask)
     }
 
@@ -303,7 +304,7 @@ impl Questions {
                     registered.join(", ")
                 )));
             };
-            (question.serve)();
+            (question.serve)(&question.name);
             return Err(Error::Input(format!(
                 "{}: the child for '{name}' did not end where it is served",
                 kind.child_env()
@@ -347,7 +348,7 @@ impl Questions {
                     ""
                 }
             );
-            match (q.ask)(&run, &q.options).map_err(Error::Measure)? {
+            match (q.ask)(&q.name, &run, &q.options).map_err(Error::Measure)? {
                 Found::Type(t) => answers.types.push(t),
                 Found::Recursion(r) => answers.recursions.push((r, q.options.needs.clone())),
                 Found::Workload(w) => answers.workloads.extend(w),
@@ -379,8 +380,7 @@ impl Answers {
     /// `target/stackheap/your-code/` (`index.html`, `report.md`, `results.json`); returns the
     /// report's directory.
     pub fn save(&self) -> Result<PathBuf, Error> {
-        crate::own::save(self).map_err(|e| Error::Write(format!("cannot write own.json: {e}")))?;
-        crate::own::write_report().map_err(Error::Write)
+        crate::own::save(self).map_err(Error::Write)
     }
 }
 

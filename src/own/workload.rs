@@ -176,11 +176,8 @@ fn session(
     session: usize,
 ) -> Result<(u64, Vec<f64>, Vec<String>), String> {
     let n = members.len();
+    // Every worker's stderr, appended to one file (its directory made once, by `measure`).
     let log = crate::data::suite_file::results_dir().join("own-workers.log");
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("{}: cannot create ({e})", dir.display()))?;
-    }
     let mut started: Vec<Option<(Worker, String)>> = (0..n).map(|_| None).collect();
     for k in 0..n {
         let i = (k + session) % n;
@@ -254,6 +251,9 @@ pub fn measure(
         allocator: plan.allocators[0],
         control: true,
     });
+    // The directory of the workers' log, made once for every session.
+    let dir = crate::data::suite_file::results_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create ({e})", dir.display()))?;
     let mut results = Vec::new();
     for &threads in &plan.threads {
         let start = Instant::now();

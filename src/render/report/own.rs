@@ -60,17 +60,11 @@ pub(super) fn own_answer_words(results: &Results) -> Vec<OwnAnswerWords> {
 
 /// The answers `entries` give, one sentence each, as the report leads with them: what a program
 /// asking questions of its own code prints when it is done.
-pub fn own_answer_sentences(entries: &[crate::data::own::OwnEntry], cores: usize) -> Vec<String> {
+pub fn own_answer_sentences(
+    own: &crate::data::suite_file::SuiteFile<crate::data::own::OwnEntry>,
+) -> Vec<String> {
     let results = Results {
-        own: Some(crate::data::suite_file::SuiteFile {
-            schema: crate::data::suite_file::SCHEMA,
-            kind: "own".into(),
-            machine: crate::data::machine::Machine {
-                cores,
-                ..Default::default()
-            },
-            entries: entries.to_vec(),
-        }),
+        own: Some(own.clone()),
         ..Results::default()
     };
     own_answer_words(&results)
