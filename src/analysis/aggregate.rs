@@ -117,6 +117,9 @@ pub struct Results {
     pub own: Option<SuiteFile<crate::data::own::OwnEntry>>,
     /// The run's measured noise and the margin it allows (`None`: too few processes to measure it).
     pub noise: Option<crate::analysis::comparisons::Noise>,
+    /// The comparison engine's groups (`stackheap-ab groups`, run by `scripts/run`): every
+    /// comparison of two members of one group is paired by session there.
+    pub groups: Option<SuiteFile<crate::data::groups::GroupEntry>>,
 }
 
 impl Results {
@@ -128,6 +131,7 @@ impl Results {
             || self.faults.is_some()
             || self.placement.is_some()
             || self.latency.is_some()
+            || self.groups.is_some()
     }
 
     /// The allocators this run measured, in the order reports list them. A section shows a line
@@ -176,9 +180,24 @@ impl Results {
             latency: load_suite_file(suite, "latency")?,
             own: load_suite_file(suite, "own")?,
             noise: None,
+            groups: load_suite_file(suite, "groups")?,
         };
         results.noise = crate::analysis::comparisons::Noise::of(&results);
         Ok(results)
+    }
+
+    /// `numerator / denominator` from the comparison engine, when one of its groups has both:
+    /// paired by session, at that group's margin.
+    pub fn engine_ratio(
+        &self,
+        numerator: &BenchId,
+        denominator: &BenchId,
+    ) -> Option<crate::analysis::comparisons::Ratio> {
+        let (a, b) = (numerator.to_string(), denominator.to_string());
+        self.groups
+            .iter()
+            .flat_map(|f| &f.entries)
+            .find_map(|entry| crate::analysis::engine::member_ratio(entry, &a, &b))
     }
 
     /// `numerator / denominator` in every process of a repeated run that measured both.
@@ -228,6 +247,7 @@ impl Results {
             .or(self.memory.as_ref().map(|f| &f.machine))
             .or(self.faults.as_ref().map(|f| &f.machine))
             .or(self.latency.as_ref().map(|f| &f.machine))
+            .or(self.groups.as_ref().map(|f| &f.machine))
     }
 
     /// The fault counts of `first_touch.json`, by benchmark id (an entry whose id is not one of the

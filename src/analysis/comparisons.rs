@@ -331,10 +331,15 @@ pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking 
     ranked_ids(results, &ids)
 }
 
-/// `numerator / denominator` of two benchmarks. After a repeated run, the median of the ratios
-/// paired by process, with its distribution-free interval (see [`crate::analysis::stats`]); otherwise the
-/// conservative ratio of Criterion's intervals.
+/// `numerator / denominator` of two benchmarks: from the comparison engine when one of its groups
+/// has both (ratios paired by session, samples milliseconds apart, at the group's measured margin);
+/// otherwise, after a repeated run, the median of the ratios paired by process, with its
+/// distribution-free interval (see [`crate::analysis::stats`]); otherwise the conservative ratio
+/// of Criterion's intervals.
 pub fn compare(results: &Results, numerator: &BenchId, denominator: &BenchId) -> Option<Ratio> {
+    if let Some(r) = results.engine_ratio(numerator, denominator) {
+        return Some(r);
+    }
     let paired = results.paired_ratios(numerator, denominator);
     if let Some(r) = Ratio::paired(&paired, margin(results)) {
         return Some(r);
@@ -411,7 +416,8 @@ pub struct RankingEntry {
     pub low: f64,
     pub high: f64,
     pub decided: bool,
-    /// Processes the comparison is paired over (1: Criterion's interval of one process).
+    /// Processes (or the engine's sessions) the comparison is paired over (1: Criterion's interval
+    /// of one process).
     pub processes: usize,
     /// The full benchmark ids of `faster` and `slower`.
     pub faster_id: String,
@@ -489,7 +495,7 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
                 low: r.low,
                 high: r.high,
                 decided: r.decidedly_above(),
-                processes: results.process_count(a_id).min(results.process_count(b_id)),
+                processes: r.processes,
                 faster_id: faster_id.to_string(),
                 slower_id: slower_id.to_string(),
             });

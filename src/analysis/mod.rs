@@ -5,6 +5,7 @@ pub mod answers;
 pub mod claims;
 pub mod compare;
 pub mod comparisons;
+pub mod engine;
 pub mod findings;
 pub mod gate;
 pub mod lookup;

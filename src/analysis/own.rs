@@ -5,7 +5,8 @@
 //! measured: the same thing timed twice under two names. `render` words them.
 
 use crate::analysis::comparisons::{NOISE_MARGIN, Noise, Ranking, Ratio, rank_rounds};
-use crate::analysis::stats::{self, Interval, Verdict};
+pub use crate::analysis::engine::Control;
+use crate::analysis::stats::{self, Verdict};
 use crate::data::own::{OwnEntry, RecursionEntry, StackFit, TypeEntry, TypeRounds, WorkloadEntry};
 use crate::workload::allocators::AllocatorKind;
 
@@ -71,37 +72,6 @@ fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
         let slope = sxy / sxx;
         (slope, mean_y - slope * mean_x)
     })
-}
-
-/// The smallest margin a control may set: a run whose control agrees within this still does not
-/// claim finer differences (a stated floor, not a figure of any machine).
-pub const MIN_CONTROL_MARGIN: f64 = 0.01;
-
-/// What a control says: the same thing measured twice under two names, its ratio paired as the
-/// comparisons are. Any difference it shows is the run's own noise, so the farthest its interval
-/// strays from 1 is the margin below which this run cannot tell two things apart.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Control {
-    /// control / reference, the median of the pairs with its interval.
-    pub interval: Interval,
-    /// `max(high, 1 / low) - 1`, at least [`MIN_CONTROL_MARGIN`].
-    pub margin: f64,
-}
-
-impl Control {
-    /// The control of `control` against `reference`, paired by index; `None` with fewer than two
-    /// pairs.
-    pub fn of(control: &[f64], reference: &[f64]) -> Option<Control> {
-        let ratios = stats::paired_ratios(control, reference);
-        if ratios.len() < 2 {
-            return None;
-        }
-        let interval = stats::median_interval(&ratios)?;
-        Some(Control {
-            margin: (interval.high.max(1.0 / interval.low) - 1.0).max(MIN_CONTROL_MARGIN),
-            interval,
-        })
-    }
 }
 
 /// The margin of a comparison: its control's, or, for files measured before controls, the spread

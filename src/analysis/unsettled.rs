@@ -1,6 +1,7 @@
 //! Where a repeated run spends its remaining time (Chromium Pinpoint's rule: keep measuring what is
 //! still undecided): the rows whose comparisons straddle the margin and the rows whose processes
-//! disagree, which `scripts/run` measures again in further processes while its budget lasts.
+//! disagree, which `scripts/run` measures again in further processes while its budget lasts
+//! (comparisons the comparison engine made are its own: more Criterion processes do not change them).
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::comparisons::{margin, rankings};
@@ -26,7 +27,12 @@ pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
     // Id -> why; a row that both straddles and disagrees keeps the first reason found.
     let mut rows = BTreeMap::new();
     for r in rankings(results) {
-        let straddles = !r.decided && r.processes >= 2 && r.high > 1.0 + margin;
+        // A comparison the engine made is not helped by more Criterion processes.
+        let from_engine = match (r.faster_id.parse(), r.slower_id.parse()) {
+            (Ok(a), Ok(b)) => results.engine_ratio(&a, &b).is_some(),
+            _ => false,
+        };
+        let straddles = !from_engine && !r.decided && r.processes >= 2 && r.high > 1.0 + margin;
         if straddles {
             rows.entry(r.faster_id).or_insert(Unsettled::Straddles);
             rows.entry(r.slower_id).or_insert(Unsettled::Straddles);

@@ -7,12 +7,19 @@
 //! regressed but some rows undecided (0 with `--accept-undecided`).
 
 use clap::Parser;
+use stackheap::analysis::engine::GroupAnswer;
 use stackheap::analysis::gate::{Outcome, Plan, resample, rows_for, run};
 use stackheap::analysis::stats::GateVerdict;
+use stackheap::data::groups::GroupEntry;
+use stackheap::data::machine::Machine;
+use stackheap::data::suite_file::SuiteFile;
 use stackheap::data::suite_file::results_dir;
 use stackheap::harness::ab::{Side, default_filter, parse_env};
+use stackheap::harness::engine::{self, Plan as EnginePlan, report_groups};
 use stackheap::harness::machine::available_cores;
 use stackheap::harness::output::write_atomically;
+use stackheap::harness::output::write_suite_file;
+use stackheap::render::engine::engine_summary;
 use stackheap::render::gate_table::gate_table;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -83,6 +90,38 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Sample the report's comparison groups in rounds, in fresh worker processes, and write
+    /// target/stackheap/groups.json (`scripts/run` does this before the Criterion processes)
+    Groups {
+        /// Groups to sample (a regular expression over their names, e.g. `stack_vs_heap/0004096`
+        /// or `contention/larson`) [default: all of them]
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// The stackheap-worker executable [default: the one beside this program]
+        #[arg(long)]
+        worker: Option<PathBuf>,
+        /// Rounds of every group per session
+        #[arg(long, default_value_t = 4)]
+        rounds: usize,
+        /// Milliseconds per sample of a single-threaded member
+        #[arg(long, default_value_t = 2.0)]
+        sample_ms: f64,
+        /// Sessions (sets of fresh workers) before a group may stop
+        #[arg(long, default_value_t = 6)]
+        min_sessions: usize,
+        #[arg(long, default_value_t = 30)]
+        max_sessions: usize,
+        /// Seconds of measurement: no session starts that is expected to end later
+        #[arg(long, default_value_t = 120)]
+        budget_secs: u64,
+        /// The margin, in percent, a group aims for: it stops once its control's margin is at most
+        /// this and every member is decided
+        #[arg(long, default_value_t = 5.0)]
+        target_margin: f64,
+        /// Seeds the rounds' random orders [default: from the clock]
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Estimate false-alarm and detection rates by resampling the pairs of A/A outcomes
     Resample {
         /// ab.json files of A/A comparisons (two builds of the same code)
@@ -107,6 +146,19 @@ enum Command {
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
+}
+
+/// The `stackheap-worker` beside this program (both are built into one target directory).
+fn sibling_worker() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program ({e})"))?;
+    Ok(exe.with_file_name("stackheap-worker"))
+}
+
+/// A seed from the clock, for a run that names none.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
 }
 
 fn main() -> ExitCode {
@@ -228,6 +280,103 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::SUCCESS
             }
+        }
+        Command::Groups {
+            filter,
+            worker,
+            rounds,
+            sample_ms,
+            min_sessions,
+            max_sessions,
+            budget_secs,
+            target_margin,
+            seed,
+        } => {
+            if min_sessions < 6 || max_sessions < min_sessions || rounds == 0 {
+                return fail(format!(
+                    "--min-sessions {min_sessions} --max-sessions {max_sessions} --rounds {rounds}: expected 6 <= min <= max (fewer than 6 give no 95% interval) and at least one round"
+                ));
+            }
+            if !(sample_ms > 0.0 && sample_ms <= 10_000.0) {
+                return fail(format!("--sample-ms {sample_ms}: expected 0 < ms <= 10000"));
+            }
+            if !(target_margin > 0.0 && target_margin.is_finite()) {
+                return fail(format!(
+                    "--target-margin {target_margin}: expected a percentage > 0"
+                ));
+            }
+            let selected = match stackheap::config::parse_filter("--filter", &filter) {
+                Ok(re) => re,
+                Err(e) => return fail(e),
+            };
+            let allocators = match stackheap::harness::settings::allocators_from_env() {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+            let sample = Duration::from_secs_f64(sample_ms / 1000.0);
+            let groups = report_groups(&allocators, available_cores(), &selected, sample);
+            if groups.is_empty() {
+                return fail(format!(
+                    "--filter '{filter}': no comparison group matched (expected names such as stack_vs_heap/0004096 or contention/larson/t2)"
+                ));
+            }
+            let worker = match worker.map_or_else(sibling_worker, Ok) {
+                Ok(w) if w.is_file() => w,
+                Ok(w) => {
+                    return fail(format!(
+                        "{}: no such stackheap-worker executable",
+                        w.display()
+                    ));
+                }
+                Err(e) => return fail(e),
+            };
+            let dir = results_dir();
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                return fail(format!("{}: cannot create ({e})", dir.display()));
+            }
+            let plan = EnginePlan {
+                sides: vec![Side {
+                    label: "stackheap-worker".into(),
+                    worker,
+                    args: Vec::new(),
+                    env: Vec::new(),
+                }],
+                groups,
+                rounds,
+                min_sessions,
+                max_sessions,
+                budget: Duration::from_secs(budget_secs),
+                log: dir.join("groups-workers.log"),
+                seed: seed.unwrap_or_else(clock_seed),
+            };
+            let target = target_margin / 100.0;
+            let settled = |entry: &GroupEntry| GroupAnswer::of(entry).settled(target);
+            let outcome = match engine::run(&plan, settled, |line| eprintln!("{line}")) {
+                Ok(o) => o,
+                Err(e) => return fail(e),
+            };
+            let file = SuiteFile {
+                schema: stackheap::data::suite_file::SCHEMA,
+                kind: "groups".into(),
+                machine: Machine::current(),
+                entries: outcome.entries,
+            };
+            if let Err(e) = write_suite_file(&file) {
+                return fail(format!(
+                    "{}: cannot write ({e})",
+                    dir.join("groups.json").display()
+                ));
+            }
+            print!(
+                "{}",
+                engine_summary(
+                    &file.entries,
+                    outcome.sessions,
+                    outcome.seconds,
+                    outcome.stopped
+                )
+            );
+            ExitCode::SUCCESS
         }
         Command::Resample {
             aa,

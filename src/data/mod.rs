@@ -2,6 +2,7 @@
 
 pub mod depth;
 pub mod faults;
+pub mod groups;
 pub mod icount;
 pub mod id;
 pub mod latency;

@@ -62,7 +62,7 @@ struct HeapBoxRow(u64);
 impl AllocatorVisitor for HeapBoxRow {
     type Output = Option<Workload>;
     fn visit<A: NamedAllocator>(self, _: &'static A) -> Option<Workload> {
-        crate::workload::arrays::at_ci_size!(self.0, N => (|seed| heap_box::<A, N>(A::get(), seed)) as Workload)
+        crate::workload::arrays::at_size!(self.0, N => (|seed| heap_box::<A, N>(A::get(), seed)) as Workload)
     }
 }
 
@@ -72,7 +72,7 @@ pub fn resolve(id: &BenchId) -> Option<Workload> {
         BenchId::Stack {
             kind: StackKind::Array,
             bytes,
-        } => crate::workload::arrays::at_ci_size!(bytes, N => stack_array::<N> as Workload)?,
+        } => crate::workload::arrays::at_size!(bytes, N => stack_array::<N> as Workload)?,
         BenchId::Heap {
             kind: HeapKind::Box,
             allocator,

@@ -4,6 +4,7 @@
 pub mod ab;
 pub mod child;
 pub mod depth_probe;
+pub mod engine;
 pub mod environment;
 pub mod icount;
 pub mod latency;

@@ -1,16 +1,19 @@
-//! The gate's worker process (`stackheap-worker`): a long-lived process of one build that runs a
-//! gated row for a given number of iterations when the supervisor asks, and answers with the time
-//! it took. The rows are the bench binaries' workload functions, called the way the benches call
-//! them; the supervisor and its statistics are `analysis::gate`.
+//! The comparison engine's worker process (`stackheap-worker`): a long-lived process of one build
+//! that runs a row for a given number of iterations when the supervisor asks, and answers with the
+//! time it took. The rows are the bench binaries' workload functions, called the way the benches
+//! call them; the supervisor is `harness::engine` (the gate is its two-build case).
 //!
-//! The protocol is one line each way, so that the supervisor can wait blocked on a pipe:
-//! the worker starts with `ready <PROTOCOL>`; then `sample <id> <iterations>` answers
-//! `ok <nanoseconds>`, `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a
-//! sample at least that long) and anything it cannot do answers `error <why>`. End of input ends it.
+//! The protocol is one line each way, so that the supervisor can wait blocked on a pipe: the
+//! worker starts with `ready <PROTOCOL>`; then `sample <id> <iterations>` answers
+//! `ok <nanoseconds>` (the time of `iterations` calls, after one untimed call),
+//! `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a sample at least that
+//! long) and anything it cannot do answers `error <why>`. End of input ends it.
 
 use crate::data::id::{BenchId, HeapKind, StackKind};
 use crate::workload::allocators::{AllocatorVisitor, NamedAllocator};
-use crate::workload::arrays::{heap_box, stack_array};
+use crate::workload::arrays::{
+    HeapBlock, alloc_free, at_size, heap_box, heap_reused, page_size, stack_array, stack_reserve,
+};
 use crate::workload::contention::run_named;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -33,32 +36,56 @@ fn time_calls(iterations: u64, mut call: impl FnMut() -> u64) -> Duration {
     start.elapsed()
 }
 
-struct HeapBoxRow(u64);
+/// A heap row of one kind and size, for an allocator chosen at run time.
+struct HeapRow(HeapKind, u64);
 
-impl AllocatorVisitor for HeapBoxRow {
+impl AllocatorVisitor for HeapRow {
     type Output = Option<Sampler>;
     fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Option<Sampler> {
-        crate::workload::arrays::at_ci_size!(self.0, N => Box::new(move |iterations| {
-            Ok(time_calls(iterations, || heap_box::<A, N>(alloc, black_box(7))))
-        }) as Sampler)
+        let HeapRow(kind, bytes) = self;
+        at_size!(bytes, N => match kind {
+            HeapKind::Box => Box::new(move |iterations| {
+                Ok(time_calls(iterations, || heap_box::<A, N>(alloc, black_box(7))))
+            }) as Sampler,
+            HeapKind::Reused => {
+                // Allocated once, when the row is first asked for, and reused by every sample.
+                let mut block = HeapBlock::new(alloc, N);
+                Box::new(move |iterations| {
+                    Ok(time_calls(iterations, || heap_reused::<A, N>(&mut block, black_box(7))))
+                })
+            }
+            HeapKind::AllocFree => {
+                let page = page_size();
+                Box::new(move |iterations| {
+                    Ok(time_calls(iterations, || alloc_free::<A, N>(alloc, page, black_box(7))))
+                })
+            }
+        })
     }
 }
 
-/// The sampler of `id`, or `None` for a row the worker does not run (the gate's rows:
-/// `stack_array` and `heap_box` at the gate's sizes, and every contention row).
+/// The sampler of `id`, or `None` for a row the worker does not run. It runs the rows the gate
+/// and the comparison groups sample: every stack and heap row of the stack-vs-heap sizes
+/// (`stack_array`, `stack_reserve`, `heap_box`, `heap_reused`, `alloc_free`) and every
+/// contention row.
 fn sampler(id: &BenchId) -> Option<Sampler> {
     match *id {
-        BenchId::Stack {
-            kind: StackKind::Array,
-            bytes,
-        } => crate::workload::arrays::at_ci_size!(bytes, N => Box::new(|iterations| {
-            Ok(time_calls(iterations, || stack_array::<N>(black_box(7))))
-        }) as Sampler),
+        BenchId::Stack { kind, bytes } => at_size!(bytes, N => match kind {
+            StackKind::Array => Box::new(|iterations| {
+                Ok(time_calls(iterations, || stack_array::<N>(black_box(7))))
+            }) as Sampler,
+            StackKind::Reserve => {
+                let page = page_size();
+                Box::new(move |iterations| {
+                    Ok(time_calls(iterations, || stack_reserve::<N>(page, black_box(7))))
+                })
+            }
+        }),
         BenchId::Heap {
-            kind: HeapKind::Box,
+            kind,
             allocator,
             bytes,
-        } => allocator.visit(HeapBoxRow(bytes)),
+        } => allocator.visit(HeapRow(kind, bytes)),
         BenchId::Contention {
             workload,
             allocator,
@@ -120,7 +147,12 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{number}': expected a whole number > 0"))?;
     match command {
-        "sample" => Ok(sample(number)?.as_nanos().to_string()),
+        "sample" => {
+            // One untimed call first, so that the sample does not pay for the caches, heap state
+            // or sleeping threads that the row sampled before it (another member) left behind.
+            sample(1)?;
+            Ok(sample(number)?.as_nanos().to_string())
+        }
         "calibrate" => calibrate(sample, Duration::from_nanos(number)).map(|n| n.to_string()),
         other => Err(format!(
             "'{other}': unknown request, expected sample or calibrate"
@@ -170,7 +202,7 @@ mod tests {
     fn requests_are_answered_one_line_each() {
         let input = "sample stack_vs_heap/heap_box/system/0000064 3\n\
                      calibrate contention/local_churn/mimalloc/t2 1000000\n\
-                     sample stack_vs_heap/stack_reserve/0000064 3\n\
+                     sample stack_depth/spawn_join/0065536 3\n\
                      sample nonsense 3\n\
                      sample stack_vs_heap/stack_array/0000064 0\n\
                      jump\n";
@@ -184,7 +216,7 @@ mod tests {
             let value: u64 = answer.strip_prefix("ok ").unwrap().parse().unwrap();
             assert!(value > 0, "{answer}");
         }
-        assert!(lines[3].starts_with("error stack_vs_heap/stack_reserve/0000064: not a row"));
+        assert!(lines[3].starts_with("error stack_depth/spawn_join/0065536: not a row"));
         assert!(lines[4].starts_with("error "), "{}", lines[4]);
         assert!(lines[5].contains("expected a whole number > 0"));
         assert!(lines[6].contains("expected 'sample <id> <iterations>'"));

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod claims;
 pub mod compare_table;
 pub mod depth_table;
+pub mod engine;
 pub mod findings;
 pub mod gate_table;
 pub mod report;

@@ -12,39 +12,38 @@ use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 /// Hands the stack-vs-heap sizes, the one list of them, to the macro `$then` as comma-separated
-/// literals: a bench instantiates its const-generic workloads from it (`stack_array::<N>` needs a
-/// literal), and [`SIZES`] is made from it.
+/// literals after any tokens given first: a bench instantiates its const-generic workloads from it
+/// (`stack_array::<N>` needs a literal), and [`SIZES`] and [`at_size!`] are made from it.
 #[macro_export]
 macro_rules! stack_vs_heap_sizes {
-    ($then:ident) => {
-        $then!(8, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+    ($($then:ident)::+ $(; $($first:tt)*)?) => {
+        $($then)::+!($($($first)*)? 8, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
     };
 }
 
-/// `Some($body)` with the const `$n` set to `$bytes` when it is one of the sizes the CI subsets and
-/// the gate use (`CI_SIZES` of the ids: 64 B, 4 KiB, 64 KiB), `None` for any other size: how code
-/// that learns a size at run time (the gate's worker, the instruction counts) reaches a
-/// const-generic workload.
-macro_rules! at_ci_size {
+/// `Some($body)` with the const `$n` set to `$bytes` when it is one of [`SIZES`], `None` for any
+/// other size: how code that learns a size at run time (the engine's worker, the instruction
+/// counts) reaches a const-generic workload.
+macro_rules! at_size {
     ($bytes:expr, $n:ident => $body:expr) => {
+        $crate::stack_vs_heap_sizes!(crate::workload::arrays::at_size_arms; ($bytes, $n, $body);)
+    };
+}
+pub(crate) use at_size;
+
+/// The `match` of [`at_size!`], one arm per size.
+macro_rules! at_size_arms {
+    (($bytes:expr, $n:ident, $body:expr); $($size:literal),*) => {
         match $bytes {
-            64 => {
-                const $n: usize = 64;
+            $($size => {
+                const $n: usize = $size;
                 Some($body)
-            }
-            4096 => {
-                const $n: usize = 4096;
-                Some($body)
-            }
-            65536 => {
-                const $n: usize = 65536;
-                Some($body)
-            }
+            })*
             _ => None,
         }
     };
 }
-pub(crate) use at_ci_size;
+pub(crate) use at_size_arms;
 
 /// `[a, b, ...]` from the sizes [`stack_vs_heap_sizes!`] hands over.
 macro_rules! size_array {

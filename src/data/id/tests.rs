@@ -3,11 +3,12 @@
 use super::*;
 
 #[test]
-fn every_ci_size_reaches_its_const_generic_workloads() {
-    for bytes in CI_SIZES {
-        let reached = crate::workload::arrays::at_ci_size!(bytes, N => N as u64);
+fn every_size_reaches_its_const_generic_workloads() {
+    for bytes in crate::workload::arrays::SIZES {
+        let reached = crate::workload::arrays::at_size!(bytes, N => N);
         assert_eq!(reached, Some(bytes));
     }
+    assert_eq!(crate::workload::arrays::at_size!(100, N => N), None);
 }
 
 /// One id of every shape, with sizes from 1 byte to 1 GiB (7, 8 and 10 digits).

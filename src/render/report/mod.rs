@@ -8,6 +8,7 @@ mod contention;
 mod coverage;
 mod depth;
 mod first_touch;
+mod groups;
 mod html;
 mod json;
 mod locality;
@@ -25,6 +26,7 @@ pub use own::own_answer_sentences;
 use crate::analysis::aggregate::Results;
 use crate::analysis::claims::Claim;
 use crate::analysis::comparisons::*;
+use crate::analysis::engine::EngineSummary;
 use crate::data::machine::{iso_date, known};
 use crate::harness::environment::Environment;
 use crate::render::answers::{Answer, answer_words};
@@ -72,7 +74,7 @@ type SectionFn = fn(&Results, &Environment) -> Vec<Section>;
 
 /// The report's sections in the order of the page. A section is one file of this folder (its data,
 /// lookups, words, tables and charts) and one line here.
-const SECTIONS: [SectionFn; 8] = [
+const SECTIONS: [SectionFn; 9] = [
     // The user's own code first: the answers they came for.
     |r, _| own::own_section(r).into_iter().collect(),
     |r, _| {
@@ -84,6 +86,7 @@ const SECTIONS: [SectionFn; 8] = [
     |r, _| locality::locality_section(r).into_iter().collect(),
     contention::contention_sections,
     |r, _| depth::depth_section(r).into_iter().collect(),
+    |r, _| groups::groups_section(r).into_iter().collect(),
     |r, _| memory::memory_section(r).into_iter().collect(),
     |r, _| memory::latency_section(r).into_iter().collect(),
 ];
@@ -202,8 +205,14 @@ impl Page {
             ),
             None => "This run had too few processes to measure its own noise, so ".into(),
         };
+        let engine = results.groups.as_ref().map_or(String::new(), |f| {
+            format!(
+                "The comparison engine (members sampled in rounds, milliseconds apart, in fresh processes): {}. Where both sides of a comparison are members of one of its groups, the verdict is the engine's, at that group's margin (see Compared in rounds). ",
+                crate::render::engine::summary_sentence(&EngineSummary::of(&f.entries))
+            )
+        });
         let margin_note = format!(
-            "{noise}a comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈); a comparison measured in one process is never decided. {}",
+            "{engine}{noise}a comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈); a comparison measured in one process is never decided. {}",
             margin(results) * 100.0,
             process_note(results)
         );

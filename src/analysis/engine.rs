@@ -1,0 +1,202 @@
+//! What the comparison engine's sessions say (`data::groups`, `harness::engine`): in each group,
+//! every member's ratio to the reference, paired by session, with its interval and one of the four
+//! verdicts at the margin the group's control measured. See METHODOLOGY.md, "The comparison engine".
+
+use crate::analysis::comparisons::Ratio;
+use crate::analysis::stats::{self, Interval, Verdict};
+use crate::data::groups::GroupEntry;
+
+/// The smallest margin a control may set: a run whose control agrees within this still does not
+/// claim finer differences (a stated floor, not a figure of any machine).
+pub const MIN_CONTROL_MARGIN: f64 = 0.01;
+
+/// What a control says: the same thing measured twice under two names, its ratio paired as the
+/// comparisons are. Any difference it shows is the run's own noise, so the farthest its interval
+/// strays from 1 is the margin below which this run cannot tell two things apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Control {
+    /// control / reference, the median of the pairs with its interval.
+    pub interval: Interval,
+    /// `max(high, 1 / low) - 1`, at least [`MIN_CONTROL_MARGIN`].
+    pub margin: f64,
+}
+
+impl Control {
+    /// The control of `control` against `reference`, paired by index; `None` with fewer than two
+    /// pairs.
+    pub fn of(control: &[f64], reference: &[f64]) -> Option<Control> {
+        let ratios = stats::paired_ratios(control, reference);
+        if ratios.len() < 2 {
+            return None;
+        }
+        let interval = stats::median_interval(&ratios)?;
+        Some(Control {
+            margin: (interval.high.max(1.0 / interval.low) - 1.0).max(MIN_CONTROL_MARGIN),
+            interval,
+        })
+    }
+}
+
+/// One group's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupAnswer {
+    pub group: String,
+    pub sessions: usize,
+    /// The control against the reference; `None` with fewer than two sessions.
+    pub control: Option<Control>,
+    /// The margin every verdict of the group uses: the control's ([`MIN_CONTROL_MARGIN`] at
+    /// least), or infinite without a control (nothing is then decided).
+    pub margin: f64,
+    /// Every member but the reference, against it.
+    pub members: Vec<MemberAnswer>,
+}
+
+/// One member against its group's reference.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberAnswer {
+    pub id: String,
+    /// ns per iteration: the median of the sessions, with its interval.
+    pub ns: Interval,
+    /// member / reference, paired by session; `None` with fewer than two sessions.
+    pub ratio: Option<Ratio>,
+    pub verdict: Verdict,
+}
+
+impl GroupAnswer {
+    pub fn of(entry: &GroupEntry) -> GroupAnswer {
+        let reference = &entry.members[0].ns;
+        let control = Control::of(&entry.control_ns, reference);
+        let margin = control.map_or(f64::INFINITY, |c| c.margin);
+        let members = entry.members[1..]
+            .iter()
+            .filter_map(|m| {
+                let ratio = Ratio::paired(&stats::paired_ratios(&m.ns, reference), margin);
+                Some(MemberAnswer {
+                    id: m.id.clone(),
+                    ns: stats::median_interval(&m.ns)?,
+                    verdict: ratio.map_or(Verdict::Undecided, |r| r.verdict()),
+                    ratio,
+                })
+            })
+            .collect();
+        GroupAnswer {
+            group: entry.group.clone(),
+            sessions: entry.sessions(),
+            control,
+            margin,
+            members,
+        }
+    }
+
+    /// Whether the group needs no more sessions: every member decided and the margin at most
+    /// `target`.
+    pub fn settled(&self, target: f64) -> bool {
+        self.margin <= target && self.members.iter().all(|m| m.verdict != Verdict::Undecided)
+    }
+}
+
+/// `a / b` of two members of one group, paired by session, at the group's margin; `None` when
+/// the group lacks either or has fewer than two sessions.
+pub fn member_ratio(entry: &GroupEntry, a: &str, b: &str) -> Option<Ratio> {
+    let (a, b) = (entry.member(a)?, entry.member(b)?);
+    let margin = Control::of(&entry.control_ns, &entry.members[0].ns)?.margin;
+    Ratio::paired(&stats::paired_ratios(&a.ns, &b.ns), margin)
+}
+
+/// What a whole engine run says, for the report's first note and the CLI's summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineSummary {
+    pub groups: Vec<GroupAnswer>,
+    /// The median and the widest of the groups' margins (infinite when a group has no control).
+    pub median_margin: f64,
+    pub widest_margin: f64,
+    /// Comparisons (members against their reference) and how many were decided: faster, slower
+    /// or equal within the margin.
+    pub comparisons: usize,
+    pub decided: usize,
+}
+
+impl EngineSummary {
+    pub fn of(entries: &[GroupEntry]) -> EngineSummary {
+        let groups: Vec<GroupAnswer> = entries.iter().map(GroupAnswer::of).collect();
+        let margins: Vec<f64> = groups.iter().map(|g| g.margin).collect();
+        let verdicts = groups.iter().flat_map(|g| &g.members).map(|m| m.verdict);
+        EngineSummary {
+            median_margin: stats::median(&margins).unwrap_or(f64::INFINITY),
+            widest_margin: margins.iter().copied().fold(0.0, f64::max),
+            comparisons: verdicts.clone().count(),
+            decided: verdicts.filter(|v| *v != Verdict::Undecided).count(),
+            groups,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::groups::MemberRounds;
+
+    fn group(reference: &[f64], control: &[f64], others: &[(&str, &[f64])]) -> GroupEntry {
+        let member = |id: &str, ns: &[f64]| MemberRounds {
+            id: id.into(),
+            iterations: 100,
+            ns: ns.to_vec(),
+        };
+        GroupEntry {
+            group: "g".into(),
+            rounds: 4,
+            members: std::iter::once(member("ref", reference))
+                .chain(others.iter().map(|(id, ns)| member(id, ns)))
+                .collect(),
+            control_ns: control.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_control_sets_the_margin_and_each_member_gets_a_verdict() {
+        let reference = [10.0, 20.0, 10.0, 20.0, 10.0, 20.0, 10.0];
+        // The control within 2% of the reference in every session, though the sessions' own
+        // speeds differ twofold: the drift falls on both.
+        let control: Vec<f64> = reference
+            .iter()
+            .zip([1.01, 0.99, 1.02, 1.0, 0.98, 1.01, 1.0])
+            .map(|(r, k)| r * k)
+            .collect();
+        let slower: Vec<f64> = reference.iter().map(|r| r * 1.3).collect();
+        let same: Vec<f64> = reference.iter().map(|r| r * 1.001).collect();
+        let answer = GroupAnswer::of(&group(
+            &reference,
+            &control,
+            &[("slower", &slower), ("same", &same)],
+        ));
+        // Seven pairs: the interval spans them all, and 0.98 strays farthest (1 / 0.98 = 1.0204).
+        assert!(
+            (answer.margin - (1.0 / 0.98 - 1.0)).abs() < 1e-9,
+            "{}",
+            answer.margin
+        );
+        assert_eq!(answer.members[0].verdict, Verdict::Slower);
+        assert_eq!(answer.members[1].verdict, Verdict::Equal);
+        assert!(answer.settled(0.05));
+        assert!(!answer.settled(0.01));
+        let r = member_ratio(
+            &group(
+                &reference,
+                &control,
+                &[("slower", &slower), ("same", &same)],
+            ),
+            "same",
+            "slower",
+        )
+        .unwrap();
+        assert!((r.ratio - 1.001 / 1.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_session_decides_nothing() {
+        let answer = GroupAnswer::of(&group(&[10.0], &[10.0], &[("slower", &[20.0])]));
+        assert_eq!(answer.control, None);
+        assert_eq!(answer.members[0].verdict, Verdict::Undecided);
+        assert!(!answer.settled(0.05));
+    }
+}

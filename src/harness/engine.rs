@@ -1,0 +1,404 @@
+//! The comparison engine's runner: a comparison *group* names its members (the rows compared, the
+//! first of them the reference) and the engine samples the group in *rounds*: each round takes one
+//! sample of every member and of the control (the reference again, under another name) in a fresh
+//! random order, the next round in the reverse of that order, each sample a few milliseconds long
+//! (iterations calibrated at run time) and preceded by one untimed call of its member, so that a
+//! slow period of the machine falls on every member of the round and no member pays for what the
+//! previous one left behind. A *session* is one set of fresh worker processes; its value for a
+//! member is the mean of its rounds, so that layout and address randomisation vary between
+//! sessions, and the statistics (`analysis::engine`) pair members by session. Members that must
+//! live in processes of their own (two builds; one allocator per process) are members on different
+//! sides: the same rounds, across processes.
+//!
+//! Groups stop when the caller's rule says they are settled (after `min_sessions`); the sessions
+//! continue for the others until the budget or `max_sessions`.
+
+use crate::data::groups::{GroupEntry, MemberRounds};
+use crate::harness::ab::{Side, Worker};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// One member of a group: the row its worker runs, and which side's worker runs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub side: usize,
+}
+
+/// A comparison group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub name: String,
+    /// The members, the reference first.
+    pub members: Vec<Member>,
+    /// The side whose worker samples the control (the reference's row again): the reference's own
+    /// side when the members share one process, another process of the same build otherwise.
+    pub control_side: usize,
+    /// How long one sample should take.
+    pub sample: Duration,
+}
+
+impl Group {
+    /// A group whose members all run in one process, the worker of side 0.
+    pub fn in_one_process(name: String, ids: &[String], sample: Duration) -> Group {
+        Group {
+            name,
+            members: ids
+                .iter()
+                .map(|id| Member {
+                    id: id.clone(),
+                    side: 0,
+                })
+                .collect(),
+            control_side: 0,
+            sample,
+        }
+    }
+}
+
+/// The report's comparison groups ([`crate::data::id::comparison_groups`]) whose names `selected`
+/// matches, every member in the one worker of side 0; a sample of a group that runs threads takes
+/// as many times `sample`.
+pub fn report_groups(
+    allocators: &[crate::workload::allocators::AllocatorKind],
+    cores: usize,
+    selected: &regex::Regex,
+    sample: Duration,
+) -> Vec<Group> {
+    crate::data::id::comparison_groups(allocators, cores)
+        .into_iter()
+        .filter(|g| selected.is_match(&g.name))
+        .map(|g| {
+            let ids: Vec<String> = g.ids.iter().map(ToString::to_string).collect();
+            Group::in_one_process(g.name, &ids, sample * g.threads as u32)
+        })
+        .collect()
+}
+
+/// How the engine runs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The worker processes a session starts, one per side.
+    pub sides: Vec<Side>,
+    pub groups: Vec<Group>,
+    /// Rounds of every group per session.
+    pub rounds: usize,
+    /// Sessions before a group may stop (6: the fewest whose median interval covers 95%).
+    pub min_sessions: usize,
+    pub max_sessions: usize,
+    /// No session starts that is expected to end after this.
+    pub budget: Duration,
+    /// Where the workers' stderr goes (appended).
+    pub log: PathBuf,
+    /// Seeds the rounds' random orders (recorded, so that a run's orders can be repeated).
+    pub seed: u64,
+}
+
+/// What a run measured.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub entries: Vec<GroupEntry>,
+    pub sessions: usize,
+    pub seconds: f64,
+    /// Why the run stopped: "settled", "budget" or "max_sessions".
+    pub stopped: &'static str,
+}
+
+/// A small, seeded generator for the rounds' orders (splitmix64): reproducible, no dependency.
+struct Orders(u64);
+
+impl Orders {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A fresh random order of `0..n` (Fisher-Yates).
+    fn shuffled(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, (self.next() % (i as u64 + 1)) as usize);
+        }
+        order
+    }
+}
+
+/// The order of each round: a fresh random one, then its reverse, so that over two rounds every
+/// member is as often early as late (for two members, ABBA then BAAB).
+fn round_orders(orders: &mut Orders, slots: usize, rounds: usize) -> Vec<Vec<usize>> {
+    let mut all: Vec<Vec<usize>> = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let order = match all.last() {
+            Some(last) if round % 2 == 1 => last.iter().rev().copied().collect(),
+            _ => orders.shuffled(slots),
+        };
+        all.push(order);
+    }
+    all
+}
+
+impl Plan {
+    fn check(&self) -> Result<(), String> {
+        if self.rounds == 0 || self.min_sessions < 2 || self.max_sessions < self.min_sessions {
+            return Err(format!(
+                "{} rounds, {} to {} sessions: expected at least 1 round and 2 <= min <= max sessions",
+                self.rounds, self.min_sessions, self.max_sessions
+            ));
+        }
+        if self.groups.is_empty() {
+            return Err("no comparison group: expected at least one".into());
+        }
+        for g in &self.groups {
+            let sides = g.members.iter().map(|m| m.side).chain([g.control_side]);
+            if g.members.len() < 2 || sides.clone().any(|s| s >= self.sides.len()) {
+                return Err(format!(
+                    "group {}: {} members on sides {:?} of {}: expected at least two, on known sides",
+                    g.name,
+                    g.members.len(),
+                    sides.collect::<Vec<_>>(),
+                    self.sides.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `plan`: sessions of fresh workers until every group is settled (`settled`, asked after
+/// each of a group's sessions from the `min_sessions`th on), the budget would be exceeded or
+/// `max_sessions` is reached. `progress` hears a line per session that settles a group, and every
+/// tenth.
+pub fn run(
+    plan: &Plan,
+    settled: impl Fn(&GroupEntry) -> bool,
+    mut progress: impl FnMut(&str),
+) -> Result<Outcome, String> {
+    plan.check()?;
+    let start = Instant::now();
+    let mut entries: Vec<GroupEntry> = plan
+        .groups
+        .iter()
+        .map(|g| GroupEntry {
+            group: g.name.clone(),
+            rounds: plan.rounds,
+            members: g
+                .members
+                .iter()
+                .map(|m| MemberRounds {
+                    id: m.id.clone(),
+                    iterations: 0,
+                    ns: Vec::new(),
+                })
+                .collect(),
+            control_ns: Vec::new(),
+        })
+        .collect();
+    // What one session of each group took, and starting the workers, to see whether the next
+    // session fits the budget.
+    let mut group_time = vec![Duration::ZERO; plan.groups.len()];
+    let mut start_time = Duration::ZERO;
+    let mut active: Vec<usize> = (0..plan.groups.len()).collect();
+    let mut orders = Orders(plan.seed);
+    let mut sessions = 0;
+    let stopped = loop {
+        if active.is_empty() {
+            break "settled";
+        }
+        if sessions >= plan.max_sessions {
+            break "max_sessions";
+        }
+        let next = start_time + active.iter().map(|&g| group_time[g]).sum::<Duration>();
+        if sessions > 0 && start.elapsed() + next > plan.budget {
+            break "budget";
+        }
+        let began = Instant::now();
+        let mut workers = start_workers(plan, &active, sessions)?;
+        start_time = began.elapsed();
+        // Groups in a rotated order, so that none is always first in a fresh process.
+        let offset = sessions % active.len();
+        for &g in active[offset..].iter().chain(&active[..offset]) {
+            let group_start = Instant::now();
+            session_of_group(
+                &plan.groups[g],
+                &mut entries[g],
+                &mut workers,
+                plan.rounds,
+                &mut orders,
+            )?;
+            group_time[g] = group_start.elapsed();
+        }
+        drop(workers);
+        sessions += 1;
+        let before = active.len();
+        active.retain(|&g| entries[g].sessions() < plan.min_sessions || !settled(&entries[g]));
+        if active.len() < before || sessions.is_multiple_of(10) {
+            progress(&format!(
+                "session {sessions}: {} of {} groups settled ({:.0} s)",
+                plan.groups.len() - active.len(),
+                plan.groups.len(),
+                start.elapsed().as_secs_f64()
+            ));
+        }
+    };
+    Ok(Outcome {
+        entries,
+        sessions,
+        seconds: start.elapsed().as_secs_f64(),
+        stopped,
+    })
+}
+
+/// Fresh workers for the sides the active groups use, started in an order rotated by `session`
+/// so that no side is always the older process.
+fn start_workers(
+    plan: &Plan,
+    active: &[usize],
+    session: usize,
+) -> Result<Vec<Option<Worker>>, String> {
+    let n = plan.sides.len();
+    let used = |side: usize| {
+        active.iter().any(|&g| {
+            let group = &plan.groups[g];
+            group.control_side == side || group.members.iter().any(|m| m.side == side)
+        })
+    };
+    let mut workers: Vec<Option<Worker>> = (0..n).map(|_| None).collect();
+    for k in 0..n {
+        let side = (k + session) % n;
+        if used(side) {
+            workers[side] = Some(Worker::start(&plan.sides[side], plan.log.clone())?);
+        }
+    }
+    Ok(workers)
+}
+
+/// One session of one group: members calibrated if they are not yet (each id once, on its side,
+/// the control sharing the reference's), then `rounds` rounds; appends each member's and the
+/// control's mean ns per iteration to `entry`.
+fn session_of_group(
+    group: &Group,
+    entry: &mut GroupEntry,
+    workers: &mut [Option<Worker>],
+    rounds: usize,
+    orders: &mut Orders,
+) -> Result<(), String> {
+    // Slots: the members, then the control.
+    let slots: Vec<(&str, usize)> = group
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m.side))
+        .chain([(group.members[0].id.as_str(), group.control_side)])
+        .collect();
+    let n = group.members.len();
+    for (k, &(id, side)) in slots.iter().enumerate().take(n) {
+        if entry.members[k].iterations == 0 {
+            let known = entry
+                .members
+                .iter()
+                .find(|m| m.id == id && m.iterations > 0);
+            entry.members[k].iterations = match known {
+                Some(m) => m.iterations,
+                None => worker_of(workers, side)?.calibrate(id, group.sample)?,
+            };
+        }
+    }
+    // The control runs the reference's row, with its iterations.
+    let iterations: Vec<u64> = (0..slots.len())
+        .map(|k| entry.members[if k < n { k } else { 0 }].iterations)
+        .collect();
+    let mut sums = vec![0.0f64; slots.len()];
+    for order in round_orders(orders, slots.len(), rounds) {
+        for slot in order {
+            let (id, side) = slots[slot];
+            sums[slot] += worker_of(workers, side)?.sample(id, iterations[slot])?;
+        }
+    }
+    let per_iteration = |slot: usize| sums[slot] / (rounds as u64 * iterations[slot]) as f64;
+    for (k, member) in entry.members.iter_mut().enumerate() {
+        member.ns.push(per_iteration(k));
+    }
+    entry.control_ns.push(per_iteration(slots.len() - 1));
+    Ok(())
+}
+
+/// The worker of `side`, started for this session.
+fn worker_of(workers: &mut [Option<Worker>], side: usize) -> Result<&mut Worker, String> {
+    workers[side]
+        .as_mut()
+        .ok_or_else(|| format!("side {side}: no worker started for it this session"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_round_order_is_a_permutation_and_odd_rounds_reverse_the_one_before() {
+        let mut orders = Orders(7);
+        let rounds = round_orders(&mut orders, 5, 6);
+        for order in &rounds {
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, [0, 1, 2, 3, 4]);
+        }
+        for pair in rounds.chunks(2) {
+            let reversed: Vec<usize> = pair[0].iter().rev().copied().collect();
+            assert_eq!(pair[1], reversed);
+        }
+        // Fresh orders differ (five members have 120).
+        assert!(rounds[0] != rounds[2] || rounds[2] != rounds[4]);
+    }
+
+    #[test]
+    fn a_plan_that_cannot_run_is_refused_with_one_line() {
+        let side = Side {
+            label: "a".into(),
+            worker: "/nonexistent".into(),
+            args: vec![],
+            env: vec![],
+        };
+        let group = Group::in_one_process(
+            "g".into(),
+            &["x".into(), "y".into()],
+            Duration::from_millis(1),
+        );
+        let plan = Plan {
+            sides: vec![side],
+            groups: vec![group.clone()],
+            rounds: 2,
+            min_sessions: 2,
+            max_sessions: 2,
+            budget: Duration::from_secs(1),
+            log: std::env::temp_dir().join("stackheap-engine-test.log"),
+            seed: 1,
+        };
+        assert!(plan.check().is_ok());
+        let lonely = Plan {
+            groups: vec![Group::in_one_process(
+                "g".into(),
+                &["x".into()],
+                Duration::from_millis(1),
+            )],
+            ..plan.clone()
+        };
+        assert!(
+            lonely
+                .check()
+                .unwrap_err()
+                .contains("expected at least two")
+        );
+        let elsewhere = Plan {
+            groups: vec![Group {
+                control_side: 3,
+                ..group
+            }],
+            ..plan.clone()
+        };
+        assert!(elsewhere.check().unwrap_err().contains("on known sides"));
+        let no_rounds = Plan { rounds: 0, ..plan };
+        assert!(no_rounds.check().unwrap_err().contains("at least 1 round"));
+    }
+}

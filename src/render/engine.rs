@@ -1,0 +1,65 @@
+//! The comparison engine's results in words: a run's summary (margins, how much was decided) and
+//! one line per group, each ratio with its interval and verdict.
+
+use crate::analysis::engine::{EngineSummary, GroupAnswer};
+use crate::data::groups::GroupEntry;
+use crate::render::words::verdict_words;
+
+/// `±3.1%`, or `none (fewer than 2 sessions)` for a group without a control.
+pub fn margin_text(margin: f64) -> String {
+    if margin.is_finite() {
+        format!("±{:.1}%", margin * 100.0)
+    } else {
+        "none (fewer than 2 sessions)".into()
+    }
+}
+
+/// The run's summary in one sentence: how much it decided and at what margin.
+pub fn summary_sentence(summary: &EngineSummary) -> String {
+    format!(
+        "{} of {} comparisons decided (faster, slower or equal within the margin) in {} groups; margins measured by each group's control: median {}, widest {}",
+        summary.decided,
+        summary.comparisons,
+        summary.groups.len(),
+        margin_text(summary.median_margin),
+        margin_text(summary.widest_margin)
+    )
+}
+
+/// One group's line: its margin and sessions, then each member against the reference.
+pub fn group_line(group: &GroupAnswer, reference: &str) -> String {
+    let members: Vec<String> = group
+        .members
+        .iter()
+        .map(|m| {
+            let words = m.ratio.as_ref().map_or("no ratio".into(), verdict_words);
+            format!("  {} / {reference}: {words}", m.id)
+        })
+        .collect();
+    format!(
+        "{} ({} sessions, margin {}):\n{}",
+        group.group,
+        group.sessions,
+        margin_text(group.margin),
+        members.join("\n")
+    )
+}
+
+/// The CLI's summary of a run: the sentence, then every group.
+pub fn engine_summary(
+    entries: &[GroupEntry],
+    sessions: usize,
+    seconds: f64,
+    stopped: &str,
+) -> String {
+    let summary = EngineSummary::of(entries);
+    let mut out = format!(
+        "{sessions} sessions in {seconds:.0} s (stopped: {stopped}). {}.\n",
+        summary_sentence(&summary)
+    );
+    for (group, entry) in summary.groups.iter().zip(entries) {
+        out += &group_line(group, &entry.members[0].id);
+        out.push('\n');
+    }
+    out
+}

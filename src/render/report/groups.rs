@@ -1,0 +1,74 @@
+//! The report's section of the comparison engine: every group it sampled in rounds, each member
+//! against the group's reference with its interval and verdict, and the control that set the
+//! group's margin.
+
+use crate::analysis::aggregate::Results;
+use crate::analysis::engine::EngineSummary;
+use crate::render::engine::{margin_text, summary_sentence};
+use crate::render::report::section::{Section, Table};
+use crate::render::units::format_ns;
+use crate::render::words::verdict_words;
+
+pub(super) fn groups_section(results: &Results) -> Option<Section> {
+    let file = results.groups.as_ref()?;
+    let summary = EngineSummary::of(&file.entries);
+    let tables = summary
+        .groups
+        .iter()
+        .zip(&file.entries)
+        .map(|(group, entry)| {
+            let reference = &entry.members[0].id;
+            let control = group
+                .control
+                .map_or("no control (one session)".into(), |c| {
+                    format!(
+                        "control {:.3}x [{:.3}, {:.3}]",
+                        c.interval.point, c.interval.low, c.interval.high
+                    )
+                });
+            let mut rows = vec![
+                [
+                    "member",
+                    "time per iteration (median of sessions)",
+                    "/ reference, paired by session",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            rows.extend(group.members.iter().map(|m| {
+                vec![
+                    m.id.clone(),
+                    format!(
+                        "{} [{}, {}]",
+                        format_ns(m.ns.point),
+                        format_ns(m.ns.low),
+                        format_ns(m.ns.high)
+                    ),
+                    m.ratio.as_ref().map_or("no ratio".into(), verdict_words),
+                ]
+            }));
+            Table {
+                caption: format!(
+                    "{}: against {reference}; {} sessions of {} rounds; margin {} ({control})",
+                    group.group,
+                    group.sessions,
+                    entry.rounds,
+                    margin_text(group.margin),
+                ),
+                rows,
+                figure: None,
+            }
+        })
+        .collect();
+    Some(Section {
+        lead: vec![format!("{}.", summary_sentence(&summary))],
+        title: "Compared in rounds".into(),
+        anchor: "rounds",
+        nav: "Compared in rounds",
+        charts: Vec::new(),
+        tables,
+        notes: vec![
+            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin. Slower or faster: the whole interval beyond the margin; equal: the whole interval within it; undecided otherwise, with the smallest difference the run could have seen. Every comparison elsewhere in this report between two members of one group is this one.".into(),
+        ],
+    })
+}
