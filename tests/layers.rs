@@ -65,7 +65,10 @@ fn crate_references(code: &str) -> Vec<String> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        if !name.is_empty() {
+        // `crate::<name>!` is a `#[macro_export]` macro, which lives at the crate root, not in a
+        // layer (the layer that defines it is the one whose file holds it).
+        let is_macro = rest[name.len()..].starts_with('!');
+        if !name.is_empty() && !is_macro {
             found.push(name);
         }
     }

@@ -1,6 +1,7 @@
-//! The paired A/B gate's decisions. Both sides run as worker processes in lock-step: for each row,
-//! the supervisor asks one worker for a sample, then the other, in ABBA order, so the two halves of
-//! a pair are taken milliseconds apart and a drift of the machine lands in both. A *session* is one
+//! The paired A/B gate's decisions, the comparison engine's two-member case (`harness::engine`).
+//! Both sides run as worker processes in lock-step: for each row, the engine asks one worker for a
+//! sample, then the other, in ABBA order, so the two halves of a pair are taken milliseconds apart
+//! and a drift of the machine lands in both. A *session* is one
 //! pair of fresh workers; sessions are repeated (code and heap layout are averaged over many
 //! processes, not frozen into one), and each session gives every row one paired value. A row is
 //! judged on the median of its sessions' ratios candidate / baseline
@@ -10,13 +11,15 @@
 //! also feed `scripts/gate-check`'s resampling.
 
 use crate::analysis::stats::{CONFIDENCE, GateVerdict, Interval, judge};
+use crate::data::groups::GroupEntry;
 use crate::data::id::BenchId;
 use crate::data::machine::Machine;
-use crate::harness::ab::{Side, Worker};
+use crate::harness::ab::Side;
+use crate::harness::engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One session's value of a row: `(baseline, candidate)` time per iteration, in ns, each the mean
 /// of the session's ABBA samples.
@@ -170,126 +173,75 @@ fn sample_target(id: &str, single_threaded: Duration) -> Duration {
     }
 }
 
-/// Which side a sample is taken from.
-#[derive(Clone, Copy)]
-enum Turn {
-    Baseline,
-    Candidate,
-}
-
-/// The order of one block: ABBA, or BAAB on alternate blocks, so that neither side is always first
-/// (a side measured right after the other inherits its cache and frequency state).
-fn block_order(baseline_first: bool) -> [Turn; 4] {
-    use Turn::*;
-    if baseline_first {
-        [Baseline, Candidate, Candidate, Baseline]
-    } else {
-        [Candidate, Baseline, Baseline, Candidate]
+/// The comparison as the comparison engine runs it: one group per row, its two members the row on
+/// the baseline's worker (the reference) and on the candidate's, no control (the gate's margin is
+/// its threshold, and its false alarms are measured by `scripts/gate-check`); `blocks` ABBA blocks
+/// are `2 x blocks` rounds in a random order, then its reverse.
+fn engine_plan(baseline: &Side, candidate: &Side, plan: &Plan) -> engine::Plan {
+    let groups = plan
+        .ids
+        .iter()
+        .map(|id| engine::Group {
+            name: id.clone(),
+            members: [0, 1]
+                .map(|side| engine::Member {
+                    id: id.clone(),
+                    side,
+                })
+                .to_vec(),
+            control_side: None,
+            sample: sample_target(id, plan.sample_time),
+        })
+        .collect();
+    engine::Plan {
+        sides: vec![baseline.clone(), candidate.clone()],
+        groups,
+        rounds: 2 * plan.blocks,
+        min_sessions: plan.min_sessions,
+        max_sessions: plan.max_sessions,
+        budget: plan.budget,
+        log: plan.work_dir.join("workers.log"),
+        seed: 42,
     }
 }
 
-/// One session of one row: a warm-up sample from each worker, then `blocks` ABBA blocks; returns
-/// the mean time per iteration of each side.
-fn session_of_row(
-    workers: &mut [Worker; 2],
-    id: &str,
-    iterations: u64,
-    blocks: usize,
-    first_block: usize,
-) -> Result<(f64, f64), String> {
-    for worker in workers.iter_mut() {
-        worker.sample(id, iterations)?;
-    }
-    let mut sums = [0.0f64; 2];
-    for block in 0..blocks {
-        for turn in block_order((first_block + block).is_multiple_of(2)) {
-            let side = turn as usize;
-            sums[side] += workers[side].sample(id, iterations)?;
-        }
-    }
-    let per_iteration = |sum: f64| sum / (2 * blocks) as f64 / iterations as f64;
-    Ok((per_iteration(sums[0]), per_iteration(sums[1])))
-}
-
-/// Runs the comparison: sessions of two fresh workers, every undecided row measured in lock-step
-/// in each, until every row has a verdict, `max_sessions` is reached or the next session would end
-/// after the budget. `progress` hears one line per session.
+/// Runs the comparison on the comparison engine: sessions of two fresh workers, every undecided
+/// row sampled in lock-step in each, until every row has a verdict, `max_sessions` is reached or
+/// the next session would end after the budget. `progress` hears a line per session that decides
+/// rows, and every tenth.
 pub fn run(
     baseline: &Side,
     candidate: &Side,
     plan: &Plan,
-    mut progress: impl FnMut(&str),
+    progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
-    let start = Instant::now();
     std::fs::create_dir_all(&plan.work_dir)
         .map_err(|e| format!("{}: cannot create ({e})", plan.work_dir.display()))?;
-    let mut pairs: BTreeMap<String, Pairs> = BTreeMap::new();
-    let mut iterations: BTreeMap<String, u64> = BTreeMap::new();
-    // What one session of each row took, to see whether the next session fits the budget.
-    let mut row_time: BTreeMap<String, Duration> = BTreeMap::new();
-    let mut active = plan.ids.clone();
-    let mut rows = Vec::new();
-    let mut sessions = 0;
-    let stopped = loop {
-        if active.is_empty() {
-            break "decided";
-        }
-        if sessions >= plan.max_sessions {
-            break "max_sessions";
-        }
-        let next: Duration = active.iter().filter_map(|id| row_time.get(id)).sum();
-        if sessions > 0 && start.elapsed() + next > plan.budget {
-            break "budget";
-        }
-        let log = |side: &str| plan.work_dir.join(format!("worker-{side}.log"));
-        // Started in alternating order, so that neither side is always the older process.
-        let mut workers = if sessions.is_multiple_of(2) {
-            let b = Worker::start(baseline, log("baseline"))?;
-            [b, Worker::start(candidate, log("candidate"))?]
-        } else {
-            let c = Worker::start(candidate, log("candidate"))?;
-            [Worker::start(baseline, log("baseline"))?, c]
-        };
-        // Rows in a rotated order, so that no row always runs first in a fresh process.
-        let offset = sessions % active.len();
-        for (k, id) in active[offset..].iter().chain(&active[..offset]).enumerate() {
-            let row_start = Instant::now();
-            let n = match iterations.get(id) {
-                Some(&n) => n,
-                None => {
-                    // Calibrated once, on the baseline, and kept: both sides and every session run
-                    // the same work per sample.
-                    let n = workers[0].calibrate(id, sample_target(id, plan.sample_time))?;
-                    iterations.insert(id.clone(), n);
-                    n
-                }
-            };
-            let value = session_of_row(&mut workers, id, n, plan.blocks, sessions + k)?;
-            pairs.entry(id.clone()).or_default().push(value);
-            row_time.insert(id.clone(), row_start.elapsed());
-        }
-        drop(workers);
-        sessions += 1;
-        rows = judge_pairs(&pairs, &iterations, plan.threshold);
-        let measured = active.len();
-        if sessions >= plan.min_sessions {
-            let undecided = |id: &String| {
-                rows.iter()
-                    .any(|r| &r.id == id && r.verdict == GateVerdict::Undecided)
-            };
-            active.retain(undecided);
-        }
-        // A line when rows were decided, and every tenth session otherwise.
-        if active.len() == measured && !sessions.is_multiple_of(10) {
-            continue;
-        }
-        progress(&format!(
-            "session {sessions}: {} rows, {} still measured ({:.0} s)",
-            rows.len(),
-            active.len(),
-            start.elapsed().as_secs_f64()
-        ));
+    let pairs_of = |group: &GroupEntry| -> Pairs {
+        group.members[0]
+            .ns
+            .iter()
+            .copied()
+            .zip(group.members[1].ns.iter().copied())
+            .collect()
     };
+    let decided = |group: &GroupEntry| {
+        let ratios: Vec<f64> = pairs_of(group).iter().map(|(b, c)| c / b).collect();
+        judge(&ratios, plan.threshold).is_some_and(|(v, _)| v != GateVerdict::Undecided)
+    };
+    let engine_plan = engine_plan(baseline, candidate, plan);
+    let outcome = engine::run(&engine_plan, |_, _| Ok(()), decided, progress)?;
+    let pairs: BTreeMap<String, Pairs> = outcome
+        .entries
+        .iter()
+        .filter(|g| g.sessions() > 0)
+        .map(|g| (g.group.clone(), pairs_of(g)))
+        .collect();
+    let iterations: BTreeMap<String, u64> = outcome
+        .entries
+        .iter()
+        .map(|g| (g.group.clone(), g.members[0].iterations))
+        .collect();
     Ok(Outcome {
         schema: crate::data::suite_file::SCHEMA,
         kind: "ab".into(),
@@ -298,13 +250,13 @@ pub fn run(
         baseline_env: env_texts(baseline),
         candidate_env: env_texts(candidate),
         threshold: plan.threshold,
-        sessions,
-        seconds: start.elapsed().as_secs_f64(),
-        stopped: stopped.into(),
+        sessions: outcome.sessions,
+        seconds: outcome.seconds,
+        stopped: outcome.stopped.into(),
         machine: Machine::current(),
         cores: plan.cores,
         oversubscribed: plan.oversubscribed.clone(),
-        rows,
+        rows: judge_pairs(&pairs, &iterations, plan.threshold),
     })
 }
 

@@ -351,10 +351,11 @@ fn main() -> ExitCode {
             };
             let target = target_margin / 100.0;
             let settled = |entry: &GroupEntry| GroupAnswer::of(entry).settled(target);
-            let outcome = match engine::run(&plan, settled, |line| eprintln!("{line}")) {
-                Ok(o) => o,
-                Err(e) => return fail(e),
-            };
+            let outcome =
+                match engine::run(&plan, |_, _| Ok(()), settled, |line| eprintln!("{line}")) {
+                    Ok(o) => o,
+                    Err(e) => return fail(e),
+                };
             let file = SuiteFile {
                 schema: stackheap::data::suite_file::SCHEMA,
                 kind: "groups".into(),

@@ -2,8 +2,12 @@
 //! per comparison group: each member's time per iteration in each session (one set of fresh worker
 //! processes), a session's value being the mean of its rounds, and the control: the group's
 //! reference sampled again as a member of its own, whose ratio to the reference is the run's noise.
+//! Also the report's groups themselves ([`comparison_groups`]).
 
+use crate::data::id::{BenchId, Family, HeapKind, StackKind};
 use crate::data::results::SuiteEntry;
+use crate::workload::allocators::AllocatorKind;
+use crate::workload::contention::Workload;
 use serde::{Deserialize, Serialize};
 
 /// One comparison group of `groups.json`.
@@ -16,7 +20,9 @@ pub struct GroupEntry {
     pub rounds: usize,
     /// The members; the first is the reference every ratio of the group is taken against.
     pub members: Vec<MemberRounds>,
-    /// The reference sampled again under another name: ns per iteration, one figure per session.
+    /// The reference sampled again under another name: ns per iteration, one figure per session;
+    /// empty for a group without a control (the gate's, whose margin is its threshold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub control_ns: Vec<f64>,
 }
 
@@ -34,7 +40,7 @@ pub struct MemberRounds {
 impl GroupEntry {
     /// Sessions measured.
     pub fn sessions(&self) -> usize {
-        self.control_ns.len()
+        self.members.first().map_or(0, |m| m.ns.len())
     }
 
     /// The member `id`, if the group has it.
@@ -56,6 +62,12 @@ impl SuiteEntry for GroupEntry {
             ));
         }
         let sessions = self.sessions();
+        if !self.control_ns.is_empty() && self.control_ns.len() != sessions {
+            return Some(format!(
+                "the control has {} sessions, the reference {sessions}: expected one figure per session for each",
+                self.control_ns.len()
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         for m in &self.members {
             if !seen.insert(m.id.as_str()) {
@@ -63,7 +75,7 @@ impl SuiteEntry for GroupEntry {
             }
             if m.ns.len() != sessions {
                 return Some(format!(
-                    "member {}: {} sessions, the control {sessions}: expected one figure per session for each",
+                    "member {}: {} sessions, the reference {sessions}: expected one figure per session for each",
                     m.id,
                     m.ns.len()
                 ));
@@ -85,6 +97,67 @@ impl SuiteEntry for GroupEntry {
         }
         None
     }
+}
+
+/// A comparison group of the report, as the comparison engine samples it: the rows one question
+/// compares, the reference first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonGroup {
+    /// `stack_vs_heap/<size>` or `contention/<workload>/t<threads>`.
+    pub name: String,
+    pub ids: Vec<BenchId>,
+    /// Operating-system threads a member runs at once (a sample takes as many times longer).
+    pub threads: usize,
+}
+
+/// The report's comparison groups for `allocators`: stack against heap at each size (the stack
+/// array the reference, then the stack reserve and each allocator's `heap_box`, `heap_reused` and
+/// `alloc_free`), and each gated contention workload at 1 and 2 threads under every allocator (the
+/// first allocator the reference). Groups that would run more threads than `cores` are left out
+/// (time-sharing, not the allocators, would decide them).
+pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<ComparisonGroup> {
+    let mut groups = Vec::new();
+    for bytes in crate::workload::arrays::SIZES.map(|b| b as u64) {
+        let stack = |kind| BenchId::Stack { kind, bytes };
+        let mut ids = vec![stack(StackKind::Array), stack(StackKind::Reserve)];
+        for &allocator in allocators {
+            ids.extend(HeapKind::ALL.iter().map(|&kind| BenchId::Heap {
+                kind,
+                allocator,
+                bytes,
+            }));
+        }
+        groups.push(ComparisonGroup {
+            name: format!("{}/{bytes:07}", Family::StackVsHeap.name()),
+            ids,
+            threads: 1,
+        });
+    }
+    for workload in Workload::ALL.into_iter().filter(|w| w.in_gate()) {
+        for threads in [1, 2] {
+            let os_threads = workload.os_threads(threads);
+            if os_threads > cores || allocators.len() < 2 {
+                continue;
+            }
+            groups.push(ComparisonGroup {
+                name: format!(
+                    "{}/{}/t{threads}",
+                    Family::Contention.name(),
+                    workload.name()
+                ),
+                ids: allocators
+                    .iter()
+                    .map(|&allocator| BenchId::Contention {
+                        workload,
+                        allocator,
+                        threads,
+                    })
+                    .collect(),
+                threads: os_threads,
+            });
+        }
+    }
+    groups
 }
 
 #[cfg(test)]
@@ -118,7 +191,15 @@ mod tests {
             short
                 .problem()
                 .unwrap()
-                .contains("1 sessions, the control 2")
+                .contains("1 sessions, the reference 2")
+        );
+        let mut short_control = entry();
+        short_control.control_ns.pop();
+        assert!(
+            short_control
+                .problem()
+                .unwrap()
+                .contains("the control has 1 sessions")
         );
         let mut twice = entry();
         twice.members[1].id = twice.members[0].id.clone();

@@ -538,67 +538,6 @@ impl IdSet {
     }
 }
 
-/// A comparison group of the report, as the comparison engine samples it: the rows one question
-/// compares, the reference first.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ComparisonGroup {
-    /// `stack_vs_heap/<size>` or `contention/<workload>/t<threads>`.
-    pub name: String,
-    pub ids: Vec<BenchId>,
-    /// Operating-system threads a member runs at once (a sample takes as many times longer).
-    pub threads: usize,
-}
-
-/// The report's comparison groups for `allocators`: stack against heap at each size (the stack
-/// array the reference, then the stack reserve and each allocator's `heap_box`, `heap_reused` and
-/// `alloc_free`), and each gated contention workload at 1 and 2 threads under every allocator (the
-/// first allocator the reference). Groups that would run more threads than `cores` are left out
-/// (time-sharing, not the allocators, would decide them).
-pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<ComparisonGroup> {
-    let mut groups = Vec::new();
-    for bytes in crate::workload::arrays::SIZES.map(|b| b as u64) {
-        let stack = |kind| BenchId::Stack { kind, bytes };
-        let mut ids = vec![stack(StackKind::Array), stack(StackKind::Reserve)];
-        for &allocator in allocators {
-            ids.extend(HeapKind::ALL.iter().map(|&kind| BenchId::Heap {
-                kind,
-                allocator,
-                bytes,
-            }));
-        }
-        groups.push(ComparisonGroup {
-            name: format!("{}/{bytes:07}", Family::StackVsHeap.name()),
-            ids,
-            threads: 1,
-        });
-    }
-    for workload in Workload::ALL.into_iter().filter(|w| w.in_gate()) {
-        for threads in [1, 2] {
-            let os_threads = workload.os_threads(threads);
-            if os_threads > cores || allocators.len() < 2 {
-                continue;
-            }
-            groups.push(ComparisonGroup {
-                name: format!(
-                    "{}/{}/t{threads}",
-                    Family::Contention.name(),
-                    workload.name()
-                ),
-                ids: allocators
-                    .iter()
-                    .map(|&allocator| BenchId::Contention {
-                        workload,
-                        allocator,
-                        threads,
-                    })
-                    .collect(),
-                threads: os_threads,
-            });
-        }
-    }
-    groups
-}
-
 /// A regular expression (Criterion's filter syntax) that selects exactly `ids`.
 pub fn exact_filter<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
     let alternatives: Vec<String> = ids.into_iter().map(regex::escape).collect();

@@ -32,8 +32,9 @@ pub struct Group {
     /// The members, the reference first.
     pub members: Vec<Member>,
     /// The side whose worker samples the control (the reference's row again): the reference's own
-    /// side when the members share one process, another process of the same build otherwise.
-    pub control_side: usize,
+    /// side when the members share one process, another process of the same build otherwise;
+    /// `None` for a group whose margin is set by its caller (the gate's threshold).
+    pub control_side: Option<usize>,
     /// How long one sample should take.
     pub sample: Duration,
 }
@@ -50,13 +51,13 @@ impl Group {
                     side: 0,
                 })
                 .collect(),
-            control_side: 0,
+            control_side: Some(0),
             sample,
         }
     }
 }
 
-/// The report's comparison groups ([`crate::data::id::comparison_groups`]) whose names `selected`
+/// The report's comparison groups ([`crate::data::groups::comparison_groups`]) whose names `selected`
 /// matches, every member in the one worker of side 0; a sample of a group that runs threads takes
 /// as many times `sample`.
 pub fn report_groups(
@@ -65,7 +66,7 @@ pub fn report_groups(
     selected: &regex::Regex,
     sample: Duration,
 ) -> Vec<Group> {
-    crate::data::id::comparison_groups(allocators, cores)
+    crate::data::groups::comparison_groups(allocators, cores)
         .into_iter()
         .filter(|g| selected.is_match(&g.name))
         .map(|g| {
@@ -100,7 +101,7 @@ pub struct Outcome {
     pub entries: Vec<GroupEntry>,
     pub sessions: usize,
     pub seconds: f64,
-    /// Why the run stopped: "settled", "budget" or "max_sessions".
+    /// Why the run stopped: "decided" (every group settled), "budget" or "max_sessions".
     pub stopped: &'static str,
 }
 
@@ -152,7 +153,7 @@ impl Plan {
             return Err("no comparison group: expected at least one".into());
         }
         for g in &self.groups {
-            let sides = g.members.iter().map(|m| m.side).chain([g.control_side]);
+            let sides = g.members.iter().map(|m| m.side).chain(g.control_side);
             if g.members.len() < 2 || sides.clone().any(|s| s >= self.sides.len()) {
                 return Err(format!(
                     "group {}: {} members on sides {:?} of {}: expected at least two, on known sides",
@@ -169,10 +170,12 @@ impl Plan {
 
 /// Runs `plan`: sessions of fresh workers until every group is settled (`settled`, asked after
 /// each of a group's sessions from the `min_sessions`th on), the budget would be exceeded or
-/// `max_sessions` is reached. `progress` hears a line per session that settles a group, and every
-/// tenth.
+/// `max_sessions` is reached. `prepare` is handed each worker (with its side) as it starts, before
+/// anything is sampled (to ask it for a proof, say). `progress` hears a line per session that
+/// settles a group, and every tenth.
 pub fn run(
     plan: &Plan,
+    mut prepare: impl FnMut(usize, &mut Worker) -> Result<(), String>,
     settled: impl Fn(&GroupEntry) -> bool,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
@@ -205,7 +208,7 @@ pub fn run(
     let mut sessions = 0;
     let stopped = loop {
         if active.is_empty() {
-            break "settled";
+            break "decided";
         }
         if sessions >= plan.max_sessions {
             break "max_sessions";
@@ -215,7 +218,7 @@ pub fn run(
             break "budget";
         }
         let began = Instant::now();
-        let mut workers = start_workers(plan, &active, sessions)?;
+        let mut workers = start_workers(plan, &active, sessions, &mut prepare)?;
         start_time = began.elapsed();
         // Groups in a rotated order, so that none is always first in a fresh process.
         let offset = sessions % active.len();
@@ -257,19 +260,22 @@ fn start_workers(
     plan: &Plan,
     active: &[usize],
     session: usize,
+    prepare: &mut impl FnMut(usize, &mut Worker) -> Result<(), String>,
 ) -> Result<Vec<Option<Worker>>, String> {
     let n = plan.sides.len();
     let used = |side: usize| {
         active.iter().any(|&g| {
             let group = &plan.groups[g];
-            group.control_side == side || group.members.iter().any(|m| m.side == side)
+            group.control_side == Some(side) || group.members.iter().any(|m| m.side == side)
         })
     };
     let mut workers: Vec<Option<Worker>> = (0..n).map(|_| None).collect();
     for k in 0..n {
         let side = (k + session) % n;
         if used(side) {
-            workers[side] = Some(Worker::start(&plan.sides[side], plan.log.clone())?);
+            let mut worker = Worker::start(&plan.sides[side], plan.log.clone())?;
+            prepare(side, &mut worker)?;
+            workers[side] = Some(worker);
         }
     }
     Ok(workers)
@@ -290,7 +296,11 @@ fn session_of_group(
         .members
         .iter()
         .map(|m| (m.id.as_str(), m.side))
-        .chain([(group.members[0].id.as_str(), group.control_side)])
+        .chain(
+            group
+                .control_side
+                .map(|side| (group.members[0].id.as_str(), side)),
+        )
         .collect();
     let n = group.members.len();
     for (k, &(id, side)) in slots.iter().enumerate().take(n) {
@@ -309,6 +319,11 @@ fn session_of_group(
     let iterations: Vec<u64> = (0..slots.len())
         .map(|k| entry.members[if k < n { k } else { 0 }].iterations)
         .collect();
+    // A warm-up sample of every slot, not counted: the first samples of a row in a fresh process
+    // pay for its set-up (the allocator's first use, the row's buffers).
+    for (slot, &(id, side)) in slots.iter().enumerate() {
+        worker_of(workers, side)?.sample(id, iterations[slot])?;
+    }
     let mut sums = vec![0.0f64; slots.len()];
     for order in round_orders(orders, slots.len(), rounds) {
         for slot in order {
@@ -320,7 +335,9 @@ fn session_of_group(
     for (k, member) in entry.members.iter_mut().enumerate() {
         member.ns.push(per_iteration(k));
     }
-    entry.control_ns.push(per_iteration(slots.len() - 1));
+    if group.control_side.is_some() {
+        entry.control_ns.push(per_iteration(n));
+    }
     Ok(())
 }
 
@@ -392,7 +409,7 @@ mod tests {
         );
         let elsewhere = Plan {
             groups: vec![Group {
-                control_side: 3,
+                control_side: Some(3),
                 ..group
             }],
             ..plan.clone()

@@ -1,21 +1,24 @@
-//! Your workload under each allocator, in lock-step: one worker process per allocator (this program
-//! started again, on the allocator it names), and a control, a second worker of the first
-//! allocator. The supervisor asks the workers for one sample at a time, every worker once per block
-//! in a rotated order, so that the samples of one block are milliseconds apart and a slow period of
-//! the machine falls on every allocator alike. A *session* is one set of fresh workers; its value
-//! for an allocator is the mean of its samples. Allocators are ranked by their ratios paired by
-//! session, and the margin is what the control, the same allocator measured twice, says this run
-//! can resolve. Sessions continue until every ratio is decided and the margin is within the plan's
-//! target, or the budget is spent.
+//! Your workload under each allocator, in lock-step: the comparison engine (`harness::engine`)
+//! with one worker process per allocator (this program started again, on the allocator it names)
+//! and a control, a second worker of the first allocator; one group per thread count. The engine
+//! asks the workers for one sample at a time, every worker once per round in a random order, so
+//! that the samples of a round are milliseconds apart and a slow period of the machine falls on
+//! every allocator alike. A *session* is one set of fresh workers; its value for an allocator is
+//! the mean of its samples. Allocators are ranked by their ratios paired by session, and the
+//! margin is what the control, the same allocator measured twice, says this run can resolve.
+//! Sessions continue until every ratio is decided and the margin is within the plan's target, or
+//! the budget is spent.
 //!
 //! Each worker proves, by the allocators' own accounts, that it runs on its allocator before any
 //! time counts. The protocol is the gate's (`harness::worker`): `ready`, then `prove`,
 //! `calibrate <threads> <ns>` and `sample <threads> <calls>`, one line each way.
 
 use crate::analysis::own::{WorkloadRanking, rank_workload};
+use crate::data::groups::GroupEntry;
 use crate::data::own::{AllocatorRounds, WorkloadEntry};
 use crate::harness::ab::{Side, Worker};
 use crate::harness::child::ChildCommand;
+use crate::harness::engine::{self, Group, Member};
 use crate::harness::worker::{calibrate, serve_with};
 use crate::own::{allocator, check_name, say_error, time_calls};
 use crate::workload::allocators::AllocatorKind;
@@ -33,7 +36,7 @@ pub struct WorkloadPlan {
     pub allocators: Vec<AllocatorKind>,
     /// How long one sample takes (calls calibrated once, on the first allocator's worker).
     pub sample: Duration,
-    /// Samples of every worker per session.
+    /// Samples of every worker per session (the engine's rounds).
     pub blocks: usize,
     /// Sessions before the first decision (6: the fewest whose median interval covers 95%).
     pub min_sessions: usize,
@@ -114,6 +117,8 @@ pub fn serve_worker(name: &str, f: &(dyn Fn(usize) + Sync)) {
             }
             Some("sample") => {
                 let threads = number(1)? as usize;
+                // One untimed call first, as every engine sample starts (harness::worker).
+                f(threads);
                 let elapsed = time_calls(number(2)?, || f(std::hint::black_box(threads)));
                 Ok(elapsed.as_nanos().to_string())
             }
@@ -130,22 +135,10 @@ pub fn serve_worker(name: &str, f: &(dyn Fn(usize) + Sync)) {
     std::process::exit(0)
 }
 
-/// A worker of a session: its allocator, and whether it is the control (the reference again).
-#[derive(Clone, Copy, Debug)]
-struct Member {
-    allocator: AllocatorKind,
-    control: bool,
-}
-
-/// Starts `member`'s worker for workload `name` and checks its proof.
-fn start(
-    child: &ChildCommand,
-    name: &str,
-    member: Member,
-    log: &std::path::Path,
-) -> Result<(Worker, String), String> {
-    let allocator = member.allocator;
-    let side = Side {
+/// The side of one allocator's workers: this program started again as a worker for workload
+/// `name` on `allocator`.
+fn side(child: &ChildCommand, name: &str, allocator: AllocatorKind) -> Side {
+    Side {
         label: format!("{name} under {allocator}"),
         worker: child.exe.clone(),
         args: child.args.clone(),
@@ -153,71 +146,40 @@ fn start(
             (WORKER_ENV.into(), name.into()),
             (allocator::ALLOCATOR_ENV.into(), allocator.name().into()),
         ],
-    };
-    let mut worker = Worker::start(&side, log.to_path_buf())?;
-    let proof = worker.ask("prove")?;
-    if !proof.starts_with(&format!("runs on {allocator} ")) {
-        return Err(format!("{}: the worker {proof}", side.label));
     }
-    Ok((worker, proof))
 }
 
-/// One session: fresh workers (started in an order rotated by `session`), the calls per sample
-/// calibrated on the first if `calls` is 0, a warm-up sample each, then `blocks` blocks of one
-/// sample each, in an order rotated by block and reversed on every other. Returns the calls, each
-/// member's ns per call and each member's proof.
-fn session(
-    child: &ChildCommand,
+/// What `group` of the engine measured, as `own.json` keeps it: one member per allocator (sides
+/// in the order of `allocators`), the control the first allocator's second worker.
+fn entry_of(
     name: &str,
     threads: usize,
-    plan: &WorkloadPlan,
-    members: &[Member],
-    mut calls: u64,
-    session: usize,
-) -> Result<(u64, Vec<f64>, Vec<String>), String> {
-    let n = members.len();
-    // Every worker's stderr, appended to one file (its directory made once, by `measure`).
-    let log = crate::data::suite_file::results_dir().join("own-workers.log");
-    let mut started: Vec<Option<(Worker, String)>> = (0..n).map(|_| None).collect();
-    for k in 0..n {
-        let i = (k + session) % n;
-        started[i] = Some(start(child, name, members[i], &log)?);
+    allocators: &[AllocatorKind],
+    group: &GroupEntry,
+    proofs: &[String],
+) -> WorkloadEntry {
+    WorkloadEntry {
+        name: name.to_owned(),
+        threads,
+        calls: group.members[0].iterations,
+        allocators: allocators
+            .iter()
+            .zip(&group.members)
+            .zip(proofs)
+            .map(|((&allocator, m), proof)| AllocatorRounds {
+                allocator,
+                per_call_ns: m.ns.clone(),
+                proof: proof.clone(),
+            })
+            .collect(),
+        control_ns: group.control_ns.clone(),
     }
-    let (mut workers, proofs): (Vec<Worker>, Vec<String>) = started.into_iter().flatten().unzip();
-    if calls == 0 {
-        calls = workers[0]
-            .ask(&format!("calibrate {threads} {}", plan.sample.as_nanos()))?
-            .parse()
-            .map_err(|_| format!("{name}: the worker's calibration is not a number"))?;
-    }
-    let request = format!("sample {threads} {calls}");
-    let sample = |w: &mut Worker| -> Result<f64, String> {
-        w.ask(&request)?
-            .parse::<f64>()
-            .map_err(|_| format!("{name}: a worker's sample is not a number"))
-    };
-    for worker in workers.iter_mut() {
-        sample(worker)?;
-    }
-    let mut sums = vec![0.0; n];
-    for block in 0..plan.blocks {
-        let mut order: Vec<usize> = (0..n).map(|k| (k + block + session) % n).collect();
-        if block % 2 == 1 {
-            order.reverse();
-        }
-        for i in order {
-            sums[i] += sample(&mut workers[i])?;
-        }
-    }
-    let per_call = sums
-        .iter()
-        .map(|s| s / (plan.blocks as u64 * calls) as f64)
-        .collect();
-    Ok((calls, per_call, proofs))
 }
 
 /// Measures workload `name` under each allocator and thread count of `plan`, in lock-step workers
-/// started as `child` says (each serves through [`serve_worker`]).
+/// started as `child` says (each serves through [`serve_worker`]): the comparison engine's
+/// groups, one per thread count, whose members are one worker per allocator and whose control is
+/// a second worker of the first allocator.
 pub fn measure(
     name: &str,
     child: &ChildCommand,
@@ -239,71 +201,79 @@ pub fn measure(
             plan.threads
         ));
     }
-    let mut members: Vec<Member> = plan
-        .allocators
+    let allocators = &plan.allocators;
+    let mut sides: Vec<Side> = allocators.iter().map(|&a| side(child, name, a)).collect();
+    sides.push(side(child, name, allocators[0]));
+    let groups = plan
+        .threads
         .iter()
-        .map(|&allocator| Member {
-            allocator,
-            control: false,
+        .map(|threads| Group {
+            name: format!("{name}/t{threads}"),
+            members: (0..allocators.len())
+                .map(|side| Member {
+                    id: threads.to_string(),
+                    side,
+                })
+                .collect(),
+            control_side: Some(allocators.len()),
+            sample: plan.sample,
         })
         .collect();
-    members.push(Member {
-        allocator: plan.allocators[0],
-        control: true,
-    });
-    // The directory of the workers' log, made once for every session.
     let dir = crate::data::suite_file::results_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create ({e})", dir.display()))?;
-    let mut results = Vec::new();
-    for &threads in &plan.threads {
-        let start = Instant::now();
-        let mut calls = 0;
-        let mut values: Vec<Vec<f64>> = vec![Vec::new(); members.len()];
-        let mut proofs = Vec::new();
-        let mut longest = Duration::ZERO;
-        let mut sessions = 0;
-        let (entry, ranking) = loop {
-            let began = Instant::now();
-            let (c, per_call, p) = session(child, name, threads, plan, &members, calls, sessions)?;
-            longest = longest.max(began.elapsed());
-            sessions += 1;
-            (calls, proofs) = (c, if proofs.is_empty() { p } else { proofs });
-            for (v, x) in values.iter_mut().zip(per_call) {
-                v.push(x);
-            }
-            let entry = WorkloadEntry {
-                name: name.to_owned(),
-                threads,
-                calls,
-                allocators: members
-                    .iter()
-                    .zip(&values)
-                    .zip(&proofs)
-                    .filter(|((m, _), _)| !m.control)
-                    .map(|((m, v), proof)| AllocatorRounds {
-                        allocator: m.allocator,
-                        per_call_ns: v.clone(),
-                        proof: proof.clone(),
-                    })
-                    .collect(),
-                control_ns: values[members.len() - 1].clone(),
-            };
-            let ranking = rank_workload(&entry);
-            let out_of_time = start.elapsed() + longest > plan.budget;
-            if sessions >= plan.max_sessions
-                || (sessions >= plan.min_sessions
-                    && ((ranking.all_decided() && ranking.margin <= plan.target_margin)
-                        || out_of_time))
-            {
-                break (entry, ranking);
-            }
-        };
-        progress(&format!(
-            "{name} at t{threads}: {sessions} sessions in {:.1} s, margin ±{:.1}%",
-            start.elapsed().as_secs_f64(),
-            ranking.margin * 100.0
+    let engine_plan = engine::Plan {
+        sides,
+        groups,
+        rounds: plan.blocks,
+        min_sessions: plan.min_sessions,
+        max_sessions: plan.max_sessions,
+        budget: plan.budget * plan.threads.len() as u32,
+        log: dir.join("own-workers.log"),
+        seed: 0x5EED ^ name.len() as u64,
+    };
+    // Every worker proves its allocator when it starts; the first proof of each side is kept.
+    let mut proofs: Vec<Option<String>> = vec![None; allocators.len() + 1];
+    let prove = |side: usize, worker: &mut Worker| -> Result<(), String> {
+        let allocator = engine_plan.sides[side].env[1].1.clone();
+        let proof = worker.ask("prove")?;
+        if !proof.starts_with(&format!("runs on {allocator} ")) {
+            return Err(format!(
+                "{}: the worker {proof}",
+                engine_plan.sides[side].label
+            ));
+        }
+        proofs[side].get_or_insert(proof);
+        Ok(())
+    };
+    let threads_of = |group: &GroupEntry| group.members[0].id.parse().unwrap_or(0);
+    let placeholder = vec![String::new(); allocators.len()];
+    let settled = |group: &GroupEntry| {
+        let ranking = rank_workload(&entry_of(
+            name,
+            threads_of(group),
+            allocators,
+            group,
+            &placeholder,
         ));
-        results.push(WorkloadResult { entry, ranking });
-    }
-    Ok(results)
+        ranking.all_decided() && ranking.margin <= plan.target_margin
+    };
+    let start = Instant::now();
+    let outcome = engine::run(&engine_plan, prove, settled, |_| {})?;
+    let proofs: Vec<String> = proofs.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(outcome
+        .entries
+        .iter()
+        .map(|group| {
+            let entry = entry_of(name, threads_of(group), allocators, group, &proofs);
+            let ranking = rank_workload(&entry);
+            progress(&format!(
+                "{name} at t{}: {} sessions in {:.1} s, margin ±{:.1}%",
+                entry.threads,
+                group.sessions(),
+                start.elapsed().as_secs_f64(),
+                ranking.margin * 100.0
+            ));
+            WorkloadResult { entry, ranking }
+        })
+        .collect())
 }
