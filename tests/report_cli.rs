@@ -816,6 +816,24 @@ fn a_benchmark_id_the_suite_does_not_know_is_named_not_guessed() {
 }
 
 #[test]
+fn a_users_own_criterion_group_beside_the_suites_is_left_alone() {
+    // Regression: `scripts/run` stopped at the report after the example's Criterion group
+    // (`parse_reading`, in the same target/criterion) had run.
+    let sb = Sandbox::new("users-group");
+    let theirs = sb.criterion().join("parse_reading");
+    let ours = sb.criterion().join("stack_vs_heap/heap_box_system/0000064");
+    copy_dir(&ours, &theirs);
+    let path = theirs.join("new/benchmark.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    meta["group_id"] = "parse_reading".into();
+    meta["full_id"] = "parse_reading".into();
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let (code, _, stderr) = sb.run(&["report"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
     // Regression: "scales 1.87x from 1 to 2 threads", "does 1.8x the operations of" and "(1.38x)"
     // stated ratios with no interval and no verdict.

@@ -202,6 +202,9 @@ fn engine_plan(baseline: &Side, candidate: &Side, plan: &Plan) -> engine::Plan {
         budget: plan.budget,
         log: plan.work_dir.join("workers.log"),
         seed: 42,
+        // One pair of workers per session for every row, as the gate always ran: both sides meet
+        // the same rows before each row.
+        process_per_group: false,
     }
 }
 

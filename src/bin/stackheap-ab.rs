@@ -348,6 +348,7 @@ fn main() -> ExitCode {
                 budget: Duration::from_secs(budget_secs),
                 log: dir.join("groups-workers.log"),
                 seed: seed.unwrap_or_else(clock_seed),
+                process_per_group: true,
             };
             let target = target_margin / 100.0;
             let settled = |entry: &GroupEntry| GroupAnswer::of(entry).settled(target);

@@ -261,8 +261,9 @@ impl CriterionTree {
         })
     }
 
-    /// Every benchmark that has a `<which>/` result (`new` for the latest run, or a baseline name),
-    /// sorted by id. Errors on a file of another shape.
+    /// Every benchmark of the suite that has a `<which>/` result (`new` for the latest run, or a
+    /// baseline name), sorted by id; other benches' groups are skipped. Errors on a file of another
+    /// shape.
     pub fn benches(&self, which: &str) -> Result<Vec<Bench>, InputError> {
         let mut benches = Vec::new();
         for dir in self.dirs.iter().filter(|d| d.ends_with(which)) {
@@ -271,6 +272,14 @@ impl CriterionTree {
                 "a Criterion benchmark.json (group_id, function_id, value_str, throughput, full_id, directory_name, title)",
                 CRITERION_HINT,
             )?;
+            // Criterion's directory is shared by every bench of a crate (a user's own Criterion
+            // groups beside the questions `stackheap::main!` asks): a group none of the suite's
+            // families names is not the suite's, and is left alone. A group that is, but holds an
+            // id the suite does not know, is refused below.
+            let family = meta.group_id.split('/').next().unwrap_or_default();
+            if crate::data::id::Family::from_name(family).is_none() {
+                continue;
+            }
             let estimates: Estimates = read_json(
                 &dir.join("estimates.json"),
                 "a Criterion estimates.json (mean, median, median_abs_dev, slope, std_dev, each with point_estimate and confidence_interval)",

@@ -4,9 +4,11 @@
 //! random order, the next round in the reverse of that order, each sample a few milliseconds long
 //! (iterations calibrated at run time) and preceded by one untimed call of its member, so that a
 //! slow period of the machine falls on every member of the round and no member pays for what the
-//! previous one left behind. A *session* is one set of fresh worker processes; its value for a
-//! member is the mean of its rounds, so that layout and address randomisation vary between
-//! sessions, and the statistics (`analysis::engine`) pair members by session. Members that must
+//! previous one left behind. A *session* samples every group still active, each in fresh worker
+//! processes of its own (or, for the gate and the workload question, one set of workers for all of
+//! them), each member first sampled once, not counted; its value for a member is the mean of its
+//! rounds, so that layout and address randomisation vary between sessions, and the statistics
+//! (`analysis::engine`) pair members by session. Members that must
 //! live in processes of their own (two builds; one allocator per process) are members on different
 //! sides: the same rounds, across processes.
 //!
@@ -58,8 +60,8 @@ impl Group {
 }
 
 /// The report's comparison groups ([`crate::data::groups::comparison_groups`]) whose names `selected`
-/// matches, every member in the one worker of side 0; a sample of a group that runs threads takes
-/// as many times `sample`.
+/// matches, every member in the one worker of side 0; a sample takes `sample` times the group's
+/// scale.
 pub fn report_groups(
     allocators: &[crate::workload::allocators::AllocatorKind],
     cores: usize,
@@ -71,7 +73,7 @@ pub fn report_groups(
         .filter(|g| selected.is_match(&g.name))
         .map(|g| {
             let ids: Vec<String> = g.ids.iter().map(ToString::to_string).collect();
-            Group::in_one_process(g.name, &ids, sample * g.threads as u32)
+            Group::in_one_process(g.name, &ids, sample * g.sample_scale)
         })
         .collect()
 }
@@ -93,6 +95,11 @@ pub struct Plan {
     pub log: PathBuf,
     /// Seeds the rounds' random orders (recorded, so that a run's orders can be repeated).
     pub seed: u64,
+    /// Whether every group gets fresh workers of its own in each session, rather than one set for
+    /// all the groups of a session: a group then meets no heap state that another group left (in
+    /// one worker after the stack-vs-heap groups, jemalloc's producer_consumer ran 1.3x slower
+    /// than alone, on the AMD EPYC 2-vCPU VM of 2026-12-02).
+    pub process_per_group: bool,
 }
 
 /// What a run measured.
@@ -199,10 +206,9 @@ pub fn run(
             control_ns: Vec::new(),
         })
         .collect();
-    // What one session of each group took, and starting the workers, to see whether the next
+    // What one session of each group took (its workers' start included), to see whether the next
     // session fits the budget.
     let mut group_time = vec![Duration::ZERO; plan.groups.len()];
-    let mut start_time = Duration::ZERO;
     let mut active: Vec<usize> = (0..plan.groups.len()).collect();
     let mut orders = Orders(plan.seed);
     let mut sessions = 0;
@@ -213,27 +219,41 @@ pub fn run(
         if sessions >= plan.max_sessions {
             break "max_sessions";
         }
-        let next = start_time + active.iter().map(|&g| group_time[g]).sum::<Duration>();
+        let next: Duration = active.iter().map(|&g| group_time[g]).sum();
         if sessions > 0 && start.elapsed() + next > plan.budget {
             break "budget";
         }
-        let began = Instant::now();
-        let mut workers = start_workers(plan, &active, sessions, &mut prepare)?;
-        start_time = began.elapsed();
         // Groups in a rotated order, so that none is always first in a fresh process.
         let offset = sessions % active.len();
-        for &g in active[offset..].iter().chain(&active[..offset]) {
+        let order: Vec<usize> = active[offset..]
+            .iter()
+            .chain(&active[..offset])
+            .copied()
+            .collect();
+        let mut shared = None;
+        for &g in &order {
             let group_start = Instant::now();
+            // Workers of their own for each group, or one set for the whole session.
+            let mut own = None;
+            let workers = if plan.process_per_group {
+                own.insert(start_workers(plan, &[g], sessions, &mut prepare)?)
+            } else {
+                match &mut shared {
+                    Some(w) => w,
+                    None => shared.insert(start_workers(plan, &active, sessions, &mut prepare)?),
+                }
+            };
             session_of_group(
                 &plan.groups[g],
                 &mut entries[g],
-                &mut workers,
+                workers,
                 plan.rounds,
                 &mut orders,
             )?;
+            drop(own);
             group_time[g] = group_start.elapsed();
         }
-        drop(workers);
+        drop(shared);
         sessions += 1;
         let before = active.len();
         active.retain(|&g| entries[g].sessions() < plan.min_sessions || !settled(&entries[g]));
@@ -391,6 +411,7 @@ mod tests {
             budget: Duration::from_secs(1),
             log: std::env::temp_dir().join("stackheap-engine-test.log"),
             seed: 1,
+            process_per_group: true,
         };
         assert!(plan.check().is_ok());
         let lonely = Plan {

@@ -230,6 +230,8 @@ pub fn measure(
         budget: plan.budget * plan.threads.len() as u32,
         log: dir.join("own-workers.log"),
         seed: 0x5EED ^ name.len() as u64,
+        // Both thread counts in the same workers: each allocator's worker meets the same history.
+        process_per_group: false,
     };
     // Every worker proves its allocator when it starts; the first proof of each side is kept.
     let mut proofs: Vec<Option<String>> = vec![None; allocators.len() + 1];
