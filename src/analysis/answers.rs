@@ -141,7 +141,18 @@ fn stack_answer(results: &Results) -> Option<StackAnswer> {
                 .collect(),
         })
         .collect();
+    // The margin the crossovers were decided at: the widest of the ratios they rest on (the
+    // comparison engine's groups each measure their own).
+    let crossover_ratios: Vec<Ratio> = allocators
+        .iter()
+        .flat_map(|&a| {
+            sizes(results)
+                .into_iter()
+                .filter_map(move |s| heap_over_stack(results, a, s))
+        })
+        .collect();
     Some(StackAnswer {
+        margin: widest_margin(&crossover_ratios, results),
         small,
         alloc_free_64: alloc_free_at(results, 64),
         reserve_64: time(results, &stack_id(StackKind::Reserve, 64)),
@@ -150,7 +161,6 @@ fn stack_answer(results: &Results) -> Option<StackAnswer> {
             .map(|&a| (a, heap_crossover(results, a)))
             .collect(),
         allocators,
-        margin: margin(results),
         rows,
     })
 }
@@ -184,11 +194,25 @@ fn allocator_answer(results: &Results, cores: Option<usize>) -> Option<Allocator
         })
         .collect();
     counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    let ratios: Vec<Ratio> = rows
+        .iter()
+        .flat_map(|(_, _, r)| r.iter().map(|x| x.to_best))
+        .collect();
     Some(AllocatorAnswer {
+        margin: widest_margin(&ratios, results),
         rows,
         counts,
-        margin: margin(results),
     })
+}
+
+/// The widest margin among `ratios` (each decided at its own: the run's noise, or its engine
+/// group's control), or the run's margin when there are none.
+fn widest_margin(ratios: &[Ratio], results: &Results) -> f64 {
+    ratios
+        .iter()
+        .map(|r| r.margin)
+        .reduce(f64::max)
+        .unwrap_or_else(|| margin(results))
 }
 
 fn depth_answer(results: &Results) -> Option<DepthAnswer> {

@@ -119,7 +119,7 @@ pub struct ComparisonGroup {
 
 /// The report's comparison groups for `allocators`: stack against heap at each size (the stack
 /// array the reference, then the stack reserve and each allocator's `heap_box`, `heap_reused` and
-/// `alloc_free`), and each gated contention workload at 1 and 2 threads under every allocator (the
+/// `alloc_free`), and each contention workload at 1 and 2 threads under every allocator (the
 /// first allocator the reference). Groups that would run more threads than `cores` are left out
 /// (time-sharing, not the allocators, would decide them).
 pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<ComparisonGroup> {
@@ -140,7 +140,7 @@ pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<Comp
             sample_scale: 1,
         });
     }
-    for workload in Workload::ALL.into_iter().filter(|w| w.in_gate()) {
+    for workload in Workload::ALL {
         for threads in [1, 2] {
             let os_threads = workload.os_threads(threads);
             if os_threads > cores || allocators.len() < 2 {
