@@ -845,9 +845,17 @@ fn every_ratio_the_report_states_carries_its_interval_or_its_verdict() {
     for cell in markdown.lines().flat_map(|line| line.split('|')) {
         for sentence in cell.split(". ") {
             // A verdict, or a ratio of counts (exact, nothing to decide).
-            let verdict = ["within noise", "not decided", "exact"]
-                .iter()
-                .any(|w| sentence.contains(w));
+            let verdict = [
+                "within noise",
+                "not decided",
+                "exact",
+                "equal within",
+                "undecided",
+                "slower",
+                "faster",
+            ]
+            .iter()
+            .any(|w| sentence.contains(w));
             let interval_after = |end: usize| sentence[end..].trim_start().starts_with('[');
             if ratio
                 .find_iter(sentence)

@@ -13,10 +13,14 @@ pub fn within_noise(margin: f64) -> String {
 }
 
 /// A ratio in words with its interval and verdict: `1.35x [1.22, 1.49]` when decided, otherwise
-/// why not: within noise, or measured in one process (whose interval cannot decide).
+/// why not: with the pairs a 95% interval needs (the comparison engine's sessions), equal within
+/// the margin or undecided ([`verdict_words`]); with fewer, within noise, or measured in one
+/// process (whose interval cannot decide).
 pub fn ratio_words(r: &Ratio) -> String {
     if r.decided() {
         r.text()
+    } else if r.enough_pairs() {
+        verdict_words(r)
     } else if r.repeated() {
         format!("{} ({})", within_noise(r.margin), r.text())
     } else {

@@ -212,7 +212,7 @@ impl Page {
             )
         });
         let margin_note = format!(
-            "{engine}{noise}a comparison is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈); a comparison measured in one process is never decided. {}",
+            "{engine}{noise}a comparison of rows measured one after another is decided only when its interval clears ±{:.0}%; otherwise it reads \"within noise\" (≈); a comparison measured in one process is never decided. {}",
             margin(results) * 100.0,
             process_note(results)
         );
