@@ -13,7 +13,7 @@ use std::ptr::NonNull;
 
 /// Hands the stack-vs-heap sizes, the one list of them, to the macro `$then` as comma-separated
 /// literals after any tokens given first: a bench instantiates its const-generic workloads from it
-/// (`stack_array::<N>` needs a literal), and [`SIZES`] and [`at_size!`] are made from it.
+/// (`stack_array::<N>` needs a literal), and [`SIZES`] and `at_size!` are made from it.
 #[macro_export]
 macro_rules! stack_vs_heap_sizes {
     ($($then:ident)::+ $(; $($first:tt)*)?) => {
