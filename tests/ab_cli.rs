@@ -2,7 +2,8 @@
 //! speak the worker protocol with known times (a 30% slowdown must be regressed, an identical side
 //! unchanged, the same worker under two environments told apart, a noisy one undecided with its own
 //! exit code), one short run of the real `stackheap-worker`, the resampling of recorded sessions,
-//! and one clear line with exit code 2 for bad input.
+//! one short run of the comparison engine's groups (`stackheap-ab groups`), and one clear line with
+//! exit code 2 for bad input.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -239,5 +240,91 @@ fn bad_input_is_one_line_and_exit_code_2() {
         ),
         "not an ab.json",
     );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// `stackheap-ab groups` with `args`, its results under `root`.
+fn run_groups(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .arg("groups")
+        .args(args)
+        .env("CARGO_TARGET_DIR", root)
+        .env_remove("STACKHEAP_ALLOCATORS")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_engine_samples_one_group_in_rounds_and_records_every_session() {
+    let root = sandbox("groups");
+    let (code, stdout, stderr) = run_groups(
+        &root,
+        &[],
+        &[
+            "--filter",
+            "^stack_vs_heap/0000064$",
+            "--worker",
+            WORKER,
+            "--min-sessions",
+            "6",
+            "--max-sessions",
+            "6",
+            "--sample-ms",
+            "1",
+            "--seed",
+            "7",
+        ],
+    );
+    // Structure only: any verdicts are fine on a shared machine.
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("stack_vs_heap/0000064 (6 sessions, margin"),
+        "{stdout}"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("stackheap/groups.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["kind"], "groups");
+    let group = &file["entries"][0];
+    assert_eq!(group["group"], "stack_vs_heap/0000064");
+    assert_eq!(
+        group["members"][0]["id"],
+        "stack_vs_heap/stack_array/0000064"
+    );
+    // The stack array, the reserve, and three kinds for each of the default three allocators.
+    assert_eq!(group["members"].as_array().unwrap().len(), 11);
+    assert_eq!(group["control_ns"].as_array().unwrap().len(), 6);
+    for member in group["members"].as_array().unwrap() {
+        assert_eq!(member["ns"].as_array().unwrap().len(), 6, "{member}");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn the_engine_refuses_bad_input_with_one_line() {
+    let root = sandbox("groups-bad");
+    assert_one_line_error(
+        run_groups(&root, &[], &["--filter", "^no-such-group$"]),
+        "--filter '^no-such-group$': no comparison group matched",
+    );
+    assert_one_line_error(
+        run_groups(&root, &[], &["--worker", "/nonexistent/stackheap-worker"]),
+        "/nonexistent/stackheap-worker: no such stackheap-worker executable",
+    );
+    assert_one_line_error(
+        run_groups(&root, &[("STACKHEAP_ALLOCATORS", "system,tcmalloc")], &[]),
+        "tcmalloc",
+    );
+    assert_one_line_error(
+        run_groups(&root, &[], &["--min-sessions", "3"]),
+        "expected 6 <= min <= max",
+    );
+    assert!(!root.join("stackheap/groups.json").exists());
     std::fs::remove_dir_all(&root).unwrap();
 }
