@@ -62,10 +62,16 @@ pub struct MemberAnswer {
     pub verdict: Verdict,
 }
 
+/// A group's control against its reference; `None` without a control or with fewer than two
+/// sessions.
+fn control_of(entry: &GroupEntry) -> Option<Control> {
+    Control::of(&entry.control_ns, &entry.members[0].ns)
+}
+
 impl GroupAnswer {
     pub fn of(entry: &GroupEntry) -> GroupAnswer {
         let reference = &entry.members[0].ns;
-        let control = Control::of(&entry.control_ns, reference);
+        let control = control_of(entry);
         let margin = control.map_or(f64::INFINITY, |c| c.margin);
         let members = entry.members[1..]
             .iter()
@@ -99,7 +105,7 @@ impl GroupAnswer {
 /// the group lacks either or has fewer than two sessions.
 pub fn member_ratio(entry: &GroupEntry, a: &str, b: &str) -> Option<Ratio> {
     let (a, b) = (entry.member(a)?, entry.member(b)?);
-    let margin = Control::of(&entry.control_ns, &entry.members[0].ns)?.margin;
+    let margin = control_of(entry)?.margin;
     Ratio::paired(&stats::paired_ratios(&a.ns, &b.ns), margin)
 }
 

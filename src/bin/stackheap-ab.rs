@@ -148,6 +148,40 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `--min-sessions` and `--max-sessions`: at least 6 (fewer give no 95% interval), min <= max.
+fn check_sessions(min: usize, max: usize) -> Result<(), String> {
+    if min < 6 || max < min {
+        return Err(format!(
+            "--min-sessions {min} --max-sessions {max}: expected 6 <= min <= max (fewer than 6 give no 95% interval)"
+        ));
+    }
+    Ok(())
+}
+
+/// A sample's length from `--sample-ms`: more than 0, at most 10 s.
+fn sample_time(ms: f64) -> Result<Duration, String> {
+    if !(ms > 0.0 && ms <= 10_000.0) {
+        return Err(format!("--sample-ms {ms}: expected 0 < ms <= 10000"));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}
+
+/// A percentage given as `flag`, as a fraction (3 -> 0.03): more than 0 and finite.
+fn fraction(flag: &str, percent: f64) -> Result<f64, String> {
+    if !(percent > 0.0 && percent.is_finite()) {
+        return Err(format!("{flag} {percent}: expected a percentage > 0"));
+    }
+    Ok(percent / 100.0)
+}
+
+/// A count given as `flag` that must be at least 1.
+fn at_least_one(flag: &str, n: usize) -> Result<(), String> {
+    if n == 0 {
+        return Err(format!("{flag} 0: expected at least 1"));
+    }
+    Ok(())
+}
+
 /// The `stackheap-worker` beside this program (both are built into one target directory).
 fn sibling_worker() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program ({e})"))?;
@@ -182,21 +216,16 @@ fn main() -> ExitCode {
             out,
             markdown,
         } => {
-            if !(threshold > 0.0 && threshold.is_finite()) {
-                return fail(format!(
-                    "--threshold {threshold}: expected a percentage > 0"
-                ));
-            }
-            if min_sessions < 6 || max_sessions < min_sessions {
-                return fail(format!(
-                    "--min-sessions {min_sessions} --max-sessions {max_sessions}: expected 6 <= min <= max (fewer than 6 give no 95% interval)"
-                ));
-            }
-            if !(sample_ms > 0.0 && sample_ms <= 10_000.0) || blocks == 0 {
-                return fail(format!(
-                    "--sample-ms {sample_ms} --blocks {blocks}: expected 0 < ms <= 10000 and at least one block"
-                ));
-            }
+            let checked = (|| {
+                let threshold = fraction("--threshold", threshold)?;
+                check_sessions(min_sessions, max_sessions)?;
+                at_least_one("--blocks", blocks)?;
+                Ok::<_, String>((threshold, sample_time(sample_ms)?))
+            })();
+            let (threshold, sample_time) = match checked {
+                Ok(checked) => checked,
+                Err(e) => return fail(e),
+            };
             let filter = filter.unwrap_or_else(default_filter);
             let selected = match stackheap::config::parse_filter("--filter", &filter) {
                 Ok(re) => re,
@@ -240,11 +269,11 @@ fn main() -> ExitCode {
                 ids,
                 oversubscribed,
                 cores,
-                threshold: threshold / 100.0,
+                threshold,
                 min_sessions,
                 max_sessions,
                 budget: Duration::from_secs(budget_secs),
-                sample_time: Duration::from_secs_f64(sample_ms / 1000.0),
+                sample_time,
                 blocks,
                 work_dir: results_dir().join("ab"),
             };
@@ -292,19 +321,18 @@ fn main() -> ExitCode {
             target_margin,
             seed,
         } => {
-            if min_sessions < 6 || max_sessions < min_sessions || rounds == 0 {
-                return fail(format!(
-                    "--min-sessions {min_sessions} --max-sessions {max_sessions} --rounds {rounds}: expected 6 <= min <= max (fewer than 6 give no 95% interval) and at least one round"
-                ));
-            }
-            if !(sample_ms > 0.0 && sample_ms <= 10_000.0) {
-                return fail(format!("--sample-ms {sample_ms}: expected 0 < ms <= 10000"));
-            }
-            if !(target_margin > 0.0 && target_margin.is_finite()) {
-                return fail(format!(
-                    "--target-margin {target_margin}: expected a percentage > 0"
-                ));
-            }
+            let checked = (|| {
+                check_sessions(min_sessions, max_sessions)?;
+                at_least_one("--rounds", rounds)?;
+                Ok::<_, String>((
+                    sample_time(sample_ms)?,
+                    fraction("--target-margin", target_margin)?,
+                ))
+            })();
+            let (sample, target) = match checked {
+                Ok(checked) => checked,
+                Err(e) => return fail(e),
+            };
             let selected = match stackheap::config::parse_filter("--filter", &filter) {
                 Ok(re) => re,
                 Err(e) => return fail(e),
@@ -313,7 +341,6 @@ fn main() -> ExitCode {
                 Ok(a) => a,
                 Err(e) => return fail(e),
             };
-            let sample = Duration::from_secs_f64(sample_ms / 1000.0);
             let groups = report_groups(&allocators, available_cores(), &selected, sample);
             if groups.is_empty() {
                 return fail(format!(
@@ -350,7 +377,6 @@ fn main() -> ExitCode {
                 seed: seed.unwrap_or_else(clock_seed),
                 process_per_group: true,
             };
-            let target = target_margin / 100.0;
             let settled = |entry: &GroupEntry| GroupAnswer::of(entry).settled(target);
             let outcome =
                 match engine::run(&plan, |_, _| Ok(()), settled, |line| eprintln!("{line}")) {

@@ -100,9 +100,9 @@ impl SuiteEntry for GroupEntry {
 }
 
 /// A contention sample is this many single-threaded samples per thread: threads woken and
-/// scheduled on a shared machine make short samples noisy. With 2 ms samples the contention groups'
-/// controls measured margins of ±8.7% to ±13.1% at one thread; with 8 ms, ±3.3% to ±4.9% (the AMD
-/// EPYC 2-vCPU VM, 2026-12-02).
+/// scheduled on a shared machine make short samples noisy. With 2 ms samples the one-thread
+/// contention groups' controls measured margins of ±5.0% to ±12.9%; with 8 ms, ±3.3% to ±5.0%
+/// (one run each, the AMD EPYC 2-vCPU VM, 2026-12-02).
 pub const CONTENTION_SAMPLES: u32 = 4;
 
 /// A comparison group of the report, as the comparison engine samples it: the rows one question
@@ -140,10 +140,16 @@ pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<Comp
             sample_scale: 1,
         });
     }
-    for workload in Workload::ALL {
+    // Allocators are compared with each other: with one there is nothing to compare.
+    let contention = if allocators.len() < 2 {
+        &[][..]
+    } else {
+        &Workload::ALL[..]
+    };
+    for &workload in contention {
         for threads in [1, 2] {
             let os_threads = workload.os_threads(threads);
-            if os_threads > cores || allocators.len() < 2 {
+            if os_threads > cores {
                 continue;
             }
             groups.push(ComparisonGroup {

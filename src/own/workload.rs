@@ -202,8 +202,13 @@ pub fn measure(
         ));
     }
     let allocators = &plan.allocators;
-    let mut sides: Vec<Side> = allocators.iter().map(|&a| side(child, name, a)).collect();
-    sides.push(side(child, name, allocators[0]));
+    // The allocator of each side: one per allocator, then the control's, the first again.
+    let side_allocators: Vec<AllocatorKind> =
+        allocators.iter().copied().chain([allocators[0]]).collect();
+    let sides: Vec<Side> = side_allocators
+        .iter()
+        .map(|&a| side(child, name, a))
+        .collect();
     let groups = plan
         .threads
         .iter()
@@ -234,9 +239,9 @@ pub fn measure(
         process_per_group: false,
     };
     // Every worker proves its allocator when it starts; the first proof of each side is kept.
-    let mut proofs: Vec<Option<String>> = vec![None; allocators.len() + 1];
+    let mut proofs: Vec<Option<String>> = vec![None; side_allocators.len()];
     let prove = |side: usize, worker: &mut Worker| -> Result<(), String> {
-        let allocator = engine_plan.sides[side].env[1].1.clone();
+        let allocator = side_allocators[side];
         let proof = worker.ask("prove")?;
         if !proof.starts_with(&format!("runs on {allocator} ")) {
             return Err(format!(
@@ -269,11 +274,11 @@ pub fn measure(
             let entry = entry_of(name, threads_of(group), allocators, group, &proofs);
             let ranking = rank_workload(&entry);
             progress(&format!(
-                "{name} at t{}: {} sessions in {:.1} s, margin ±{:.1}%",
+                "{name} at t{}: {} sessions, margin ±{:.1}% (every thread count: {:.1} s)",
                 entry.threads,
                 group.sessions(),
-                start.elapsed().as_secs_f64(),
-                ranking.margin * 100.0
+                ranking.margin * 100.0,
+                start.elapsed().as_secs_f64()
             ));
             WorkloadResult { entry, ranking }
         })
