@@ -341,7 +341,15 @@ fn main() -> ExitCode {
                 Ok(a) => a,
                 Err(e) => return fail(e),
             };
-            let groups = report_groups(&allocators, available_cores(), &selected, sample);
+            let cores = available_cores();
+            let threads = match stackheap::harness::settings::thread_counts_from(
+                std::env::var("STACKHEAP_THREADS").ok().as_deref(),
+                cores,
+            ) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            let groups = report_groups(&allocators, &threads, cores, &selected, sample);
             if groups.is_empty() {
                 return fail(format!(
                     "--filter '{filter}': no comparison group matched (expected names such as stack_vs_heap/0004096 or contention/larson/t2)"

@@ -113,16 +113,22 @@ pub struct ComparisonGroup {
     pub name: String,
     pub ids: Vec<BenchId>,
     /// How many single-threaded samples long one sample of a member is: 1 for the stack and heap
-    /// rows, [`CONTENTION_SAMPLES`] times the operating-system threads for a contention workload.
+    /// rows, [`CONTENTION_SAMPLES`] times the operating-system threads (at most the cores) for a
+    /// contention workload.
     pub sample_scale: u32,
 }
 
 /// The report's comparison groups for `allocators`: stack against heap at each size (the stack
 /// array the reference, then the stack reserve and each allocator's `heap_box`, `heap_reused` and
-/// `alloc_free`), and each contention workload at 1 and 2 threads under every allocator (the
-/// first allocator the reference). Groups that would run more threads than `cores` are left out
-/// (time-sharing, not the allocators, would decide them).
-pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<ComparisonGroup> {
+/// `alloc_free`), and each contention workload at each of `threads` under every allocator (the
+/// first allocator the reference). Runs with more threads than `cores` are groups too (the report
+/// compares allocators there, read as time-sharing); their samples are as long as a run that
+/// fills the cores, since more threads than cores do not do more work per millisecond.
+pub fn comparison_groups(
+    allocators: &[AllocatorKind],
+    threads: &[usize],
+    cores: usize,
+) -> Vec<ComparisonGroup> {
     let mut groups = Vec::new();
     for bytes in crate::workload::arrays::SIZES.map(|b| b as u64) {
         let stack = |kind| BenchId::Stack { kind, bytes };
@@ -147,11 +153,8 @@ pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<Comp
         &Workload::ALL[..]
     };
     for &workload in contention {
-        for threads in [1, 2] {
+        for &threads in threads {
             let os_threads = workload.os_threads(threads);
-            if os_threads > cores {
-                continue;
-            }
             groups.push(ComparisonGroup {
                 name: format!(
                     "{}/{}/t{threads}",
@@ -166,7 +169,7 @@ pub fn comparison_groups(allocators: &[AllocatorKind], cores: usize) -> Vec<Comp
                         threads,
                     })
                     .collect(),
-                sample_scale: CONTENTION_SAMPLES * os_threads as u32,
+                sample_scale: CONTENTION_SAMPLES * os_threads.min(cores.max(1)) as u32,
             });
         }
     }

@@ -64,11 +64,12 @@ impl Group {
 /// scale.
 pub fn report_groups(
     allocators: &[crate::workload::allocators::AllocatorKind],
+    threads: &[usize],
     cores: usize,
     selected: &regex::Regex,
     sample: Duration,
 ) -> Vec<Group> {
-    crate::data::groups::comparison_groups(allocators, cores)
+    crate::data::groups::comparison_groups(allocators, threads, cores)
         .into_iter()
         .filter(|g| selected.is_match(&g.name))
         .map(|g| {
@@ -302,8 +303,19 @@ fn start_workers(
 }
 
 /// One session of one group: members calibrated if they are not yet (each id once, on its side,
-/// the control sharing the reference's), then `rounds` rounds; appends each member's and the
-/// control's mean ns per iteration to `entry`.
+/// the control sharing the reference's), then `rounds` rounds in which every other slot is
+/// *bracketed* by the reference: `R m1 R m2 R ...`, each sample taken against the mean of the
+/// reference samples just before and after it. On the 2-vCPU VMs the machine's speed switches
+/// between two modes (1.7 and 3.1 ns for the same 16-byte stack array) in stretches of roughly 50
+/// to 150 ms, shorter than a round of a large group, so a member is compared with the reference
+/// sampled milliseconds from it, not with the round's mean (the AMD EPYC 2-vCPU VM, 2026-12-02:
+/// the control's margin ±2.6-3.5% bracketed against ±5.6-13.1% with rounds' means, same samples'
+/// cost, one run each).
+///
+/// Appends to `entry`, per session: the reference's mean ns per iteration, and for every other
+/// member and the control that figure times the median of its rounds' ratios to the reference
+/// around it, so that `member.ns[s] / reference.ns[s]` is the session's bracketed ratio and the
+/// figure stays a time.
 fn session_of_group(
     group: &Group,
     entry: &mut GroupEntry,
@@ -339,26 +351,50 @@ fn session_of_group(
     let iterations: Vec<u64> = (0..slots.len())
         .map(|k| entry.members[if k < n { k } else { 0 }].iterations)
         .collect();
+    let mut per_iteration = |slot: usize| -> Result<f64, String> {
+        let (id, side) = slots[slot];
+        Ok(worker_of(workers, side)?.sample(id, iterations[slot])? / iterations[slot] as f64)
+    };
     // A warm-up sample of every slot, not counted: the first samples of a row in a fresh process
     // pay for its set-up (the allocator's first use, the row's buffers).
-    for (slot, &(id, side)) in slots.iter().enumerate() {
-        worker_of(workers, side)?.sample(id, iterations[slot])?;
+    for slot in 0..slots.len() {
+        per_iteration(slot)?;
     }
-    let mut sums = vec![0.0f64; slots.len()];
-    for order in round_orders(orders, slots.len(), rounds) {
-        for slot in order {
-            let (id, side) = slots[slot];
-            sums[slot] += worker_of(workers, side)?.sample(id, iterations[slot])?;
+    let mut reference = vec![per_iteration(0)?];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); slots.len()];
+    for order in round_orders(orders, slots.len() - 1, rounds) {
+        for slot in order.into_iter().map(|k| k + 1) {
+            let ns = per_iteration(slot)?;
+            let after = per_iteration(0)?;
+            let before = *reference
+                .last()
+                .expect("the first reference sample is taken");
+            ratios[slot].push(ns / ((before + after) / 2.0));
+            reference.push(after);
         }
     }
-    let per_iteration = |slot: usize| sums[slot] / (rounds as u64 * iterations[slot]) as f64;
+    let reference_ns = reference.iter().sum::<f64>() / reference.len() as f64;
+    let figure = |slot: usize| median(&ratios[slot]).map_or(reference_ns, |r| r * reference_ns);
     for (k, member) in entry.members.iter_mut().enumerate() {
-        member.ns.push(per_iteration(k));
+        member.ns.push(figure(k));
     }
     if group.control_side.is_some() {
-        entry.control_ns.push(per_iteration(n));
+        entry.control_ns.push(figure(n));
     }
     Ok(())
+}
+
+/// The median of `xs` (the mean of the middle two for an even count); `None` when empty. The
+/// statistics proper live in `analysis`, above this layer.
+fn median(xs: &[f64]) -> Option<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[m]),
+        _ => Some((v[m - 1] + v[m]) / 2.0),
+    }
 }
 
 /// The worker of `side`, started for this session.

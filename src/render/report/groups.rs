@@ -68,7 +68,7 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
         charts: Vec::new(),
         tables,
         notes: vec![
-            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin. Slower or faster: the whole interval beyond the margin; equal: the whole interval within it; undecided otherwise, with the smallest difference the run could have seen. Every comparison elsewhere in this report between two members of one group is this one.".into(),
+            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, every sample between two samples of the reference and taken as its ratio to them, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin, what the run resolves. Slower or faster: the whole interval beyond the margin; equal: the whole interval within ±5%, or within the margin where that is wider; undecided otherwise, with the smallest difference the run could have seen. Every comparison elsewhere in this report between two members of one group is this one.".into(),
         ],
     })
 }
