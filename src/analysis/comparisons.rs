@@ -186,14 +186,30 @@ impl Ratio {
         }
     }
 
-    /// The four-word verdict ([`stats::verdict`] at the ratio's margin): a ratio of fewer pairs
-    /// than a 95% interval needs is undecided.
+    /// The four-word verdict: slower or faster when the interval clears the ratio's margin (what
+    /// the run resolves, [`stats::verdict`]); equal when it lies within [`Ratio::tie_margin`];
+    /// undecided otherwise, and always for fewer pairs than a 95% interval needs.
     pub fn verdict(&self) -> stats::Verdict {
-        if self.enough_pairs() {
-            stats::verdict(self.low, self.high, self.margin)
-        } else {
-            stats::Verdict::Undecided
+        use stats::Verdict;
+        if !self.enough_pairs() {
+            return Verdict::Undecided;
         }
+        match stats::verdict(self.low, self.high, self.margin) {
+            Verdict::Undecided
+                if stats::verdict(self.low, self.high, self.tie_margin()) == Verdict::Equal =>
+            {
+                Verdict::Equal
+            }
+            v => v,
+        }
+    }
+
+    /// The margin within which two things count as equal: [`stats::TIE_MARGIN`], or the ratio's
+    /// own margin where the run resolves no finer. A run that resolves 1.5% still calls a
+    /// 1.02x [1.01, 1.04] "equal within ±5%" (as the gate calls it "unchanged" within its
+    /// threshold), not undecided; it calls 1.04x [1.02, 1.05] slower, as it resolves that.
+    pub fn tie_margin(&self) -> f64 {
+        self.margin.max(stats::TIE_MARGIN)
     }
 
     /// Whether the ratio has the pairs a 95% interval needs (six): fewer decide nothing, not even
@@ -405,8 +421,10 @@ pub fn locality_crossover(results: &Results) -> Option<u64> {
 }
 
 /// One pairwise comparison of `results.json`'s `rankings`: within `group`, `slower` took `ratio`
-/// times as long as `faster`, with the interval `[low, high]`; `decided` when the interval clears
-/// [`NOISE_MARGIN`] (otherwise the two are within noise, and which is named `faster` means nothing).
+/// times as long as `faster`, with the interval `[low, high]` and its four-word verdict at
+/// `margin` (slower, equal within the margin, or undecided: `slower` is named second, so never
+/// "faster"); `decided` unless undecided. A comparison of fewer than six pairs (the engine's
+/// sessions, or Criterion's processes where no group has both) is undecided.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct RankingEntry {
     pub group: String,
@@ -415,6 +433,9 @@ pub struct RankingEntry {
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
+    pub verdict: stats::Verdict,
+    /// The margin the verdict used (0.05 = ±5%): the engine group's control, or the run's noise.
+    pub margin: f64,
     pub decided: bool,
     /// Processes (or the engine's sessions) the comparison is paired over (1: Criterion's interval
     /// of one process).
@@ -494,7 +515,9 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
                 ratio: r.ratio,
                 low: r.low,
                 high: r.high,
-                decided: r.decidedly_above(),
+                verdict: r.verdict(),
+                margin: r.margin,
+                decided: r.verdict() != stats::Verdict::Undecided,
                 processes: r.processes,
                 faster_id: faster_id.to_string(),
                 slower_id: slower_id.to_string(),

@@ -157,9 +157,15 @@ pub fn judge(ratios: &[f64], threshold: f64) -> Option<(GateVerdict, Interval)> 
     Some((verdict, interval))
 }
 
+/// The difference below which two things count as equal where a run resolves finer (the
+/// comparison engine's and the questions' default target margin, a stated choice like the gate's
+/// threshold, not a figure of any machine): a run says "equal within ±5%", or the wider margin it
+/// measured, and says "undecided" only where its interval straddles that.
+pub const TIE_MARGIN: f64 = 0.05;
+
 /// What the interval `[low, high]` of a ratio `a / b` of times says at `margin`, in the four words
 /// of the gate and of the questions about a user's code: three decisions and an honest "undecided".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The whole interval lies above `1 + margin`.

@@ -111,7 +111,9 @@ fn comparisons_pair_by_process_when_the_run_was_repeated() {
         (entry.faster.as_str(), entry.slower.as_str()),
         ("jemalloc", "system")
     );
-    assert!(entry.decided);
+    // Three processes: fewer than the six pairs a 95% interval needs, so nothing is decided.
+    assert!(!entry.decided);
+    assert_eq!(entry.verdict, crate::analysis::stats::Verdict::Undecided);
     assert_eq!(entry.processes, 3);
 }
 
@@ -158,6 +160,7 @@ fn rankings_cover_stack_vs_heap_sizes_and_alloc_free() {
             )
         })
         .collect();
+    // Criterion's intervals of three processes, not pairs: listed, not decided.
     assert_eq!(
         groups,
         [
@@ -165,25 +168,25 @@ fn rankings_cover_stack_vs_heap_sizes_and_alloc_free() {
                 "stack_vs_heap/0000064",
                 "stack_array",
                 "heap_box/system",
-                true
+                false
             ),
             (
                 "stack_vs_heap/0000064",
                 "stack_array",
                 "heap_box/jemalloc",
-                true
+                false
             ),
             (
                 "stack_vs_heap/0000064",
                 "heap_box/jemalloc",
                 "heap_box/system",
-                true
+                false
             ),
             (
                 "stack_vs_heap/alloc_free/0000064",
                 "mimalloc",
                 "system",
-                true
+                false
             ),
         ]
     );
@@ -421,4 +424,30 @@ fn different_winners_for_small_objects_and_threads_make_the_heaps_claim_hold() {
     assert_eq!(claim.verdict, Verdict::Holds, "{}", claim.evidence);
     assert!(claim.evidence.contains("one thread: jemalloc"));
     assert!(claim.evidence.contains("workloads: mimalloc (3 workloads)"));
+}
+
+#[test]
+fn a_ratio_is_slower_beyond_its_margin_and_equal_within_the_tie_margin() {
+    use crate::analysis::stats::{TIE_MARGIN, Verdict};
+    let ratio = |low: f64, high: f64, margin: f64| Ratio {
+        ratio: (low + high) / 2.0,
+        low,
+        high,
+        processes: 12,
+        margin,
+    };
+    // A run that resolves 1.5%: slower beyond it, equal within 5%, undecided across 5%.
+    assert_eq!(ratio(1.02, 1.045, 0.015).verdict(), Verdict::Slower);
+    assert_eq!(ratio(1.01, 1.04, 0.015).verdict(), Verdict::Equal);
+    assert_eq!(ratio(1.01, 1.04, 0.015).tie_margin(), TIE_MARGIN);
+    assert_eq!(ratio(1.01, 1.06, 0.015).verdict(), Verdict::Undecided);
+    // A run that resolves only 8%: equal within its own margin.
+    assert_eq!(ratio(0.95, 1.07, 0.08).verdict(), Verdict::Equal);
+    assert_eq!(ratio(0.95, 1.07, 0.08).tie_margin(), 0.08);
+    // Fewer than six pairs decide nothing.
+    let few = Ratio {
+        processes: 5,
+        ..ratio(1.01, 1.04, 0.015)
+    };
+    assert_eq!(few.verdict(), Verdict::Undecided);
 }

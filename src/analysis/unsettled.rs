@@ -32,7 +32,8 @@ pub fn unsettled(results: &Results) -> Vec<(String, Unsettled)> {
             (Ok(a), Ok(b)) => results.engine_ratio(&a, &b).is_some(),
             _ => false,
         };
-        let straddles = !from_engine && !r.decided && r.processes >= 2 && r.high > 1.0 + margin;
+        let straddles =
+            !from_engine && r.processes >= 2 && r.low <= 1.0 + margin && r.high > 1.0 + margin;
         if straddles {
             rows.entry(r.faster_id).or_insert(Unsettled::Straddles);
             rows.entry(r.slower_id).or_insert(Unsettled::Straddles);

@@ -61,7 +61,7 @@ impl Default for ProcessPlan {
 
 /// The margin the questions' adaptive rounds aim for (5%): a goal, stated beside the margin each
 /// run reached, not a figure of any machine.
-pub const TARGET_MARGIN: f64 = 0.05;
+pub const TARGET_MARGIN: f64 = crate::analysis::stats::TIE_MARGIN;
 
 impl ProcessPlan {
     /// A small plan for a test run (two rounds of short processes): structure, not figures.

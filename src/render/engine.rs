@@ -2,6 +2,7 @@
 //! one line per group, each ratio with its interval and verdict.
 
 use crate::analysis::engine::{EngineSummary, GroupAnswer};
+use crate::analysis::stats::TIE_MARGIN;
 use crate::data::groups::GroupEntry;
 use crate::render::words::verdict_words;
 
@@ -16,13 +17,21 @@ pub fn margin_text(margin: f64) -> String {
 
 /// The run's summary in one sentence: how much it decided and at what margin.
 pub fn summary_sentence(summary: &EngineSummary) -> String {
+    let within = summary
+        .groups
+        .iter()
+        .filter(|g| g.margin <= TIE_MARGIN)
+        .count();
     format!(
-        "{} of {} comparisons decided (faster, slower or equal within the margin) in {} groups; margins measured by each group's control: median {}, widest {}",
+        "{} of {} comparisons decided in {} groups (slower or faster beyond the margin its group's control measured, equal within ±{:.0}% or that margin where wider); margins measured by each group's control: median {}, widest {}, within ±{:.0}% in {within} of {} groups",
         summary.decided,
         summary.comparisons,
         summary.groups.len(),
+        TIE_MARGIN * 100.0,
         margin_text(summary.median_margin),
-        margin_text(summary.widest_margin)
+        margin_text(summary.widest_margin),
+        TIE_MARGIN * 100.0,
+        summary.groups.len(),
     )
 }
 

@@ -36,7 +36,11 @@ pub fn verdict_words(r: &Ratio) -> String {
     match r.verdict() {
         Verdict::Slower => format!("{}, slower", r.text()),
         Verdict::Faster => format!("{}, faster", r.text()),
-        Verdict::Equal => format!("equal within ±{:.0}% ({})", r.margin * 100.0, r.text()),
+        Verdict::Equal => format!(
+            "equal within ±{:.0}% ({})",
+            r.tie_margin() * 100.0,
+            r.text()
+        ),
         Verdict::Undecided if !r.enough_pairs() => {
             format!(
                 "undecided ({}; {} pairs: 6 make a 95% interval)",
