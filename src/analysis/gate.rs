@@ -1,7 +1,8 @@
 //! The paired A/B gate's decisions, the comparison engine's two-member case (`harness::engine`).
-//! Both sides run as worker processes in lock-step: for each row, the engine asks one worker for a
-//! sample, then the other, in ABBA order, so the two halves of a pair are taken milliseconds apart
-//! and a drift of the machine lands in both. A *session* is one
+//! Both sides run as worker processes in lock-step: for each row, the engine asks the baseline's
+//! worker for a sample, then the candidate's, then the baseline's again (`B C B C B ...`, each
+//! candidate sample against the two baseline samples around it), so the halves of a pair are taken
+//! milliseconds apart and a drift of the machine lands in both. A *session* is one
 //! pair of fresh workers; sessions are repeated (code and heap layout are averaged over many
 //! processes, not frozen into one), and each session gives every row one paired value. A row is
 //! judged on the median of its sessions' ratios candidate / baseline
@@ -21,8 +22,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// One session's value of a row: `(baseline, candidate)` time per iteration, in ns, each the mean
-/// of the session's ABBA samples.
+/// One session's value of a row: `(baseline, candidate)` time per iteration, in ns: the baseline's
+/// mean over the session, and that times the median of the candidate's bracketed ratios (so that
+/// `candidate / baseline` is the session's ratio).
 pub type Pairs = Vec<(f64, f64)>;
 
 /// The verdict on one benchmark.
@@ -123,7 +125,8 @@ pub struct Plan {
     /// Length of one sample of a single-threaded row; a contention row's samples are as many
     /// times longer as it runs threads (their spread grows with the scheduling of each thread).
     pub sample_time: Duration,
-    /// ABBA blocks per row per session.
+    /// Blocks per row per session: each is two candidate samples, each between two baseline
+    /// samples.
     pub blocks: usize,
     /// Where the workers' stderr goes.
     pub work_dir: PathBuf,
@@ -175,8 +178,8 @@ fn sample_target(id: &str, single_threaded: Duration) -> Duration {
 
 /// The comparison as the comparison engine runs it: one group per row, its two members the row on
 /// the baseline's worker (the reference) and on the candidate's, no control (the gate's margin is
-/// its threshold, and its false alarms are measured by `scripts/gate-check`); `blocks` ABBA blocks
-/// are `2 x blocks` rounds in a random order, then its reverse.
+/// its threshold, and its false alarms are measured by `scripts/gate-check`); `blocks` blocks
+/// are `2 x blocks` rounds, each a candidate sample between two baseline samples.
 fn engine_plan(baseline: &Side, candidate: &Side, plan: &Plan) -> engine::Plan {
     let groups = plan
         .ids

@@ -73,7 +73,7 @@ enum Command {
         /// Milliseconds per sample
         #[arg(long, default_value_t = 3.0)]
         sample_ms: f64,
-        /// ABBA blocks per row per session
+        /// Blocks per row per session (each two candidate samples, each between two baseline samples)
         #[arg(long, default_value_t = 2)]
         blocks: usize,
         /// Judge rows that run more threads than this machine has cores too (left out by default:

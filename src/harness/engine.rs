@@ -136,7 +136,7 @@ impl Orders {
 }
 
 /// The order of each round: a fresh random one, then its reverse, so that over two rounds every
-/// member is as often early as late (for two members, ABBA then BAAB).
+/// member is as often early as late.
 fn round_orders(orders: &mut Orders, slots: usize, rounds: usize) -> Vec<Vec<usize>> {
     let mut all: Vec<Vec<usize>> = Vec::with_capacity(rounds);
     for round in 0..rounds {

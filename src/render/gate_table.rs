@@ -92,7 +92,7 @@ pub fn gate_table(outcome: &Outcome, markdown: bool) -> String {
         ),
     };
     format!(
-        "Machine: {} · {}\n\n{table}\n{} regressed, {} improved, {} unchanged, {undecided} undecided (the median over sessions of candidate / baseline, each session two fresh workers sampled in lock-step ABBA; threshold {:.0}%; {} sessions, {:.0} s, stopped: {}; {}{} vs {}{})\n{warning}{left_out}",
+        "Machine: {} · {}\n\n{table}\n{} regressed, {} improved, {} unchanged, {undecided} undecided (the median over sessions of candidate / baseline, each session two fresh workers sampled in lock-step, every candidate sample between two baseline samples; threshold {:.0}%; {} sessions, {:.0} s, stopped: {}; {}{} vs {}{})\n{warning}{left_out}",
         outcome.machine.summary(),
         crate::data::machine::iso_date(outcome.machine.unix_time),
         outcome.count(GateVerdict::Regressed),
