@@ -5,6 +5,7 @@
 use crate::analysis::comparisons::Ratio;
 use crate::analysis::stats::{self, Interval, Verdict};
 use crate::data::groups::GroupEntry;
+use crate::data::id::{BenchId, ranked, ranking_group};
 
 /// The smallest margin a control may set: a run whose control agrees within this still does not
 /// claim finer differences (a stated floor, not a figure of any machine).
@@ -99,6 +100,36 @@ impl GroupAnswer {
     pub fn settled(&self, target: f64) -> bool {
         self.margin <= target && self.members.iter().all(|m| m.verdict != Verdict::Undecided)
     }
+}
+
+/// Whether a report group (`data::groups::comparison_groups`) needs no more sessions: every member
+/// decided against the reference, and every two members that `results.json`'s rankings compare
+/// (the same [`ranking_group`], both [`ranked`]) decided against each other, at the margin the
+/// group's control measured; with `target`, that margin at most `target` too. A group whose every
+/// comparison is decided gains nothing the report states from more sessions, and its time goes to
+/// the groups still undecided.
+pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {
+    let answer = GroupAnswer::of(entry);
+    if target.is_some_and(|t| answer.margin > t)
+        || answer
+            .members
+            .iter()
+            .any(|m| m.verdict == Verdict::Undecided)
+    {
+        return false;
+    }
+    let ids: Vec<(&str, BenchId)> = entry
+        .members
+        .iter()
+        .filter_map(|m| Some((m.id.as_str(), m.id.parse().ok()?)))
+        .filter(|(_, id)| ranked(id))
+        .collect();
+    ids.iter().enumerate().all(|(i, (a, a_id))| {
+        ids[i + 1..].iter().all(|(b, b_id)| {
+            ranking_group(a_id) != ranking_group(b_id)
+                || member_ratio(entry, a, b).is_some_and(|r| r.verdict() != Verdict::Undecided)
+        })
+    })
 }
 
 /// `a / b` of two members of one group, paired by session, at the group's margin; `None` when
@@ -204,5 +235,46 @@ mod tests {
         assert_eq!(answer.control, None);
         assert_eq!(answer.members[0].verdict, Verdict::Undecided);
         assert!(!answer.settled(0.05));
+    }
+
+    #[test]
+    fn a_report_group_settles_once_the_pairs_the_rankings_compare_are_decided_too() {
+        let member = |id: &str, ns: Vec<f64>| MemberRounds {
+            id: id.into(),
+            iterations: 100,
+            ns,
+        };
+        let reference = vec![10.0, 20.0, 10.0, 20.0, 10.0, 20.0, 10.0, 20.0];
+        let control: Vec<f64> = reference.iter().map(|r| r * 1.001).collect();
+        // Both boxes decidedly slower than the stack array; against each other they differ by a
+        // few percent with a spread of the same size: undecided.
+        let a: Vec<f64> = reference.iter().map(|r| r * 3.0).collect();
+        let b: Vec<f64> = a
+            .iter()
+            .zip([1.0, 1.08, 0.99, 1.07, 1.0, 1.09, 0.98, 1.06])
+            .map(|(x, k)| x * k)
+            .collect();
+        let entry = GroupEntry {
+            group: "stack_vs_heap/0000064".into(),
+            rounds: 4,
+            members: vec![
+                member("stack_vs_heap/stack_array/0000064", reference.clone()),
+                member("stack_vs_heap/heap_box/system/0000064", a.clone()),
+                member("stack_vs_heap/heap_box/jemalloc/0000064", b),
+            ],
+            control_ns: control,
+        };
+        assert!(GroupAnswer::of(&entry).settled(0.05));
+        assert!(!report_group_settled(&entry, None));
+        // The same spread between two rows the rankings do not compare with each other
+        // (heap_reused against heap_box) leaves the group settled.
+        let mut other = entry.clone();
+        other.members[2].id = "stack_vs_heap/heap_reused/jemalloc/0000064".into();
+        assert!(report_group_settled(&other, None));
+        assert!(!report_group_settled(&other, Some(0.001)));
+        // And two boxes equal within the margin settle it too.
+        let mut equal = entry.clone();
+        equal.members[2].ns = a.iter().map(|x| x * 1.002).collect();
+        assert!(report_group_settled(&equal, None));
     }
 }

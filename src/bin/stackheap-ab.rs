@@ -7,7 +7,7 @@
 //! regressed but some rows undecided (0 with `--accept-undecided`).
 
 use clap::Parser;
-use stackheap::analysis::engine::GroupAnswer;
+use stackheap::analysis::engine::report_group_settled;
 use stackheap::analysis::gate::{Outcome, Plan, resample, rows_for, run};
 use stackheap::analysis::stats::GateVerdict;
 use stackheap::data::groups::GroupEntry;
@@ -114,10 +114,10 @@ enum Command {
         /// Seconds of measurement: no session starts that is expected to end later
         #[arg(long, default_value_t = 120)]
         budget_secs: u64,
-        /// The margin, in percent, a group aims for: it stops once its control's margin is at most
-        /// this and every member is decided
-        #[arg(long, default_value_t = 5.0)]
-        target_margin: f64,
+        /// A margin, in percent, a group must reach before it stops, besides every comparison of
+        /// the report in it decided [default: none: decided is enough]
+        #[arg(long)]
+        target_margin: Option<f64>,
         /// Seeds the rounds' random orders [default: from the clock]
         #[arg(long)]
         seed: Option<u64>,
@@ -326,7 +326,9 @@ fn main() -> ExitCode {
                 at_least_one("--rounds", rounds)?;
                 Ok::<_, String>((
                     sample_time(sample_ms)?,
-                    fraction("--target-margin", target_margin)?,
+                    target_margin
+                        .map(|t| fraction("--target-margin", t))
+                        .transpose()?,
                 ))
             })();
             let (sample, target) = match checked {
@@ -385,7 +387,7 @@ fn main() -> ExitCode {
                 seed: seed.unwrap_or_else(clock_seed),
                 process_per_group: true,
             };
-            let settled = |entry: &GroupEntry| GroupAnswer::of(entry).settled(target);
+            let settled = |entry: &GroupEntry| report_group_settled(entry, target);
             let outcome =
                 match engine::run(&plan, |_, _| Ok(()), settled, |line| eprintln!("{line}")) {
                     Ok(o) => o,

@@ -405,6 +405,22 @@ fn parse(text: &str) -> Option<BenchId> {
     }
 }
 
+/// Whether `results.json`'s rankings compare `id` with the other rows of its [`ranking_group`]:
+/// the stack array and each allocator's `heap_box`, each allocator's `alloc_free`, every
+/// contention row. (`stack_reserve` and `heap_reused` are compared with the stack array only.)
+pub fn ranked(id: &BenchId) -> bool {
+    matches!(
+        id,
+        BenchId::Stack {
+            kind: StackKind::Array,
+            ..
+        } | BenchId::Heap {
+            kind: HeapKind::Box | HeapKind::AllocFree,
+            ..
+        } | BenchId::Contention { .. }
+    )
+}
+
 /// A group of comparable benchmarks, as `results.json`'s rankings name it (e.g.
 /// `stack_vs_heap/0000064`, `stack_vs_heap/alloc_free/0000064`, `contention/local_churn/t2`).
 pub fn ranking_group(id: &BenchId) -> Option<String> {
