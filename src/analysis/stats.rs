@@ -157,10 +157,9 @@ pub fn judge(ratios: &[f64], threshold: f64) -> Option<(GateVerdict, Interval)> 
     Some((verdict, interval))
 }
 
-/// The difference below which two things count as equal where a run resolves finer (the
-/// comparison engine's and the questions' default target margin, a stated choice like the gate's
-/// threshold, not a figure of any machine): a run says "equal within ±5%", or the wider margin it
-/// measured, and says "undecided" only where its interval straddles that.
+/// The smallest margin a verdict of the report, the engine or the questions uses (5%): a stated
+/// choice, like the gate's threshold, not a figure of any machine. A run that resolves finer still
+/// calls a 3% difference "equal within ±5%", never "slower"; a run that resolves only 8% uses 8%.
 pub const TIE_MARGIN: f64 = 0.05;
 
 /// What the interval `[low, high]` of a ratio `a / b` of times says at `margin`, in the four words

@@ -427,7 +427,7 @@ fn different_winners_for_small_objects_and_threads_make_the_heaps_claim_hold() {
 }
 
 #[test]
-fn a_ratio_is_slower_beyond_its_margin_and_equal_within_the_tie_margin() {
+fn a_ratio_is_decided_at_five_percent_or_the_runs_own_margin_where_wider() {
     use crate::analysis::stats::{TIE_MARGIN, Verdict};
     let ratio = |low: f64, high: f64, margin: f64| Ratio {
         ratio: (low + high) / 2.0,
@@ -436,14 +436,16 @@ fn a_ratio_is_slower_beyond_its_margin_and_equal_within_the_tie_margin() {
         processes: 12,
         margin,
     };
-    // A run that resolves 1.5%: slower beyond it, equal within 5%, undecided across 5%.
-    assert_eq!(ratio(1.02, 1.045, 0.015).verdict(), Verdict::Slower);
-    assert_eq!(ratio(1.01, 1.04, 0.015).verdict(), Verdict::Equal);
-    assert_eq!(ratio(1.01, 1.04, 0.015).tie_margin(), TIE_MARGIN);
+    // A run that resolves 1.5%: one margin, 5%, for every verdict.
+    assert_eq!(ratio(1.02, 1.045, 0.015).verdict(), Verdict::Equal);
+    assert_eq!(ratio(1.02, 1.045, 0.015).verdict_margin(), TIE_MARGIN);
+    assert_eq!(ratio(1.06, 1.09, 0.015).verdict(), Verdict::Slower);
+    assert_eq!(ratio(0.90, 0.94, 0.015).verdict(), Verdict::Faster);
     assert_eq!(ratio(1.01, 1.06, 0.015).verdict(), Verdict::Undecided);
-    // A run that resolves only 8%: equal within its own margin.
+    // A run that resolves only 8%: its own margin.
     assert_eq!(ratio(0.95, 1.07, 0.08).verdict(), Verdict::Equal);
-    assert_eq!(ratio(0.95, 1.07, 0.08).tie_margin(), 0.08);
+    assert_eq!(ratio(1.06, 1.09, 0.08).verdict(), Verdict::Undecided);
+    assert_eq!(ratio(0.95, 1.07, 0.08).verdict_margin(), 0.08);
     // Fewer than six pairs decide nothing.
     let few = Ratio {
         processes: 5,

@@ -23,7 +23,7 @@ pub fn summary_sentence(summary: &EngineSummary) -> String {
         .filter(|g| g.margin <= TIE_MARGIN)
         .count();
     format!(
-        "{} of {} comparisons decided in {} groups (slower or faster beyond the margin its group's control measured, equal within ±{:.0}% or that margin where wider); margins measured by each group's control: median {}, widest {}, within ±{:.0}% in {within} of {} groups",
+        "{} of {} comparisons decided in {} groups (slower, faster or equal at ±{:.0}%, or at the margin its group's control measured where wider); margins measured by each group's control: median {}, widest {}, within ±{:.0}% in {within} of {} groups",
         summary.decided,
         summary.comparisons,
         summary.groups.len(),

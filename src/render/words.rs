@@ -38,7 +38,7 @@ pub fn verdict_words(r: &Ratio) -> String {
         Verdict::Faster => format!("{}, faster", r.text()),
         Verdict::Equal => format!(
             "equal within ±{:.0}% ({})",
-            r.tie_margin() * 100.0,
+            r.verdict_margin() * 100.0,
             r.text()
         ),
         Verdict::Undecided if !r.enough_pairs() => {
