@@ -18,7 +18,7 @@ use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
 use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
 use stackheap::harness::proof::Proof;
-use stackheap::harness::settings::{Process, allocators_from_env, thread_counts_from};
+use stackheap::harness::settings::{Process, allocators_from_env, thread_counts_from_env};
 use stackheap::render::report::{latency_table, memory_table};
 use stackheap::render::tables::markdown_table;
 use stackheap::workload::allocators::AllocatorKind;
@@ -66,8 +66,7 @@ fn main() {
     let filter = BenchFilter::from_env().unwrap_or_else(|e| fail(&e.to_string()));
     let process = Process::from_env().unwrap_or_else(|e| fail(&e.to_string()));
     let cores = available_cores();
-    let mut threads = thread_counts_from(std::env::var("STACKHEAP_THREADS").ok().as_deref(), cores)
-        .unwrap_or_else(|e| fail(&e));
+    let mut threads = thread_counts_from_env(cores).unwrap_or_else(|e| fail(&e));
     if mode == BenchMode::Test {
         // `cargo test`: one single-threaded and one oversubscribed run of each, once.
         threads = vec![1, cores + 1];

@@ -94,20 +94,14 @@ impl GroupAnswer {
             members,
         }
     }
-
-    /// Whether the group needs no more sessions: every member decided and the margin at most
-    /// `target`.
-    pub fn settled(&self, target: f64) -> bool {
-        self.margin <= target && self.members.iter().all(|m| m.verdict != Verdict::Undecided)
-    }
 }
 
 /// Whether a report group (`data::groups::comparison_groups`) needs no more sessions: every member
 /// decided against the reference, and every two members that `results.json`'s rankings compare
-/// (the same [`ranking_group`], both [`ranked`]) decided against each other, at the margin the
-/// group's control measured; with `target`, that margin at most `target` too. A group whose every
-/// comparison is decided gains nothing the report states from more sessions, and its time goes to
-/// the groups still undecided.
+/// (the same [`ranking_group`], both [`ranked`]; ids that are no benchmark id have no such pairs)
+/// decided against each other, at the margin the group's control measured; with `target`, that
+/// margin at most `target` too. A group whose every comparison is decided gains nothing the report
+/// states from more sessions, and its time goes to the groups still undecided.
 pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {
     let answer = GroupAnswer::of(entry);
     if target.is_some_and(|t| answer.margin > t)
@@ -214,8 +208,13 @@ mod tests {
         );
         assert_eq!(answer.members[0].verdict, Verdict::Slower);
         assert_eq!(answer.members[1].verdict, Verdict::Equal);
-        assert!(answer.settled(0.05));
-        assert!(!answer.settled(0.01));
+        let entry = group(
+            &reference,
+            &control,
+            &[("slower", &slower), ("same", &same)],
+        );
+        assert!(report_group_settled(&entry, Some(0.05)));
+        assert!(!report_group_settled(&entry, Some(0.01)));
         let r = member_ratio(
             &group(
                 &reference,
@@ -234,7 +233,10 @@ mod tests {
         let answer = GroupAnswer::of(&group(&[10.0], &[10.0], &[("slower", &[20.0])]));
         assert_eq!(answer.control, None);
         assert_eq!(answer.members[0].verdict, Verdict::Undecided);
-        assert!(!answer.settled(0.05));
+        assert!(!report_group_settled(
+            &group(&[10.0], &[10.0], &[("slower", &[20.0])]),
+            Some(0.05)
+        ));
     }
 
     #[test]
@@ -264,7 +266,13 @@ mod tests {
             ],
             control_ns: control,
         };
-        assert!(GroupAnswer::of(&entry).settled(0.05));
+        // Every member decided against the reference at a margin within 5%, but not the two boxes.
+        assert!(
+            GroupAnswer::of(&entry)
+                .members
+                .iter()
+                .all(|m| m.verdict != Verdict::Undecided)
+        );
         assert!(!report_group_settled(&entry, None));
         // The same spread between two rows the rankings do not compare with each other
         // (heap_reused against heap_box) leaves the group settled.

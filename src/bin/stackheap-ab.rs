@@ -344,10 +344,7 @@ fn main() -> ExitCode {
                 Err(e) => return fail(e),
             };
             let cores = available_cores();
-            let threads = match stackheap::harness::settings::thread_counts_from(
-                std::env::var("STACKHEAP_THREADS").ok().as_deref(),
-                cores,
-            ) {
+            let threads = match stackheap::harness::settings::thread_counts_from_env(cores) {
                 Ok(t) => t,
                 Err(e) => return fail(e),
             };

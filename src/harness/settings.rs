@@ -29,6 +29,12 @@ pub fn allocators_from_env() -> Result<Vec<AllocatorKind>, InputError> {
     allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref()).map_err(InputError)
 }
 
+/// [`thread_counts_from`] the environment's `STACKHEAP_THREADS`: the contention bench's thread
+/// counts and the comparison engine's contention groups are the same list.
+pub fn thread_counts_from_env(cores: usize) -> Result<Vec<usize>, String> {
+    thread_counts_from(std::env::var("STACKHEAP_THREADS").ok().as_deref(), cores)
+}
+
 /// The thread counts to run: `STACKHEAP_THREADS` (comma-separated, e.g. `1,2,16`) or powers of two
 /// from 1 to twice the available cores.
 pub fn thread_counts_from(value: Option<&str>, cores: usize) -> Result<Vec<usize>, String> {
