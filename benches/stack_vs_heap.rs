@@ -25,7 +25,7 @@ use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
 use stackheap::harness::touch_meter::TouchMeter;
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
-use stackheap::workload::allocators::{NamedAllocator, System};
+use stackheap::workload::allocators::{HeapAllocator, System};
 use stackheap::workload::arrays::*;
 use stackheap::workload::first_touch::*;
 use std::hint::black_box;
@@ -69,28 +69,30 @@ struct Heap<'g, 'c, 'p, const N: usize> {
 
 impl<const N: usize> AllocatorVisitor for Heap<'_, '_, '_, N> {
     type Output = ();
-    fn visit<A: NamedAllocator>(self, _: &'static A) {
-        heap::<A, N>(self.group, self.placements);
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) {
+        heap::<A, N>(kind, alloc, self.group, self.placements);
     }
 }
 
-fn heap<A: NamedAllocator, const N: usize>(
+fn heap<A: HeapAllocator, const N: usize>(
+    allocator: AllocatorKind,
+    alloc: &'static A,
     group: &mut Group,
     placements: &mut Vec<PlacementEntry>,
 ) {
     let id = |kind| BenchId::Heap {
         kind,
-        allocator: A::KIND,
+        allocator,
         bytes: N as u64,
     };
     let page = page_size();
     group.bench_function(id(HeapKind::AllocFree).criterion_id(), |b| {
-        b.iter(|| alloc_free::<A, N>(A::get(), page, black_box(7)))
+        b.iter(|| alloc_free::<A, N>(alloc, page, black_box(7)))
     });
     group.bench_function(id(HeapKind::Box).criterion_id(), |b| {
-        b.iter(|| heap_box::<A, N>(A::get(), black_box(7)))
+        b.iter(|| heap_box::<A, N>(alloc, black_box(7)))
     });
-    let mut block = HeapBlock::new(A::get(), N);
+    let mut block = HeapBlock::new(alloc, N);
     let mut ran = false;
     group.bench_function(id(HeapKind::Reused).criterion_id(), |b| {
         ran = true;
@@ -144,32 +146,37 @@ struct LocalityOnHeap<'g, 'c>(&'g mut Group<'c>, usize);
 
 impl AllocatorVisitor for LocalityOnHeap<'_, '_> {
     type Output = ();
-    fn visit<A: NamedAllocator>(self, _: &'static A) {
-        locality_on_heap::<A>(self.0, self.1);
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) {
+        locality_on_heap(kind, alloc, self.0, self.1);
     }
 }
 
-fn locality_on_heap<A: NamedAllocator>(group: &mut Group, working_set: usize) {
+fn locality_on_heap<A: HeapAllocator>(
+    kind: AllocatorKind,
+    alloc: &'static A,
+    group: &mut Group,
+    working_set: usize,
+) {
     use stackheap::workload::locality::*;
-    if !selected::<A>() {
+    if !selection().contains(&kind) {
         return;
     }
     let id = |layout| BenchId::Locality {
         layout,
-        owner: Owner::Heap(A::KIND),
+        owner: Owner::Heap(kind),
         bytes: working_set as u64,
     };
     // Building 64 MiB of scattered nodes takes a while: only for a benchmark the filter selects.
     let contiguous = id(Layout::Contiguous);
     if wanted(&contiguous.to_string()) {
-        let nodes = ContiguousHeap::new(A::get(), working_set);
+        let nodes = ContiguousHeap::new(alloc, working_set);
         group.bench_function(contiguous.criterion_id(), |b| {
             b.iter(|| walk(black_box(nodes.head)))
         });
     }
     let scattered = id(Layout::Scattered);
     if wanted(&scattered.to_string()) {
-        let nodes = Scattered::new(A::get(), working_set, 42);
+        let nodes = Scattered::new(alloc, working_set, 42);
         group.bench_function(scattered.criterion_id(), |b| {
             b.iter(|| walk(black_box(nodes.head)))
         });
@@ -222,11 +229,6 @@ fn alignment<const N: usize>(group: &mut Group) {
 /// The allocators `STACKHEAP_ALLOCATORS` selects (all three when unset), read once.
 fn selection() -> &'static [AllocatorKind] {
     &settings().allocators
-}
-
-/// Whether the selection holds `A`.
-fn selected<A: NamedAllocator>() -> bool {
-    selection().contains(&A::KIND)
 }
 
 /// First touch of memory new to the process, heap and stack, with minor faults per page. Flat
@@ -324,29 +326,31 @@ fn touch_bench_after(
 }
 
 /// `first_touch/<kind>/<allocator A>/<bytes>`, with its memory source and the state it is touched in.
-fn heap_touch<A: NamedAllocator>(
+fn heap_touch(
+    allocator: AllocatorKind,
     kind: TouchKind,
     bytes: usize,
     state: TouchState,
 ) -> (BenchId, MemorySource, TouchState) {
     let id = BenchId::FirstTouch {
         kind,
-        allocator: Some(A::KIND),
+        allocator: Some(allocator),
         bytes: bytes as u64,
     };
-    (id, MemorySource::from(A::KIND), state)
+    (id, MemorySource::from(allocator), state)
 }
 
 /// Benchmarks `touch` of `kind` right after allocator `A` was asked to give its free memory back.
-fn after_give_back<A: NamedAllocator>(
+fn after_give_back(
+    allocator: AllocatorKind,
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
     kind: TouchKind,
     bytes: usize,
     touch: impl FnMut() -> Touched,
 ) {
-    let id = heap_touch::<A>(kind, bytes, TouchState::GivenBack);
-    touch_bench_after(group, faults, id, A::give_back, touch);
+    let id = heap_touch(allocator, kind, bytes, TouchState::GivenBack);
+    touch_bench_after(group, faults, id, || allocator.give_back(), touch);
 }
 
 /// Runs `bench` for every selected allocator.
@@ -367,7 +371,13 @@ fn for_selected<B: AllocatorBench + Copy>(
 }
 
 trait AllocatorBench {
-    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize);
+    fn run<A: HeapAllocator>(
+        self,
+        allocator: (AllocatorKind, &'static A),
+        group: &mut Group,
+        faults: &mut Vec<FaultEntry>,
+        bytes: usize,
+    );
 }
 
 struct Visit<'g, 'c, 'f, B> {
@@ -379,8 +389,9 @@ struct Visit<'g, 'c, 'f, B> {
 
 impl<B: AllocatorBench> AllocatorVisitor for Visit<'_, '_, '_, B> {
     type Output = ();
-    fn visit<A: NamedAllocator>(self, _: &'static A) {
-        self.bench.run::<A>(self.group, self.faults, self.bytes);
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) {
+        self.bench
+            .run((kind, alloc), self.group, self.faults, self.bytes);
     }
 }
 
@@ -389,17 +400,23 @@ impl<B: AllocatorBench> AllocatorVisitor for Visit<'_, '_, '_, B> {
 #[derive(Clone, Copy)]
 struct FreshThreadAndPretouched;
 impl AllocatorBench for FreshThreadAndPretouched {
-    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        after_give_back::<A>(group, faults, TouchKind::HeapFreshThread, bytes, || {
-            spawned(heap_fresh_thread(A::get(), bytes))
+    fn run<A: HeapAllocator>(
+        self,
+        (kind, alloc): (AllocatorKind, &'static A),
+        group: &mut Group,
+        faults: &mut Vec<FaultEntry>,
+        bytes: usize,
+    ) {
+        after_give_back(kind, group, faults, TouchKind::HeapFreshThread, bytes, || {
+            spawned(heap_fresh_thread(alloc, bytes))
         });
         let page = page_size();
-        let mut block = HeapBlock::new(A::get(), bytes);
+        let mut block = HeapBlock::new(alloc, bytes);
         block.touch_pages(page, 0);
         touch_bench(
             group,
             faults,
-            heap_touch::<A>(TouchKind::Pretouched, bytes, TouchState::Pretouched),
+            heap_touch(kind, TouchKind::Pretouched, bytes, TouchState::Pretouched),
             || {
                 Touched::measure(bytes / page, || {
                     black_box(first_touch_pretouched(&mut block, page, black_box(7)));
@@ -414,15 +431,21 @@ impl AllocatorBench for FreshThreadAndPretouched {
 #[derive(Clone, Copy)]
 struct Growth;
 impl AllocatorBench for Growth {
-    fn run<A: NamedAllocator>(self, group: &mut Group, faults: &mut Vec<FaultEntry>, bytes: usize) {
-        after_give_back::<A>(group, faults, TouchKind::HeapGrowth, bytes, || {
-            heap_growth(A::get(), bytes)
+    fn run<A: HeapAllocator>(
+        self,
+        (kind, alloc): (AllocatorKind, &'static A),
+        group: &mut Group,
+        faults: &mut Vec<FaultEntry>,
+        bytes: usize,
+    ) {
+        after_give_back(kind, group, faults, TouchKind::HeapGrowth, bytes, || {
+            heap_growth(alloc, bytes)
         });
         touch_bench(
             group,
             faults,
-            heap_touch::<A>(TouchKind::HeapRegrowth, bytes, TouchState::Kept),
-            || heap_growth(A::get(), bytes),
+            heap_touch(kind, TouchKind::HeapRegrowth, bytes, TouchState::Kept),
+            || heap_growth(alloc, bytes),
         );
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::data::icount::IcountEntry;
 use crate::data::id::{BenchId, CI_SIZES, DepthBench, HeapKind, StackKind};
-use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, NamedAllocator};
+use crate::workload::allocators::AllocatorKind;
 use crate::workload::arrays::{heap_box, stack_array};
 use crate::workload::depth::{DEFAULT_FRAME_SIZES, TIMED_LEVELS, recurse_to};
 use std::hint::black_box;
@@ -56,14 +56,20 @@ fn recurse_frame<const F: usize>(_seed: u8) -> u64 {
     recurse_to(F, TIMED_LEVELS).unwrap_or(0)
 }
 
-/// The `heap_box` workload of an allocator chosen at run time, at one of the CI sizes.
-struct HeapBoxRow(u64);
-
-impl AllocatorVisitor for HeapBoxRow {
-    type Output = Option<Workload>;
-    fn visit<A: NamedAllocator>(self, _: &'static A) -> Option<Workload> {
-        crate::workload::arrays::at_size!(self.0, N => (|seed| heap_box::<A, N>(A::get(), seed)) as Workload)
+/// The `heap_box` workload of an allocator chosen at run time, at one of the CI sizes: a function
+/// pointer cannot carry the allocator, so each is reached by its type (a library through `System`,
+/// in a process whose `malloc` it is).
+fn heap_box_row(kind: AllocatorKind, bytes: u64) -> Option<Workload> {
+    use crate::workload::allocators::{Jemalloc, MiMalloc, NamedAllocator, SnMalloc, System};
+    fn row<A: NamedAllocator, const N: usize>(seed: u8) -> u64 {
+        heap_box::<A, N>(A::get(), seed)
     }
+    crate::workload::arrays::at_size!(bytes, N => match kind {
+        AllocatorKind::System | AllocatorKind::Library(_) => row::<System, N> as Workload,
+        AllocatorKind::Jemalloc => row::<Jemalloc, N>,
+        AllocatorKind::Mimalloc => row::<MiMalloc, N>,
+        AllocatorKind::Snmalloc => row::<SnMalloc, N>,
+    })
 }
 
 /// The workload of `id`; `None` for an id that is not counted.
@@ -77,7 +83,7 @@ pub fn resolve(id: &BenchId) -> Option<Workload> {
             kind: HeapKind::Box,
             allocator,
             bytes,
-        } => allocator.visit(HeapBoxRow(bytes))?,
+        } => heap_box_row(allocator, bytes)?,
         BenchId::Depth {
             kind: DepthBench::RecursionLevel,
             bytes,

@@ -9,7 +9,7 @@
 //! decision, and every operation that was not sampled.
 
 use crate::data::latency::{LatencyEntry, Op};
-use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, NamedAllocator};
+use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use crate::workload::contention::{SpawnError, Workload, run_workers};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -475,7 +475,7 @@ pub fn measure_latency(
     struct Measure(Workload, usize, Clock);
     impl AllocatorVisitor for Measure {
         type Output = Result<[Vec<f64>; 2], SpawnError>;
-        fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output {
+        fn visit<A: HeapAllocator>(self, _: AllocatorKind, alloc: &'static A) -> Self::Output {
             let Measure(workload, threads, clock) = self;
             let rounds = latency_rounds(workload, threads);
             workload.run(alloc, threads, rounds)?;

@@ -16,7 +16,7 @@ use crate::data::id::{
 };
 use crate::error::InputError;
 use crate::workload::allocators::{
-    AllocatorKind, AllocatorVisitor, ByRef, Counting, NamedAllocator, System, ThreadCountingGlobal,
+    AllocatorKind, AllocatorVisitor, ByRef, Counting, HeapAllocator, System, ThreadCountingGlobal,
 };
 use crate::workload::arrays::*;
 use crate::workload::contention::Workload;
@@ -104,13 +104,14 @@ impl Proof {
     }
 
     /// Calls `call` with a counting wrapper around `A` and checks what it did against `claim`.
-    fn check<A: NamedAllocator>(
+    fn check<A: HeapAllocator>(
         &mut self,
+        (kind, alloc): (AllocatorKind, &'static A),
         id: &dyn std::fmt::Display,
         claim: Claim,
         call: impl FnOnce(&Counting<ByRef<A>>) -> u64,
     ) -> Result<(), InputError> {
-        let counting = Counting::new(ByRef(A::get()));
+        let counting = Counting::new(ByRef(alloc));
         let (allocs, bytes) = ThreadCountingGlobal::<System>::thread_counts();
         let sum = call(&counting);
         let (allocs_after, bytes_after) = ThreadCountingGlobal::<System>::thread_counts();
@@ -131,7 +132,7 @@ impl Proof {
         if !named.balanced() {
             return fail(format!(
                 "left blocks unfreed through {}: {named:?}",
-                A::KIND
+                kind
             ));
         }
         match claim.named {
@@ -142,14 +143,14 @@ impl Proof {
                     "made {} allocations ({} bytes) through {}, expected {blocks} ({bytes} bytes)",
                     named.allocs,
                     named.bytes_allocated,
-                    A::KIND
+                    kind
                 ));
             }
             Named::AtLeast(blocks) if named.allocs < blocks => {
                 return fail(format!(
                     "made {} allocations through {}, expected at least {blocks}",
                     named.allocs,
-                    A::KIND
+                    kind
                 ));
             }
             _ => {}
@@ -185,12 +186,13 @@ impl Proof {
             global: Some((0, 0)),
             checksum: Some(checksum),
         };
-        self.check::<System>(id, claim, |_| call())
+        self.check((AllocatorKind::System, &System), id, claim, |_| call())
     }
 
     /// Proves a workload that allocates `blocks` blocks of `bytes` in all through `A` and frees them.
-    fn allocates_through<A: NamedAllocator>(
+    fn allocates_through<A: HeapAllocator>(
         &mut self,
+        allocator: (AllocatorKind, &'static A),
         id: &dyn std::fmt::Display,
         (blocks, bytes): (u64, u64),
         checksum: u64,
@@ -201,7 +203,7 @@ impl Proof {
             global: Some((0, 0)),
             checksum: Some(checksum),
         };
-        self.check::<A>(id, claim, call)
+        self.check(allocator, id, claim, call)
     }
 
     /// Proves the stack-vs-heap rows of size `N`: `stack_array` and `stack_reserve` allocate nothing,
@@ -267,7 +269,7 @@ impl Proof {
                 global: Some((1, 65536)),
                 checksum: Some(2 * u64::from(SEED)),
             };
-            proof.check::<System>(&large(how), claim, |_| call(black_box(SEED)))
+            proof.check((AllocatorKind::System, &System), &large(how), claim, |_| call(black_box(SEED)))
         };
         global_box(self, LargeBox::Array, box_new_array::<65536>)?;
         global_box(self, LargeBox::Zeroed, box_new_zeroed::<65536>)?;
@@ -327,30 +329,33 @@ struct HeapRows<'p, const N: usize> {
 
 impl<const N: usize> AllocatorVisitor for HeapRows<'_, N> {
     type Output = Result<(), InputError>;
-    fn visit<A: NamedAllocator>(self, _: &'static A) -> Self::Output {
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) -> Self::Output {
         let (proof, page) = (self.proof, self.page);
-        let id = |kind| BenchId::Heap {
-            kind,
-            allocator: A::KIND,
+        let id = |heap| BenchId::Heap {
+            kind: heap,
+            allocator: kind,
             bytes: N as u64,
         };
         let one_block = (1, N as u64);
-        proof.allocates_through::<A>(
+        proof.allocates_through(
+            (kind, alloc),
             &id(HeapKind::Box),
             one_block,
             expected_checksum(N, SEED),
             |c| heap_box::<_, N>(c, black_box(SEED)),
         )?;
-        proof.allocates_through::<A>(
+        proof.allocates_through(
+            (kind, alloc),
             &id(HeapKind::AllocFree),
             one_block,
             expected_touch_checksum(N, page, SEED),
             |c| alloc_free::<_, N>(c, page, black_box(SEED)),
         )?;
         // The block is allocated outside the proven call, as the bench allocates it before timing.
-        let counting = Counting::new(ByRef(A::get()));
+        let counting = Counting::new(ByRef(alloc));
         let mut block = HeapBlock::new(&counting, N);
-        proof.allocates_through::<A>(
+        proof.allocates_through(
+            (kind, alloc),
             &id(HeapKind::Reused),
             (0, 0),
             expected_checksum(N, SEED),
@@ -365,19 +370,19 @@ struct OnceRows<'p> {
 
 impl AllocatorVisitor for OnceRows<'_> {
     type Output = Result<(), InputError>;
-    fn visit<A: NamedAllocator>(self, _: &'static A) -> Self::Output {
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) -> Self::Output {
         let proof = self.proof;
         let id = |layout| BenchId::Locality {
             layout,
-            owner: Owner::Heap(A::KIND),
+            owner: Owner::Heap(kind),
             bytes: WALK_BYTES as u64,
         };
         let nodes_walked = expected_walk(WALK_BYTES / NODE_BYTES);
-        let contiguous = ContiguousHeap::new(A::get(), WALK_BYTES);
+        let contiguous = ContiguousHeap::new(alloc, WALK_BYTES);
         proof.allocates_nothing(&id(NodeLayout::Contiguous), nodes_walked, || {
             walk(black_box(contiguous.head))
         })?;
-        let scattered = Scattered::new(A::get(), WALK_BYTES, 42);
+        let scattered = Scattered::new(alloc, WALK_BYTES, 42);
         proof.allocates_nothing(&id(NodeLayout::Scattered), nodes_walked, || {
             walk(black_box(scattered.head))
         })?;
@@ -386,7 +391,7 @@ impl AllocatorVisitor for OnceRows<'_> {
         let blocks = (total / GROWTH_BLOCK) as u64;
         let growth = BenchId::FirstTouch {
             kind: TouchKind::HeapGrowth,
-            allocator: Some(A::KIND),
+            allocator: Some(kind),
             bytes: total as u64,
         };
         let table = blocks * size_of::<HeapBlock<'_, Counting<ByRef<A>>>>() as u64;
@@ -398,7 +403,7 @@ impl AllocatorVisitor for OnceRows<'_> {
             global: None,
             checksum: Some(pages),
         };
-        proof.check::<A>(&growth, claim, |c| heap_growth(c, total).pages)
+        proof.check((kind, alloc), &growth, claim, |c| heap_growth(c, total).pages)
     }
 }
 
@@ -410,7 +415,7 @@ struct ContentionRow<'p> {
 
 impl AllocatorVisitor for ContentionRow<'_> {
     type Output = Result<(), InputError>;
-    fn visit<A: NamedAllocator>(self, _: &'static A) -> Self::Output {
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) -> Self::Output {
         let Self {
             proof,
             workload,
@@ -418,7 +423,7 @@ impl AllocatorVisitor for ContentionRow<'_> {
         } = self;
         let id = BenchId::Contention {
             workload,
-            allocator: A::KIND,
+            allocator: kind,
             threads,
         };
         // `stack_control` stands in for allocations it never makes; the others make at least one
@@ -434,7 +439,7 @@ impl AllocatorVisitor for ContentionRow<'_> {
             checksum: None,
         };
         let mut spawn_error = None;
-        let proven = proof.check::<A>(&id, claim, |c| match workload.run(c, threads, 1) {
+        let proven = proof.check((kind, alloc), &id, claim, |c| match workload.run(c, threads, 1) {
             Ok((_, sum)) => sum,
             Err(e) => {
                 spawn_error = Some(e);

@@ -5,28 +5,93 @@
 
 use crate::config::{parse_list, parse_size};
 use crate::error::InputError;
-use crate::workload::allocators::AllocatorKind;
+use crate::workload::allocators::{AllocatorKind, library};
 use crate::workload::depth::{DEFAULT_FRAME_SIZES, SUPPORTED_FRAME_SIZES};
 
 /// The allocators to measure: `STACKHEAP_ALLOCATORS` (comma-separated names) or the default run's
-/// ([`AllocatorKind::default_run`]).
+/// ([`AllocatorKind::default_run`]). Beside the built-in names, `name=path` names a shared library
+/// that serves `malloc` (`tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4`): checked
+/// here (the file, that it is a shared library defining malloc and free, the name) and registered as
+/// [`AllocatorKind::Library`], measured in processes of its own ([`measured_here`]).
 pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String> {
     let Some(value) = value else {
         return Ok(AllocatorKind::default_run());
     };
-    parse_list("STACKHEAP_ALLOCATORS", value, |name| {
-        name.parse().map_err(|_| {
-            format!(
-                "is not an allocator: expected one of {}",
-                AllocatorKind::names()
-            )
-        })
+    parse_list("STACKHEAP_ALLOCATORS", value, |item| {
+        let Some((name, path)) = item.split_once('=') else {
+            return item.parse().map_err(|_| {
+                format!(
+                    "is not an allocator: expected one of {}, or name=path of a shared library that serves malloc",
+                    AllocatorKind::names()
+                )
+            });
+        };
+        let name = name.trim();
+        if AllocatorKind::ALL.iter().any(|k| k.name() == name) {
+            return Err(format!(
+                "names a built-in allocator: expected another name for the library {}",
+                path.trim()
+            ));
+        }
+        if !library::valid_name(name) {
+            return Err(
+                "has a name that cannot name an allocator: expected lower-case letters, digits, '_' or '-', starting with a letter, before '='".into(),
+            );
+        }
+        let path = library::check(std::path::Path::new(path.trim()))?;
+        library::register(name, Some(path)).map(AllocatorKind::Library)
     })
 }
 
 /// [`allocators_from`] the environment's `STACKHEAP_ALLOCATORS`.
 pub fn allocators_from_env() -> Result<Vec<AllocatorKind>, InputError> {
     allocators_from(std::env::var("STACKHEAP_ALLOCATORS").ok().as_deref()).map_err(InputError)
+}
+
+/// The allocators of `chosen` that this process measures itself: the library that serves its
+/// `malloc` where one was preloaded (proved, or refused with one line when `chosen` does not name
+/// it: its rows would carry the C library's name), else the built-in ones; the others' rows are
+/// measured in processes started with their library preloaded ([`preload_env`]).
+pub fn measured_here(chosen: &[AllocatorKind]) -> Result<Vec<AllocatorKind>, InputError> {
+    let Some(preloaded) = library::preloaded_malloc() else {
+        return Ok(chosen.iter().copied().filter(|k| !k.is_library()).collect());
+    };
+    let named = chosen.iter().copied().find(|k| match k {
+        AllocatorKind::Library(id) => id.library().path.as_ref() == Some(&preloaded),
+        _ => false,
+    });
+    match named {
+        Some(kind) => {
+            library::prove(kind.name(), &preloaded).map_err(InputError)?;
+            Ok(vec![kind])
+        }
+        None => Err(InputError(format!(
+            "this process's malloc is served by {} (LD_PRELOAD), which STACKHEAP_ALLOCATORS does not name: expected name={} among its allocators, so that its rows carry its name",
+            preloaded.display(),
+            preloaded.display()
+        ))),
+    }
+}
+
+/// The environment of a process that measures the library `kind`: it preloaded, and the allocators
+/// list naming it (so that the process registers it under the same name and proves it).
+pub fn preload_env(kind: AllocatorKind) -> Vec<(String, String)> {
+    let AllocatorKind::Library(id) = kind else {
+        return Vec::new();
+    };
+    let library = id.library();
+    let path = library
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    vec![
+        ("LD_PRELOAD".into(), path.clone()),
+        (
+            "STACKHEAP_ALLOCATORS".into(),
+            format!("{}={path}", library.name),
+        ),
+    ]
 }
 
 /// [`thread_counts_from`] the environment's `STACKHEAP_THREADS`: the contention bench's thread
@@ -196,7 +261,7 @@ mod tests {
         assert_eq!(
             allocators_from(Some("system,tcmalloc")),
             Err(format!(
-                "STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of {}",
+                "STACKHEAP_ALLOCATORS: 'tcmalloc' is not an allocator: expected one of {}, or name=path of a shared library that serves malloc",
                 AllocatorKind::names()
             ))
         );
@@ -205,6 +270,36 @@ mod tests {
                 .unwrap_err()
                 .contains("'mimalloc' repeats 'mimalloc'")
         );
+    }
+
+    #[test]
+    fn a_library_allocator_is_checked_and_named_or_refused_in_one_line() {
+        let (libc_file, _) = library::defined_in(c"gnu_get_libc_version").unwrap();
+        let libc_path = libc_file.display().to_string();
+        let chosen = allocators_from(Some(&format!("system,glibc-again={libc_path}"))).unwrap();
+        assert_eq!(chosen[0], AllocatorKind::System);
+        assert!(chosen[1].is_library());
+        assert_eq!(chosen[1].name(), "glibc-again");
+        // This process runs on the C library's malloc: it measures the built-in ones only.
+        assert_eq!(measured_here(&chosen).unwrap(), vec![AllocatorKind::System]);
+        let env = preload_env(chosen[1]);
+        assert_eq!(env[0], ("LD_PRELOAD".into(), libc_path.clone()));
+        for (value, expected) in [
+            ("jemalloc=/x.so", "'jemalloc=/x.so' names a built-in allocator"),
+            ("Big=/x.so", "cannot name an allocator"),
+            ("tc=/no/such.so", "/no/such.so: No such file"),
+            ("m=/etc/hostname", "not an ELF file"),
+        ] {
+            let err = allocators_from(Some(value)).unwrap_err();
+            assert!(err.starts_with("STACKHEAP_ALLOCATORS: '"), "{err}");
+            assert!(err.contains(expected), "{value}: {err}");
+            assert!(!err.contains('\n'));
+        }
+        let err = allocators_from(Some(&format!("glibc-again={libc_path},glibc-again={libc_path}")))
+            .unwrap_err();
+        assert!(err.contains("repeats"), "{err}");
+        let err = allocators_from(Some(&format!("other={libc_path}"))).unwrap_err();
+        assert!(err.contains("already named 'glibc-again'"), "{err}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! long) and anything it cannot do answers `error <why>`. End of input ends it.
 
 use crate::data::id::{BenchId, HeapKind, StackKind};
-use crate::workload::allocators::{AllocatorVisitor, NamedAllocator};
+use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use crate::workload::arrays::{
     HeapBlock, alloc_free, at_size, heap_box, heap_reused, page_size, stack_array, stack_reserve,
 };
@@ -41,7 +41,7 @@ struct HeapRow(HeapKind, u64);
 
 impl AllocatorVisitor for HeapRow {
     type Output = Option<Sampler>;
-    fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Option<Sampler> {
+    fn visit<A: HeapAllocator>(self, _: AllocatorKind, alloc: &'static A) -> Option<Sampler> {
         let HeapRow(kind, bytes) = self;
         at_size!(bytes, N => match kind {
             HeapKind::Box => Box::new(move |iterations| {

@@ -17,6 +17,14 @@ pub use snmalloc_rs::SnMalloc;
 pub use std::alloc::System;
 pub use tikv_jemallocator::Jemalloc;
 
+pub mod library;
+pub use library::LibraryId;
+
+/// The chart colours of allocators named at run time, in the order they were named (none is a
+/// built-in allocator's).
+const LIBRARY_COLOURS: [(u8, u8, u8); 4] =
+    [(255, 127, 14), (140, 86, 75), (227, 119, 194), (23, 190, 207)];
+
 /// Everything the suite knows about one allocator. An allocator is one impl of this trait plus one
 /// line in the `allocators!` list below: its name, label, colour and marker, version, the
 /// environment variables that tune it and how it gives memory back; every list, message, match and
@@ -74,82 +82,108 @@ macro_rules! allocators {
             Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
             serde::Deserialize,
         )]
-        #[serde(rename_all = "lowercase")]
+        // By name, as in benchmark ids: a library's name is known only at run time.
+        #[serde(into = "String", try_from = "String")]
         pub enum AllocatorKind {
             $($(#[$doc])* $variant,)*
+            /// A shared library named at run time (`name=path`), the `malloc` of processes of its
+            /// own ([`library`]); in such a process it is reached through `std::alloc::System`.
+            Library(LibraryId),
         }
 
         impl AllocatorKind {
-            /// Every allocator, in the order reports list them.
+            /// Every built-in allocator, in the order reports list them ([`AllocatorKind::all`]
+            /// adds the libraries named at run time).
             pub const ALL: [AllocatorKind; [$(stringify!($variant)),*].len()] = [$(Self::$variant),*];
 
-            /// Calls `visitor` with the allocator this kind names.
+            /// Calls `visitor` with the allocator this kind names. A library is reached through
+            /// `System`: only a process whose `malloc` it is measures it (`settings::measured_here`).
             pub fn visit<V: AllocatorVisitor>(self, visitor: V) -> V::Output {
                 match self {
-                    $(Self::$variant => visitor.visit(<$ty as NamedAllocator>::get()),)*
+                    $(Self::$variant => visitor.visit(self, <$ty as NamedAllocator>::get()),)*
+                    Self::Library(_) => visitor.visit(self, &System),
                 }
             }
 
-            /// The stable name ([`NamedAllocator::NAME`]).
-            pub const fn name(self) -> &'static str {
+            /// The stable name ([`NamedAllocator::NAME`], or the name a library was given).
+            pub fn name(self) -> &'static str {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::NAME,)*
+                    Self::Library(id) => id.library().name,
                 }
             }
 
-            /// As people know it ([`NamedAllocator::LABEL`]).
-            pub const fn label(self) -> &'static str {
+            /// As people know it ([`NamedAllocator::LABEL`]; a library's name).
+            pub fn label(self) -> &'static str {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::LABEL,)*
+                    Self::Library(id) => id.library().name,
                 }
             }
 
-            /// Its chart colour, RGB ([`NamedAllocator::COLOUR`]).
-            pub const fn colour(self) -> (u8, u8, u8) {
+            /// Its chart colour, RGB ([`NamedAllocator::COLOUR`]; a library's by its position).
+            pub fn colour(self) -> (u8, u8, u8) {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::COLOUR,)*
+                    Self::Library(id) => LIBRARY_COLOURS[id.index() % LIBRARY_COLOURS.len()],
                 }
             }
 
-            /// Its chart marker ([`NamedAllocator::MARKER`]).
-            pub const fn marker(self) -> MarkerShape {
+            /// Its chart marker ([`NamedAllocator::MARKER`]; a library's by its position).
+            pub fn marker(self) -> MarkerShape {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::MARKER,)*
+                    Self::Library(id) => [MarkerShape::Circle, MarkerShape::Triangle, MarkerShape::Square, MarkerShape::Diamond][id.index() % 4],
                 }
             }
 
-            /// The environment variables that tune it ([`NamedAllocator::TUNABLES`]).
-            pub const fn tunables(self) -> &'static [&'static str] {
+            /// The environment variables that tune it ([`NamedAllocator::TUNABLES`]; for a library,
+            /// none the suite knows: its path and build are recorded instead).
+            pub fn tunables(self) -> &'static [&'static str] {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::TUNABLES,)*
+                    Self::Library(_) => &[],
                 }
             }
 
             /// Whether a run measures it by default ([`NamedAllocator::IN_DEFAULT_RUN`]).
-            pub const fn in_default_run(self) -> bool {
+            pub fn in_default_run(self) -> bool {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::IN_DEFAULT_RUN,)*
+                    Self::Library(_) => false,
                 }
             }
 
-            /// Its version ([`NamedAllocator::version`]).
+            /// Its version ([`NamedAllocator::version`]; for a library, its file, soname and
+            /// package, [`library::describe`]).
             pub fn version(self) -> String {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::version(),)*
+                    Self::Library(id) => id.library().path.as_deref()
+                        .map_or_else(|| "shared library".into(), library::describe),
                 }
             }
 
-            /// Returns its free memory to the kernel ([`NamedAllocator::give_back`]).
+            /// Returns its free memory to the kernel ([`NamedAllocator::give_back`]; for a library,
+            /// `malloc_trim(0)`, which is its own where it defines one and does nothing to it
+            /// otherwise: the fault counts then show what it kept).
             pub fn give_back(self) {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::give_back(),)*
+                    Self::Library(_) => crate::platform::malloc_trim(),
                 }
             }
 
-            /// Whether it served `allocate`'s block, by its own account ([`NamedAllocator::served`]).
+            /// Whether it served `allocate`'s block, by its own account ([`NamedAllocator::served`]);
+            /// a library by the loader's: whether this process's `malloc` is its.
             pub fn served(self, allocate: &mut dyn FnMut() -> *const u8) -> Option<bool> {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::served(allocate),)*
+                    Self::Library(id) => {
+                        allocate();
+                        Some(id.library().path.is_some()
+                            && library::preloaded_malloc() == id.library().path)
+                    }
                 }
             }
 
@@ -158,6 +192,7 @@ macro_rules! allocators {
             pub fn global(self) -> &'static dyn GlobalAlloc {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::get(),)*
+                    Self::Library(_) => &System,
                 }
             }
         }
@@ -309,13 +344,56 @@ impl AllocatorKind {
     pub fn names() -> String {
         Self::ALL.map(Self::name).join(", ")
     }
+
+    /// Every allocator this process knows: the built-in ones, then the libraries named at run time
+    /// (by `STACKHEAP_ALLOCATORS`, or read from recorded results), in the order reports list them.
+    pub fn all() -> Vec<AllocatorKind> {
+        let mut all = Self::ALL.to_vec();
+        all.extend(library::registered().into_iter().map(Self::Library));
+        all
+    }
+
+    /// Whether it is a shared library named at run time, measured only in processes of its own.
+    pub fn is_library(self) -> bool {
+        matches!(self, Self::Library(_))
+    }
 }
 
+/// What every allocator handed to a workload is: a global allocator any thread may call.
+pub trait HeapAllocator: GlobalAlloc + Send + Sync + 'static {}
+impl<T: GlobalAlloc + Send + Sync + 'static> HeapAllocator for T {}
+
 /// Work that needs an allocator as a concrete type (workloads are generic over it), started from an
-/// [`AllocatorKind`] known only at run time: [`AllocatorKind::visit`] hands it the named allocator.
+/// [`AllocatorKind`] known only at run time: [`AllocatorKind::visit`] hands it the named allocator
+/// and the kind (which names it: a library is handed `System`).
 pub trait AllocatorVisitor {
     type Output;
-    fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output;
+    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) -> Self::Output;
+}
+
+impl From<AllocatorKind> for String {
+    fn from(kind: AllocatorKind) -> String {
+        kind.name().to_owned()
+    }
+}
+
+/// Reading recorded results: a name that is not built-in is a library named at run time, registered
+/// by its name (`stackheap-report` checks that a proof of it was recorded).
+impl TryFrom<String> for AllocatorKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        if let Some(kind) = Self::ALL.into_iter().find(|k| k.name() == name) {
+            return Ok(kind);
+        }
+        if !library::valid_name(&name) {
+            return Err(format!(
+                "unknown allocator '{name}': expected one of {} or the name of a library",
+                Self::names()
+            ));
+        }
+        library::register(&name, None).map(Self::Library)
+    }
 }
 
 impl fmt::Display for AllocatorKind {
@@ -327,10 +405,12 @@ impl fmt::Display for AllocatorKind {
 impl std::str::FromStr for AllocatorKind {
     type Err = crate::error::InputError;
 
+    /// A built-in allocator's name or a registered library's.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|kind| kind.name() == s)
+            .or_else(|| library::find(s).map(Self::Library))
             .ok_or_else(|| {
                 crate::error::InputError(format!(
                     "unknown allocator '{s}': expected one of {}",

@@ -130,7 +130,7 @@ pub fn heap_fresh_thread<A: GlobalAlloc + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::allocators::{AllocatorKind, Counting, Jemalloc, NamedAllocator, System};
+    use crate::workload::allocators::{AllocatorKind, Counting, HeapAllocator, Jemalloc, NamedAllocator, System};
 
     /// These tests count page faults of memory that other tests of this process may have touched:
     /// one at a time.
@@ -179,11 +179,11 @@ mod tests {
     struct GrowAndGiveBack;
     impl crate::workload::allocators::AllocatorVisitor for GrowAndGiveBack {
         type Output = ();
-        fn visit<A: NamedAllocator>(self, alloc: &'static A) {
+        fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) {
             let grown = heap_growth(alloc, 1 << 20);
-            A::give_back();
+            kind.give_back();
             assert_eq!(grown.pages, (1 << 20) / page_size() as u64);
-            assert!(grown.faults <= 2 * grown.pages, "{}: {grown:?}", A::KIND);
+            assert!(grown.faults <= 2 * grown.pages, "{}: {grown:?}", kind);
         }
     }
 

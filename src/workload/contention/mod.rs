@@ -15,7 +15,7 @@ mod tests;
 pub use blocks::Rng;
 pub use runner::{SpawnError, run_workers};
 
-use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, NamedAllocator};
+use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use std::alloc::GlobalAlloc;
 use std::time::Duration;
 
@@ -214,7 +214,7 @@ pub fn run_named(
     struct Run(Workload, usize, u64);
     impl AllocatorVisitor for Run {
         type Output = RunResult;
-        fn visit<A: NamedAllocator>(self, alloc: &'static A) -> Self::Output {
+        fn visit<A: HeapAllocator>(self, _: AllocatorKind, alloc: &'static A) -> Self::Output {
             self.0.run(alloc, self.1, self.2)
         }
     }
