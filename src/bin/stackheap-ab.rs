@@ -369,12 +369,7 @@ fn main() -> ExitCode {
                 return fail(format!("{}: cannot create ({e})", dir.display()));
             }
             let plan = EnginePlan {
-                sides: vec![Side {
-                    label: "stackheap-worker".into(),
-                    worker,
-                    args: Vec::new(),
-                    env: Vec::new(),
-                }],
+                sides: engine::report_sides(&worker, &allocators),
                 groups,
                 rounds,
                 min_sessions,
@@ -385,15 +380,27 @@ fn main() -> ExitCode {
                 process_per_group: true,
             };
             let settled = |entry: &GroupEntry| report_group_settled(entry, target);
-            let outcome =
-                match engine::run(&plan, |_, _| Ok(()), settled, |line| eprintln!("{line}")) {
-                    Ok(o) => o,
-                    Err(e) => return fail(e),
-                };
+            // Every worker of a library proves, as it starts, that its malloc is the library's;
+            // the last proof of each is recorded.
+            let libraries: Vec<_> = allocators.iter().filter(|a| a.is_library()).collect();
+            let mut proofs = std::collections::BTreeMap::new();
+            let prove = |side: usize, worker: &mut stackheap::harness::ab::Worker| {
+                if let Some(kind) = side.checked_sub(1).and_then(|k| libraries.get(k)) {
+                    let evidence = worker.ask(&format!("prove {kind} 1"))?;
+                    proofs.insert(kind.name().to_owned(), evidence);
+                }
+                Ok(())
+            };
+            let outcome = match engine::run(&plan, prove, settled, |line| eprintln!("{line}")) {
+                Ok(o) => o,
+                Err(e) => return fail(e),
+            };
+            let mut machine = Machine::current();
+            machine.allocator_proofs = proofs;
             let file = SuiteFile {
                 schema: stackheap::data::suite_file::SCHEMA,
                 kind: "groups".into(),
-                machine: Machine::current(),
+                machine,
                 entries: outcome.entries,
             };
             if let Err(e) = write_suite_file(&file) {

@@ -16,6 +16,10 @@ pub struct Machine {
     pub rustc: String,
     /// Allocator name -> version of the library linked into the measuring binary.
     pub allocator_versions: BTreeMap<String, String>,
+    /// Allocator name -> the evidence, taken in a process that measured it, that a library named
+    /// at run time served that process's `malloc` (empty where no library was named).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub allocator_proofs: BTreeMap<String, String>,
     /// Environment variables that change allocator behaviour (`_RJEM_MALLOC_CONF`, `MIMALLOC_*`,
     /// `MALLOC_*`, `GLIBC_TUNABLES`), as they were set for this run; empty when none were.
     pub allocator_settings: BTreeMap<String, String>,

@@ -16,6 +16,8 @@
 //! continue for the others until the budget or `max_sessions`.
 
 use crate::data::groups::{GroupEntry, MemberRounds};
+use crate::data::id::BenchId;
+use crate::workload::allocators::AllocatorKind;
 use crate::harness::ab::{Side, Worker};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -60,23 +62,60 @@ impl Group {
 }
 
 /// The report's comparison groups ([`crate::data::groups::comparison_groups`]) whose names `selected`
-/// matches, every member in the one worker of side 0; a sample takes `sample` times the group's
-/// scale.
+/// matches; a sample takes `sample` times the group's scale. Every member runs in the worker of
+/// side 0, except a library's (an allocator named at run time), which runs in a worker of its own
+/// with the library preloaded: side 1 + its position among the libraries of `allocators`, as
+/// [`report_sides`] starts them.
 pub fn report_groups(
-    allocators: &[crate::workload::allocators::AllocatorKind],
+    allocators: &[AllocatorKind],
     threads: &[usize],
     cores: usize,
     selected: &regex::Regex,
     sample: Duration,
 ) -> Vec<Group> {
+    let libraries: Vec<AllocatorKind> = allocators.iter().copied().filter(|a| a.is_library()).collect();
+    let side_of = |id: &BenchId| {
+        id.allocator()
+            .and_then(|a| libraries.iter().position(|&l| l == a))
+            .map_or(0, |k| k + 1)
+    };
     crate::data::groups::comparison_groups(allocators, threads, cores)
         .into_iter()
         .filter(|g| selected.is_match(&g.name))
         .map(|g| {
-            let ids: Vec<String> = g.ids.iter().map(ToString::to_string).collect();
-            Group::in_one_process(g.name, &ids, sample * g.sample_scale)
+            let members: Vec<Member> = g
+                .ids
+                .iter()
+                .map(|id| Member {
+                    id: id.to_string(),
+                    side: side_of(id),
+                })
+                .collect();
+            Group {
+                name: g.name,
+                control_side: Some(members[0].side),
+                members,
+                sample: sample * g.sample_scale,
+            }
         })
         .collect()
+}
+
+/// The workers [`report_groups`] places its members in: `worker` as it is (side 0), then one per
+/// library of `allocators`, started with it preloaded (`settings::preload_env`).
+pub fn report_sides(worker: &std::path::Path, allocators: &[AllocatorKind]) -> Vec<Side> {
+    let plain = Side {
+        label: "stackheap-worker".into(),
+        worker: worker.to_path_buf(),
+        args: Vec::new(),
+        env: Vec::new(),
+    };
+    let libraries = allocators.iter().filter(|a| a.is_library()).map(|&a| Side {
+        label: format!("stackheap-worker ({a})"),
+        env: crate::harness::settings::preload_env(a),
+        ..plain.clone()
+    });
+    std::iter::once(plain.clone()).chain(libraries).collect()
 }
 
 /// How the engine runs.

@@ -14,10 +14,11 @@ impl Machine {
             kernel: kernel(),
             glibc: crate::platform::glibc_version(),
             rustc: env!("STACKHEAP_RUSTC_VERSION").to_owned(),
-            allocator_versions: AllocatorKind::ALL
+            allocator_versions: AllocatorKind::all()
                 .iter()
                 .map(|k| (k.name().to_owned(), k.version()))
                 .collect(),
+            allocator_proofs: BTreeMap::new(),
             allocator_settings: allocator_settings(std::env::vars()),
             unix_time: crate::data::machine::unix_now(),
         }

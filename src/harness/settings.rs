@@ -73,6 +73,21 @@ pub fn measured_here(chosen: &[AllocatorKind]) -> Result<Vec<AllocatorKind>, Inp
     }
 }
 
+/// The evidence that this process may measure `kind`: for a library, that its `malloc` (and the rest
+/// of [`library::SERVED_FUNCTIONS`]) is the library's; a built-in allocator is linked in.
+pub fn proof_of(kind: AllocatorKind) -> Result<String, String> {
+    let AllocatorKind::Library(id) = kind else {
+        return Ok(format!("{kind}: built into this binary"));
+    };
+    let library = id.library();
+    let path = library.path.as_ref().ok_or_else(|| {
+        format!(
+            "allocator {kind}: no path: expected STACKHEAP_ALLOCATORS to name it as {kind}=<path>"
+        )
+    })?;
+    library::prove(library.name, path)
+}
+
 /// The environment of a process that measures the library `kind`: it preloaded, and the allocators
 /// list naming it (so that the process registers it under the same name and proves it).
 pub fn preload_env(kind: AllocatorKind) -> Vec<(String, String)> {

@@ -128,14 +128,23 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
         [command, id, number] => (command, id, number),
         _ => {
             return Err(format!(
-                "'{line}': expected 'sample <id> <iterations>' or 'calibrate <id> <nanoseconds>'"
+                "'{line}': expected 'sample <id> <iterations>', 'calibrate <id> <nanoseconds>' or 'prove <allocator> 1'"
             ));
         }
     };
+    if command == "prove" {
+        // `prove <allocator> 1`: the evidence that this process's malloc is that allocator's.
+        let kind: AllocatorKind = id.parse().map_err(|e: crate::error::InputError| e.0)?;
+        return crate::harness::settings::proof_of(kind);
+    }
     let sample = match samplers.entry(id.to_owned()) {
         Entry::Occupied(known) => known.into_mut(),
         Entry::Vacant(new) => {
             let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
+            if let Some(kind) = bench.allocator() {
+                // A library's rows only where it is this process's malloc, proved.
+                crate::harness::settings::proof_of(kind)?;
+            }
             new.insert(sampler(&bench).ok_or_else(|| {
                 format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
             })?)
@@ -155,13 +164,16 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
         }
         "calibrate" => calibrate(sample, Duration::from_nanos(number)).map(|n| n.to_string()),
         other => Err(format!(
-            "'{other}': unknown request, expected sample or calibrate"
+            "'{other}': unknown request, expected sample, calibrate or prove"
         )),
     }
 }
 
 /// The worker's loop: `ready`, then one answer per request line until the input ends.
 pub fn serve(input: impl BufRead, output: impl Write) -> std::io::Result<()> {
+    // The libraries named at run time, so that their rows' ids parse (a bad list ends the worker
+    // with its one line before `ready`).
+    crate::harness::settings::allocators_from_env().map_err(std::io::Error::other)?;
     let mut samplers = HashMap::new();
     serve_with(input, output, |line| answer(line, &mut samplers))
 }
