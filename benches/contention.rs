@@ -18,7 +18,10 @@ use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
 use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
 use stackheap::harness::proof::Proof;
-use stackheap::harness::settings::{Process, allocators_from_env, thread_counts_from_env};
+use stackheap::harness::elsewhere::Elsewhere;
+use stackheap::harness::settings::{
+    Process, allocators_from_env, measured_here, thread_counts_from_env,
+};
 use stackheap::render::report::{latency_table, memory_table};
 use stackheap::render::tables::markdown_table;
 use stackheap::workload::allocators::AllocatorKind;
@@ -80,7 +83,11 @@ fn main() {
         );
     }
 
-    let allocators = process.order(allocators_from_env().unwrap_or_else(|e| fail(&e.to_string())));
+    let chosen = process.order(allocators_from_env().unwrap_or_else(|e| fail(&e.to_string())));
+    // Those this process measures itself; a library named at run time is timed by a worker it
+    // serves, and its peak memory by a child it serves.
+    let allocators = measured_here(&chosen).unwrap_or_else(|e| fail(&e.to_string()));
+    let mut elsewhere = Elsewhere::new(env!("CARGO_BIN_EXE_stackheap-worker"));
     if mode != BenchMode::List {
         // Every workload once, through a counting wrapper, in this very build, before any timing,
         // on a thread of its own (see Proof::in_own_thread).
@@ -98,12 +105,19 @@ fn main() {
         let mut group = c.benchmark_group(contention_group(workload));
         for &t in &threads {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
-            for &kind in &allocators {
+            for &kind in &chosen {
+                let row = id(kind, t).to_string();
                 group.bench_function(id(kind, t).criterion_id(), |b| {
                     b.iter_custom(|rounds| {
-                        run_named(kind, workload, t, rounds)
-                            .unwrap_or_else(|e| fail(&e.to_string()))
-                            .0
+                        if allocators.contains(&kind) {
+                            run_named(kind, workload, t, rounds)
+                                .unwrap_or_else(|e| fail(&e.to_string()))
+                                .0
+                        } else {
+                            elsewhere
+                                .time(kind, &row, rounds)
+                                .unwrap_or_else(|e| fail(&e))
+                        }
                     })
                 });
             }
@@ -115,7 +129,7 @@ fn main() {
     // Memory and latency are measured once per run (by the first process of a repeated run).
     if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Memory.name())
     {
-        let entries = measure_memory(&threads, &allocators, cores);
+        let entries = measure_memory(&threads, &chosen, cores);
         match write_results("memory", &entries) {
             Ok(path) => println!("wrote {}", path.display()),
             Err(e) => fail(&format!(

@@ -25,6 +25,8 @@ use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
 use stackheap::harness::touch_meter::TouchMeter;
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
+use stackheap::harness::elsewhere::Elsewhere;
+use stackheap::harness::settings::measured_here;
 use stackheap::workload::allocators::{HeapAllocator, System};
 use stackheap::workload::arrays::*;
 use stackheap::workload::first_touch::*;
@@ -40,7 +42,11 @@ type Group<'a> = BenchmarkGroup<'a, WallTime>;
 static GLOBAL: stackheap::workload::allocators::ThreadCountingGlobal<std::alloc::System> =
     stackheap::workload::allocators::ThreadCountingGlobal(std::alloc::System);
 
-fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<PlacementEntry>) {
+fn stack_and_heap<const N: usize>(
+    group: &mut Group,
+    placements: &mut Vec<PlacementEntry>,
+    elsewhere: &mut Elsewhere,
+) {
     group.throughput(Throughput::Bytes(N as u64));
     let stack = |kind| BenchId::Stack {
         kind,
@@ -58,6 +64,24 @@ fn stack_and_heap<const N: usize>(group: &mut Group, placements: &mut Vec<Placem
             group: &mut *group,
             placements: &mut *placements,
         });
+    }
+    // The same rows of each library named at run time, timed by a worker it serves.
+    for &allocator in &settings().elsewhere {
+        for &kind in HeapKind::ALL {
+            let id = BenchId::Heap {
+                kind,
+                allocator,
+                bytes: N as u64,
+            };
+            let row = id.to_string();
+            group.bench_function(id.criterion_id(), |b| {
+                b.iter_custom(|iters| {
+                    elsewhere
+                        .time(allocator, &row, iters)
+                        .unwrap_or_else(|e| fail(&e))
+                })
+            });
+        }
     }
 }
 
@@ -191,7 +215,10 @@ fn wanted(id: &str) -> bool {
 /// The run's settings, read and checked once at the start of `main`: a bad value ends the run with
 /// one line before anything is measured.
 struct Settings {
+    /// The allocators this process measures itself ([`measured_here`]).
     allocators: Vec<AllocatorKind>,
+    /// Libraries named at run time that it measures through their own workers ([`Elsewhere`]).
+    elsewhere: Vec<AllocatorKind>,
     filter: BenchFilter,
     process: Process,
 }
@@ -201,9 +228,12 @@ static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
 fn settings() -> &'static Settings {
     SETTINGS.get_or_init(|| {
         let or_fail = |e: stackheap::error::InputError| -> ! { fail(&e.to_string()) };
+        let chosen =
+            stackheap::harness::settings::allocators_from_env().unwrap_or_else(|e| or_fail(e));
+        let here = measured_here(&chosen).unwrap_or_else(|e| or_fail(e));
         Settings {
-            allocators: stackheap::harness::settings::allocators_from_env()
-                .unwrap_or_else(|e| or_fail(e)),
+            elsewhere: chosen.into_iter().filter(|k| !here.contains(k)).collect(),
+            allocators: here,
             filter: BenchFilter::from_env().unwrap_or_else(|e| or_fail(e)),
             process: Process::from_env().unwrap_or_else(|e| or_fail(e)),
         }
@@ -526,10 +556,11 @@ fn main() {
 
     let mut group = c.benchmark_group(Family::StackVsHeap.name());
     let mut placements = Vec::new();
+    let mut elsewhere = Elsewhere::new(env!("CARGO_BIN_EXE_stackheap-worker"));
     // Every size of the one list (`workload::arrays::SIZES`), each a const-generic instance.
     macro_rules! stack_and_heap_at {
         ($($size:literal),*) => {
-            $(stack_and_heap::<$size>(&mut group, &mut placements);)*
+            $(stack_and_heap::<$size>(&mut group, &mut placements, &mut elsewhere);)*
         };
     }
     stackheap::stack_vs_heap_sizes!(stack_and_heap_at);

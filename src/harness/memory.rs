@@ -28,6 +28,10 @@ pub fn peak_rss_of_child(
     });
     let mut command = std::process::Command::new(exe);
     command.args(args).env(MEMORY_CHILD_ENV, &spec);
+    // A library named at run time is the malloc of a child started with it preloaded.
+    if let Some((_, kind, _)) = run {
+        command.envs(crate::harness::settings::preload_env(kind));
+    }
     let ended = crate::harness::child::run(command, MEMORY_CHILD_TIMEOUT)
         .map_err(|e| format!("cannot start the memory child for {spec}: {e}"))?;
     let peak = ended
@@ -64,6 +68,10 @@ pub fn run_memory_child_if_requested() {
     if spec == "idle" {
         report_and_exit();
     }
+    if let Err(e) = crate::harness::settings::allocators_from_env() {
+        let _ = writeln!(std::io::stderr(), "error: {e}");
+        std::process::exit(2);
+    }
     let mut parts = spec.split(':');
     let parsed = (|| {
         let workload = Workload::from_name(parts.next()?)?;
@@ -75,6 +83,10 @@ pub fn run_memory_child_if_requested() {
         let _ = writeln!(std::io::stderr(), "error: bad {MEMORY_CHILD_ENV} '{spec}'");
         std::process::exit(3);
     };
+    if let Err(e) = crate::harness::settings::proof_of(kind) {
+        let _ = writeln!(std::io::stderr(), "error: {e}");
+        std::process::exit(2);
+    }
     if let Err(e) = black_box(run_named(kind, workload, threads, MEMORY_ROUNDS)) {
         let _ = writeln!(std::io::stderr(), "error: {e}");
         std::process::exit(2);

@@ -4,6 +4,7 @@
 pub mod ab;
 pub mod child;
 pub mod depth_probe;
+pub mod elsewhere;
 pub mod engine;
 pub mod environment;
 pub mod icount;
