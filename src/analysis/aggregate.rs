@@ -138,7 +138,7 @@ impl Results {
     /// or a column for each of these, not for every allocator the suite knows: a run may measure a
     /// subset (`STACKHEAP_ALLOCATORS`).
     pub fn allocators(&self) -> Vec<AllocatorKind> {
-        AllocatorKind::ALL
+        AllocatorKind::all()
             .into_iter()
             .filter(|&a| self.benches.keys().any(|k| k.allocator() == Some(a)))
             .collect()
@@ -239,15 +239,31 @@ impl Results {
         self.benches.get(id)
     }
 
-    /// The machine description of the first suite file that has one.
-    pub fn machine(&self) -> Option<&crate::data::machine::Machine> {
-        self.depth
+    /// The machine description of the first suite file that has one, with what the comparison
+    /// engine's record adds: the libraries named at run time (what each is, and the proof, taken in
+    /// a process it served, that it was that process's `malloc`).
+    pub fn machine(&self) -> Option<crate::data::machine::Machine> {
+        let mut machine = self
+            .depth
             .as_ref()
             .map(|f| &f.machine)
             .or(self.memory.as_ref().map(|f| &f.machine))
             .or(self.faults.as_ref().map(|f| &f.machine))
             .or(self.latency.as_ref().map(|f| &f.machine))
             .or(self.groups.as_ref().map(|f| &f.machine))
+            .cloned()?;
+        if let Some(groups) = &self.groups {
+            for (name, version) in &groups.machine.allocator_versions {
+                machine
+                    .allocator_versions
+                    .entry(name.clone())
+                    .or_insert_with(|| version.clone());
+            }
+            machine
+                .allocator_proofs
+                .extend(groups.machine.allocator_proofs.clone());
+        }
+        Some(machine)
     }
 
     /// The fault counts of `first_touch.json`, by benchmark id (an entry whose id is not one of the

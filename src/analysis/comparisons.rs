@@ -334,7 +334,7 @@ pub fn rank_rounds(rows: &[(AllocatorKind, Vec<f64>)], margin: f64) -> Ranking {
 
 /// The workload's time per round for each allocator at `threads`, fastest first.
 pub fn ranked(results: &Results, workload: Workload, threads: usize) -> Ranking {
-    let ids: Vec<(AllocatorKind, BenchId)> = AllocatorKind::ALL
+    let ids: Vec<(AllocatorKind, BenchId)> = AllocatorKind::all()
         .into_iter()
         .map(|a| (a, contention_id(workload, a, threads)))
         .collect();
@@ -401,7 +401,7 @@ pub fn scatter_ratio(
 pub fn locality_crossover(results: &Results) -> Option<u64> {
     let sets = locality_sets(results);
     let slower_everywhere = |ws: u64| {
-        let ratios: Vec<Ratio> = AllocatorKind::ALL
+        let ratios: Vec<Ratio> = AllocatorKind::all()
             .into_iter()
             .filter_map(|a| scatter_ratio(results, a, ws))
             .collect();
@@ -458,24 +458,30 @@ pub fn rankings(results: &Results) -> Vec<RankingEntry> {
             bytes: size,
         };
         let mut members = vec![(stack.criterion_function(), stack)];
-        members.extend(AllocatorKind::ALL.map(|a| {
+        members.extend(AllocatorKind::all().into_iter().map(|a| {
             let id = heap(HeapKind::Box, a);
             (id.criterion_function(), id)
         }));
         pairwise(results, &members, &mut out);
-        let members = AllocatorKind::ALL.map(|a| (a.to_string(), heap(HeapKind::AllocFree, a)));
+        let members: Vec<_> = AllocatorKind::all()
+            .into_iter()
+            .map(|a| (a.to_string(), heap(HeapKind::AllocFree, a)))
+            .collect();
         pairwise(results, &members, &mut out);
     }
     for workload in contention_workloads(results) {
         for threads in contention_threads(results) {
-            let members = AllocatorKind::ALL.map(|allocator| {
-                let id = BenchId::Contention {
-                    workload,
-                    allocator,
-                    threads,
-                };
-                (allocator.to_string(), id)
-            });
+            let members: Vec<_> = AllocatorKind::all()
+                .into_iter()
+                .map(|allocator| {
+                    let id = BenchId::Contention {
+                        workload,
+                        allocator,
+                        threads,
+                    };
+                    (allocator.to_string(), id)
+                })
+                .collect();
             pairwise(results, &members, &mut out);
         }
     }
@@ -524,7 +530,7 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
 /// `stack_control` does not allocate: its line is the median of its runs under each allocator (the
 /// same code measured three times), not the largest of three noisy values.
 pub fn stack_control_ops(results: &Results, threads: usize) -> Option<f64> {
-    let runs: Vec<f64> = AllocatorKind::ALL
+    let runs: Vec<f64> = AllocatorKind::all()
         .into_iter()
         .filter_map(|a| ops_per_second(results, Workload::StackControl, a, threads))
         .collect();

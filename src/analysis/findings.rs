@@ -280,7 +280,7 @@ fn memory(results: &Results, out: &mut Vec<Finding>) {
         return;
     };
     for workload in Workload::ALL.into_iter().filter(|w| w.in_memory_findings()) {
-        let peaks: Vec<(AllocatorKind, u64)> = AllocatorKind::ALL
+        let peaks: Vec<(AllocatorKind, u64)> = AllocatorKind::all()
             .into_iter()
             .filter_map(|a| {
                 let e = memory_entry(&memory.entries, workload, a, threads)?;
@@ -306,7 +306,7 @@ pub fn latency_findings(latency: &[LatencyEntry]) -> Vec<Finding> {
             continue;
         };
         for op in Op::ALL {
-            let entries: Vec<LatencyEntry> = AllocatorKind::ALL
+            let entries: Vec<LatencyEntry> = AllocatorKind::all()
                 .into_iter()
                 .filter_map(|a| latency_entry(latency, workload, threads, a, op).cloned())
                 .collect();

@@ -146,7 +146,7 @@ fn run(
         }
         Command::Report { out, record_in } => {
             let results = Results::load(criterion, suite).map_err(|e| e.to_string())?;
-            let env = Environment::new(results.machine().cloned());
+            let env = Environment::new(results.machine());
             let rendered = render(&results, &env)?;
             let out = out.unwrap_or_else(|| suite.join("report"));
             let written = write(&out, &rendered)

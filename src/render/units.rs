@@ -3,9 +3,6 @@
 
 use crate::workload::allocators::AllocatorKind;
 
-/// The allocators, in the order reports list them.
-pub const ALLOCATORS: [AllocatorKind; AllocatorKind::ALL.len()] = AllocatorKind::ALL;
-
 /// A time for people: `37.8 ns`, `1.20 µs`, `3.41 ms`.
 pub fn format_ns(ns: f64) -> String {
     match ns {

@@ -27,7 +27,7 @@ fn everything() -> Results {
             owner: Owner::Stack,
             bytes,
         });
-        for allocator in AllocatorKind::ALL {
+        for allocator in AllocatorKind::all() {
             ids.push(BenchId::Heap {
                 kind: HeapKind::Box,
                 allocator,
@@ -51,7 +51,7 @@ fn everything() -> Results {
         }
     }
     for workload in Workload::ALL {
-        for allocator in AllocatorKind::ALL {
+        for allocator in AllocatorKind::all() {
             for threads in THREADS {
                 ids.push(BenchId::Contention {
                     workload,
@@ -75,7 +75,7 @@ fn everything() -> Results {
     let mut memory = Vec::new();
     let mut latency = Vec::new();
     for workload in Workload::ALL {
-        for allocator in AllocatorKind::ALL {
+        for allocator in AllocatorKind::all() {
             for threads in THREADS {
                 memory.push(MemoryEntry {
                     workload,
@@ -189,7 +189,7 @@ fn every_section_shows_every_allocator_and_workload_it_was_given() {
         report_unix_time: 0,
     };
     let page = Page::new(&results, &env);
-    let labels: Vec<&str> = AllocatorKind::ALL.iter().map(|a| a.label()).collect();
+    let labels: Vec<&str> = AllocatorKind::all().iter().map(|a| a.label()).collect();
     for anchor in [
         "stack-vs-heap",
         "first-touch",

@@ -18,7 +18,7 @@ use plotters::style::RGBColor;
 /// Peak memory as a table: one row per workload and thread count (in the suite's workload order),
 /// one column per allocator present.
 pub fn memory_table(memory: &[MemoryEntry]) -> Vec<Vec<String>> {
-    let allocators: Vec<AllocatorKind> = AllocatorKind::ALL
+    let allocators: Vec<AllocatorKind> = AllocatorKind::all()
         .into_iter()
         .filter(|&a| memory.iter().any(|e| e.allocator == a))
         .collect();
@@ -166,7 +166,7 @@ pub(super) fn latency_section(results: &Results) -> Option<Section> {
             continue;
         };
         let mut series = Vec::new();
-        for allocator in AllocatorKind::ALL {
+        for allocator in AllocatorKind::all() {
             for op in Op::ALL {
                 let Some(e) = latency_entry(latency, workload, t, allocator, op) else {
                     continue;
