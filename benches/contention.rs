@@ -14,11 +14,11 @@ use common::fail;
 use criterion::{Criterion, Throughput};
 use stackheap::data::id::{BenchId, Part, contention_group};
 use stackheap::data::memory::MemoryEntry;
+use stackheap::harness::elsewhere::Elsewhere;
 use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
 use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
 use stackheap::harness::proof::Proof;
-use stackheap::harness::elsewhere::Elsewhere;
 use stackheap::harness::settings::{
     Process, allocators_from_env, measured_here, thread_counts_from_env,
 };

@@ -20,13 +20,13 @@ use stackheap::data::id::{
     BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind, TouchKind,
 };
 use stackheap::data::placement::PlacementEntry;
+use stackheap::harness::elsewhere::Elsewhere;
 use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
 use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
+use stackheap::harness::settings::measured_here;
 use stackheap::harness::touch_meter::TouchMeter;
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
-use stackheap::harness::elsewhere::Elsewhere;
-use stackheap::harness::settings::measured_here;
 use stackheap::workload::allocators::{HeapAllocator, System};
 use stackheap::workload::arrays::*;
 use stackheap::workload::first_touch::*;
@@ -437,9 +437,14 @@ impl AllocatorBench for FreshThreadAndPretouched {
         faults: &mut Vec<FaultEntry>,
         bytes: usize,
     ) {
-        after_give_back(kind, group, faults, TouchKind::HeapFreshThread, bytes, || {
-            spawned(heap_fresh_thread(alloc, bytes))
-        });
+        after_give_back(
+            kind,
+            group,
+            faults,
+            TouchKind::HeapFreshThread,
+            bytes,
+            || spawned(heap_fresh_thread(alloc, bytes)),
+        );
         let page = page_size();
         let mut block = HeapBlock::new(alloc, bytes);
         block.touch_pages(page, 0);

@@ -325,6 +325,90 @@ fn the_engine_refuses_bad_input_with_one_line() {
         run_groups(&root, &[], &["--min-sessions", "3"]),
         "expected 6 <= min <= max",
     );
+    // A library named at run time (name=path): every bad kind, one line and exit 2.
+    let libm = c_library().with_file_name("libm.so.6");
+    for (value, needle) in [
+        (
+            "system,tc=/nonexistent/libtcmalloc.so".to_owned(),
+            "/nonexistent/libtcmalloc.so: No such file or directory",
+        ),
+        ("system,tc=/etc/hostname".to_owned(), "not an ELF file"),
+        (
+            format!("system,m={}", libm.display()),
+            "exports no malloc, free",
+        ),
+        (
+            format!("system,jemalloc={}", c_library().display()),
+            "names a built-in allocator",
+        ),
+    ] {
+        assert_one_line_error(
+            run_groups(&root, &[("STACKHEAP_ALLOCATORS", &value)], &[]),
+            needle,
+        );
+    }
     assert!(!root.join("stackheap/groups.json").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// The C library this test runs on (its path from the process's own mappings): a shared library
+/// that serves malloc, present on every machine, to stand in for a library named at run time.
+fn c_library() -> std::path::PathBuf {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let path = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.contains("/libc.so.6") || p.contains("/libc-2."))
+        .expect("the C library is mapped");
+    path.into()
+}
+
+#[test]
+fn a_library_allocator_is_measured_in_workers_of_its_own_and_proved() {
+    let root = sandbox("groups-library");
+    let libc = c_library();
+    let allocators = format!("system,libc-again={}", libc.display());
+    let (code, stdout, stderr) = run_groups(
+        &root,
+        &[
+            ("STACKHEAP_ALLOCATORS", &allocators),
+            ("STACKHEAP_THREADS", "1"),
+        ],
+        &[
+            "--filter",
+            "^(stack_vs_heap/0000064|contention/larson/t1)$",
+            "--worker",
+            WORKER,
+            "--min-sessions",
+            "6",
+            "--max-sessions",
+            "6",
+            "--sample-ms",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("stack_vs_heap/heap_box/libc-again/0000064 / stack_vs_heap/stack_array"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("contention/larson/libc-again/t1 / contention/larson/system/t1"),
+        "{stdout}"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("stackheap/groups.json")).unwrap())
+            .unwrap();
+    let proof = file["machine"]["allocator_proofs"]["libc-again"]
+        .as_str()
+        .unwrap();
+    assert!(
+        proof.starts_with("malloc at 0x") && proof.contains(&*libc.to_string_lossy()),
+        "{proof}"
+    );
+    let version = file["machine"]["allocator_versions"]["libc-again"]
+        .as_str()
+        .unwrap();
+    assert!(version.contains("soname libc.so.6"), "{version}");
     std::fs::remove_dir_all(&root).unwrap();
 }

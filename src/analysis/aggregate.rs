@@ -152,6 +152,26 @@ impl Results {
                 suite.display()
             )));
         }
+        // The suite's files first: their machines name the libraries the run measured (allocators
+        // named at run time), which the ids of Criterion's rows then name.
+        let depth = load_suite_file(suite, "depth")?;
+        let memory = load_suite_file(suite, "memory")?;
+        let faults = load_suite_file(suite, "first_touch")?;
+        let placement = load_suite_file(suite, "placement")?;
+        let latency = load_suite_file(suite, "latency")?;
+        let own = load_suite_file(suite, "own")?;
+        let groups: Option<SuiteFile<crate::data::groups::GroupEntry>> =
+            load_suite_file(suite, "groups")?;
+        let machines = [
+            depth.as_ref().map(|f| &f.machine),
+            memory.as_ref().map(|f| &f.machine),
+            faults.as_ref().map(|f| &f.machine),
+            placement.as_ref().map(|f| &f.machine),
+            latency.as_ref().map(|f| &f.machine),
+            own.as_ref().map(|f| &f.machine),
+            groups.as_ref().map(|f| &f.machine),
+        ];
+        register_recorded_libraries(machines.into_iter().flatten())?;
         let tree = CriterionTree::open(criterion)?;
         let mut benches: BTreeMap<BenchId, Bench> = tree
             .benches("new")?
@@ -173,14 +193,14 @@ impl Results {
         let mut results = Results {
             processes,
             benches,
-            depth: load_suite_file(suite, "depth")?,
-            memory: load_suite_file(suite, "memory")?,
-            faults: load_suite_file(suite, "first_touch")?,
-            placement: load_suite_file(suite, "placement")?,
-            latency: load_suite_file(suite, "latency")?,
-            own: load_suite_file(suite, "own")?,
+            depth,
+            memory,
+            faults,
+            placement,
+            latency,
+            own,
             noise: None,
-            groups: load_suite_file(suite, "groups")?,
+            groups,
         };
         results.noise = crate::analysis::comparisons::Noise::of(&results);
         Ok(results)
@@ -275,6 +295,36 @@ impl Results {
             .filter_map(|r| Some((r.id.parse().ok()?, r)))
             .collect()
     }
+}
+
+/// Registers the libraries (allocators named at run time) that the result files' machines record,
+/// and refuses an allocator name a file used that none of them records: a name that is neither
+/// built in nor a library the run was told the path of is not this suite's result.
+fn register_recorded_libraries<'m>(
+    machines: impl Iterator<Item = &'m crate::data::machine::Machine>,
+) -> Result<(), InputError> {
+    use crate::workload::allocators::library;
+    let built_in = AllocatorKind::ALL.map(|k| k.name());
+    let mut recorded = Vec::new();
+    for machine in machines {
+        for name in machine.allocator_versions.keys() {
+            if !built_in.contains(&name.as_str()) && library::valid_name(name) {
+                library::register(name, None).map_err(InputError)?;
+                recorded.push(name.clone());
+            }
+        }
+    }
+    // Entries read before this (an allocator field of a result file) registered their names too.
+    for id in library::registered() {
+        let name = id.library().name;
+        if id.library().path.is_none() && !recorded.iter().any(|r| r == name) {
+            return Err(InputError(format!(
+                "allocator '{name}' in a result file: neither built in ({}) nor a library the run recorded: expected results of a run whose STACKHEAP_ALLOCATORS named it as {name}=<path>",
+                AllocatorKind::names()
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

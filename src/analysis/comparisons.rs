@@ -473,14 +473,7 @@ pub fn rankings(results: &Results) -> Vec<RankingEntry> {
         for threads in contention_threads(results) {
             let members: Vec<_> = AllocatorKind::all()
                 .into_iter()
-                .map(|allocator| {
-                    let id = BenchId::Contention {
-                        workload,
-                        allocator,
-                        threads,
-                    };
-                    (allocator.to_string(), id)
-                })
+                .map(|a| (a.to_string(), contention_id(workload, a, threads)))
                 .collect();
             pairwise(results, &members, &mut out);
         }

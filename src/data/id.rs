@@ -328,9 +328,9 @@ impl FromStr for BenchId {
 fn parse(text: &str) -> Option<BenchId> {
     {
         let parts: Vec<&str> = text.split('/').collect();
-        // A name that is not built-in reads as a library named at run time (recorded results
-        // name them; a worker or bench refuses one this process was not told the path of).
-        let allocator = |p: &str| AllocatorKind::try_from(p.to_owned()).ok();
+        // A built-in allocator, or a library this process registered (named by
+        // STACKHEAP_ALLOCATORS, or recorded by the result files being read).
+        let allocator = |p: &str| p.parse::<AllocatorKind>().ok();
         match parts.as_slice() {
             [family, variant, size] => match Family::from_name(family)? {
                 Family::StackVsHeap => Some(BenchId::Stack {

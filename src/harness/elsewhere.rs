@@ -26,7 +26,12 @@ impl Elsewhere {
     }
 
     /// The time of `iterations` calls of the row `id` in the worker of `kind`.
-    pub fn time(&mut self, kind: AllocatorKind, id: &str, iterations: u64) -> Result<Duration, String> {
+    pub fn time(
+        &mut self,
+        kind: AllocatorKind,
+        id: &str,
+        iterations: u64,
+    ) -> Result<Duration, String> {
         let worker = match self.running.entry(kind) {
             std::collections::hash_map::Entry::Occupied(w) => w.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {

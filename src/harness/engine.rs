@@ -17,8 +17,8 @@
 
 use crate::data::groups::{GroupEntry, MemberRounds};
 use crate::data::id::BenchId;
-use crate::workload::allocators::AllocatorKind;
 use crate::harness::ab::{Side, Worker};
+use crate::workload::allocators::AllocatorKind;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -73,7 +73,11 @@ pub fn report_groups(
     selected: &regex::Regex,
     sample: Duration,
 ) -> Vec<Group> {
-    let libraries: Vec<AllocatorKind> = allocators.iter().copied().filter(|a| a.is_library()).collect();
+    let libraries: Vec<AllocatorKind> = allocators
+        .iter()
+        .copied()
+        .filter(|a| a.is_library())
+        .collect();
     let side_of = |id: &BenchId| {
         id.allocator()
             .and_then(|a| libraries.iter().position(|&l| l == a))

@@ -71,7 +71,8 @@ mod tests {
         assert!(m.cores >= 1);
         assert!(m.glibc.starts_with("2."));
         assert!(m.rustc.starts_with("rustc "));
-        assert_eq!(m.allocator_versions.len(), AllocatorKind::ALL.len());
+        // Every built-in allocator, and any library another test registered.
+        assert!(m.allocator_versions.len() >= AllocatorKind::ALL.len());
     }
 
     #[test]

@@ -130,10 +130,7 @@ impl Proof {
             _ => {}
         }
         if !named.balanced() {
-            return fail(format!(
-                "left blocks unfreed through {}: {named:?}",
-                kind
-            ));
+            return fail(format!("left blocks unfreed through {}: {named:?}", kind));
         }
         match claim.named {
             Named::Exactly(blocks, bytes)
@@ -141,16 +138,13 @@ impl Proof {
             {
                 return fail(format!(
                     "made {} allocations ({} bytes) through {}, expected {blocks} ({bytes} bytes)",
-                    named.allocs,
-                    named.bytes_allocated,
-                    kind
+                    named.allocs, named.bytes_allocated, kind
                 ));
             }
             Named::AtLeast(blocks) if named.allocs < blocks => {
                 return fail(format!(
                     "made {} allocations through {}, expected at least {blocks}",
-                    named.allocs,
-                    kind
+                    named.allocs, kind
                 ));
             }
             _ => {}
@@ -269,7 +263,9 @@ impl Proof {
                 global: Some((1, 65536)),
                 checksum: Some(2 * u64::from(SEED)),
             };
-            proof.check((AllocatorKind::System, &System), &large(how), claim, |_| call(black_box(SEED)))
+            proof.check((AllocatorKind::System, &System), &large(how), claim, |_| {
+                call(black_box(SEED))
+            })
         };
         global_box(self, LargeBox::Array, box_new_array::<65536>)?;
         global_box(self, LargeBox::Zeroed, box_new_zeroed::<65536>)?;
@@ -403,7 +399,9 @@ impl AllocatorVisitor for OnceRows<'_> {
             global: None,
             checksum: Some(pages),
         };
-        proof.check((kind, alloc), &growth, claim, |c| heap_growth(c, total).pages)
+        proof.check((kind, alloc), &growth, claim, |c| {
+            heap_growth(c, total).pages
+        })
     }
 }
 
@@ -439,11 +437,13 @@ impl AllocatorVisitor for ContentionRow<'_> {
             checksum: None,
         };
         let mut spawn_error = None;
-        let proven = proof.check((kind, alloc), &id, claim, |c| match workload.run(c, threads, 1) {
-            Ok((_, sum)) => sum,
-            Err(e) => {
-                spawn_error = Some(e);
-                1
+        let proven = proof.check((kind, alloc), &id, claim, |c| {
+            match workload.run(c, threads, 1) {
+                Ok((_, sum)) => sum,
+                Err(e) => {
+                    spawn_error = Some(e);
+                    1
+                }
             }
         });
         match spawn_error {

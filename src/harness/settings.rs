@@ -19,7 +19,9 @@ pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String
     };
     parse_list("STACKHEAP_ALLOCATORS", value, |item| {
         let Some((name, path)) = item.split_once('=') else {
-            return item.parse().map_err(|_| {
+            // A bare name is a built-in allocator's: a library is named with its path.
+            let built_in = AllocatorKind::ALL.into_iter().find(|k| k.name() == item);
+            return built_in.ok_or_else(|| {
                 format!(
                     "is not an allocator: expected one of {}, or name=path of a shared library that serves malloc",
                     AllocatorKind::names()
@@ -300,7 +302,10 @@ mod tests {
         let env = preload_env(chosen[1]);
         assert_eq!(env[0], ("LD_PRELOAD".into(), libc_path.clone()));
         for (value, expected) in [
-            ("jemalloc=/x.so", "'jemalloc=/x.so' names a built-in allocator"),
+            (
+                "jemalloc=/x.so",
+                "'jemalloc=/x.so' names a built-in allocator",
+            ),
             ("Big=/x.so", "cannot name an allocator"),
             ("tc=/no/such.so", "/no/such.so: No such file"),
             ("m=/etc/hostname", "not an ELF file"),
@@ -310,8 +315,10 @@ mod tests {
             assert!(err.contains(expected), "{value}: {err}");
             assert!(!err.contains('\n'));
         }
-        let err = allocators_from(Some(&format!("glibc-again={libc_path},glibc-again={libc_path}")))
-            .unwrap_err();
+        let err = allocators_from(Some(&format!(
+            "glibc-again={libc_path},glibc-again={libc_path}"
+        )))
+        .unwrap_err();
         assert!(err.contains("repeats"), "{err}");
         let err = allocators_from(Some(&format!("other={libc_path}"))).unwrap_err();
         assert!(err.contains("already named 'glibc-again'"), "{err}");

@@ -130,7 +130,9 @@ pub fn heap_fresh_thread<A: GlobalAlloc + Sync>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::allocators::{AllocatorKind, Counting, HeapAllocator, Jemalloc, NamedAllocator, System};
+    use crate::workload::allocators::{
+        AllocatorKind, Counting, HeapAllocator, Jemalloc, NamedAllocator, System,
+    };
 
     /// These tests count page faults of memory that other tests of this process may have touched:
     /// one at a time.

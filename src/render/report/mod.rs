@@ -158,7 +158,11 @@ impl Page {
             }
             // A library named at run time: the proof that it served the processes that measured it.
             let built_in = crate::workload::allocators::AllocatorKind::ALL.map(|k| k.name());
-            for kind in m.allocator_versions.keys().filter(|k| !built_in.contains(&k.as_str())) {
+            for kind in m
+                .allocator_versions
+                .keys()
+                .filter(|k| !built_in.contains(&k.as_str()))
+            {
                 let proof = m.allocator_proofs.get(kind).map_or_else(
                     || "none recorded (the comparison engine records it; rows measured by cargo bench alone print it to stderr)".to_owned(),
                     |p| format!("its malloc in the processes that measured it: {p}"),

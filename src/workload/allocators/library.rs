@@ -32,7 +32,9 @@ static REGISTRY: Mutex<Vec<&'static Library>> = Mutex::new(Vec::new());
 
 fn registry() -> std::sync::MutexGuard<'static, Vec<&'static Library>> {
     // A panic while the lock was held cannot leave the list half-changed (every change is one push).
-    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl LibraryId {
@@ -295,7 +297,8 @@ mod tests {
     fn a_library_that_is_missing_or_no_malloc_is_named_in_one_line() {
         let err = check(Path::new("/no/such/libfoo.so")).unwrap_err();
         assert!(err.starts_with("/no/such/libfoo.so: "), "{err}");
-        let not_elf = std::env::temp_dir().join(format!("stackheap-not-elf-{}", std::process::id()));
+        let not_elf =
+            std::env::temp_dir().join(format!("stackheap-not-elf-{}", std::process::id()));
         std::fs::write(&not_elf, b"hello").unwrap();
         let err = check(&not_elf).unwrap_err();
         std::fs::remove_file(&not_elf).unwrap();

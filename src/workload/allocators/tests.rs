@@ -1,6 +1,7 @@
 //! Tests of `allocators`.
 
 use super::*;
+use std::alloc::Layout;
 
 #[test]
 fn each_allocator_is_one_consistent_definition() {
