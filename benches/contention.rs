@@ -65,6 +65,7 @@ fn oversubscribed_runs(threads: &[usize], cores: usize) -> Vec<String> {
 
 fn main() {
     run_memory_child_if_requested();
+    stackheap::harness::latency::in_child::run_latency_child_if_requested();
     let mode = BenchMode::current();
     let filter = BenchFilter::from_env().unwrap_or_else(|e| fail(&e.to_string()));
     let process = Process::from_env().unwrap_or_else(|e| fail(&e.to_string()));
@@ -139,8 +140,17 @@ fn main() {
     }
     if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Latency.name())
     {
-        let entries = stackheap::harness::latency::measure_all(&threads, &allocators, cores)
+        let mut entries = stackheap::harness::latency::measure_all(&threads, &allocators, cores)
             .unwrap_or_else(|e| fail(&e.to_string()));
+        // A library named at run time: in a child it serves.
+        let exe = std::env::current_exe()
+            .unwrap_or_else(|e| fail(&format!("cannot find this bench binary: {e}")));
+        for &kind in chosen.iter().filter(|k| !allocators.contains(k)) {
+            entries.extend(
+                stackheap::harness::latency::in_child::measure_in_child(&exe, kind, &threads)
+                    .unwrap_or_else(|e| fail(&e)),
+            );
+        }
         println!("\nlatency of single allocator operations (sampled; ns)");
         print!("{}", markdown_table(&latency_table(&entries)));
         match write_results("latency", &entries) {

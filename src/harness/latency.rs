@@ -535,5 +535,7 @@ pub fn measure_all(
     Ok(entries)
 }
 
+pub mod in_child;
+
 #[cfg(test)]
 mod tests;
