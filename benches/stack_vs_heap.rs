@@ -73,16 +73,27 @@ fn stack_and_heap<const N: usize>(
                 allocator,
                 bytes: N as u64,
             };
-            let row = id.to_string();
-            group.bench_function(id.criterion_id(), |b| {
-                b.iter_custom(|iters| {
-                    elsewhere
-                        .time(allocator, &row, iters)
-                        .unwrap_or_else(|e| fail(&e))
-                })
-            });
+            row_elsewhere(group, elsewhere, allocator, id);
         }
     }
+}
+
+/// The Criterion row `id` of `allocator`, a library named at run time, each sample timed by a
+/// worker the library serves.
+fn row_elsewhere(
+    group: &mut Group,
+    elsewhere: &mut Elsewhere,
+    allocator: AllocatorKind,
+    id: BenchId,
+) {
+    let row = id.to_string();
+    group.bench_function(id.criterion_id(), |b| {
+        b.iter_custom(|iters| {
+            elsewhere
+                .time(allocator, &row, iters)
+                .unwrap_or_else(|e| fail(&e))
+        })
+    });
 }
 
 /// [`heap`] for an allocator chosen at run time.
@@ -138,6 +149,7 @@ fn locality(c: &mut Criterion) {
     group
         .sampling_mode(criterion::SamplingMode::Flat)
         .sample_size(10);
+    let mut elsewhere = Elsewhere::new(env!("CARGO_BIN_EXE_stackheap-worker"));
     locality_on_stack::<{ 16 << 10 }>(&mut group);
     locality_on_stack::<{ 256 << 10 }>(&mut group);
     locality_on_stack::<{ 2 << 20 }>(&mut group);
@@ -145,6 +157,18 @@ fn locality(c: &mut Criterion) {
         group.throughput(Throughput::Elements((ws / NODE_BYTES) as u64));
         for kind in AllocatorKind::ALL {
             kind.visit(LocalityOnHeap(&mut group, ws));
+        }
+        for &allocator in &settings().elsewhere {
+            for layout in [Layout::Contiguous, Layout::Scattered] {
+                let id = BenchId::Locality {
+                    layout,
+                    owner: Owner::Heap(allocator),
+                    bytes: ws as u64,
+                };
+                if wanted(&id.to_string()) {
+                    row_elsewhere(&mut group, &mut elsewhere, allocator, id);
+                }
+            }
         }
     }
     group.finish();

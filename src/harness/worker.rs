@@ -9,7 +9,7 @@
 //! `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a sample at least that
 //! long) and anything it cannot do answers `error <why>`. End of input ends it.
 
-use crate::data::id::{BenchId, HeapKind, StackKind};
+use crate::data::id::{BenchId, HeapKind, Layout, Owner, StackKind};
 use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use crate::workload::arrays::{
     HeapBlock, alloc_free, at_size, heap_box, heap_reused, page_size, stack_array, stack_reserve,
@@ -64,6 +64,50 @@ impl AllocatorVisitor for HeapRow {
     }
 }
 
+/// A heap list walk at one working set of `workload::locality::WORKING_SETS`, for an allocator
+/// chosen at run time: the nodes are built once, when the row is first asked for, and walked by
+/// every sample (as the Criterion bench builds them once and times the walks).
+struct LocalityRow(Layout, usize);
+
+impl AllocatorVisitor for LocalityRow {
+    type Output = Option<Sampler>;
+    fn visit<A: HeapAllocator>(self, _: AllocatorKind, alloc: &'static A) -> Option<Sampler> {
+        use crate::workload::locality::*;
+        let LocalityRow(layout, working_set) = self;
+        if !WORKING_SETS.contains(&working_set) {
+            return None;
+        }
+        // The nodes belong to the sampler for as long as the row lives.
+        let (nodes, head): (Box<dyn std::any::Any>, usize) = match layout {
+            Layout::Contiguous => {
+                let nodes = ContiguousHeap::new(alloc, working_set);
+                let head = nodes.head;
+                (Box::new(nodes), head)
+            }
+            Layout::Scattered => {
+                let nodes = Scattered::new(alloc, working_set, 42);
+                let head = nodes.head;
+                (Box::new(nodes), head)
+            }
+        };
+        let expected = expected_walk(working_set / NODE_BYTES);
+        let mut checked = false;
+        Some(Box::new(move |iterations| {
+            let _owned = &nodes;
+            // Once, untimed: the walk reads what was linked (a sampler that had let its nodes go
+            // walked freed memory in nanoseconds before this check existed).
+            if !checked {
+                let sum = walk(black_box(head));
+                if sum != expected {
+                    return Err(format!("the walk summed {sum}, expected {expected}"));
+                }
+                checked = true;
+            }
+            Ok(time_calls(iterations, || walk(black_box(head))))
+        }))
+    }
+}
+
 /// The sampler of `id`, or `None` for a row the worker does not run. It runs the rows the gate
 /// and the comparison groups sample: every stack and heap row of the stack-vs-heap sizes
 /// (`stack_array`, `stack_reserve`, `heap_box`, `heap_reused`, `alloc_free`) and every
@@ -86,6 +130,11 @@ fn sampler(id: &BenchId) -> Option<Sampler> {
             allocator,
             bytes,
         } => allocator.visit(HeapRow(kind, bytes)),
+        BenchId::Locality {
+            layout,
+            owner: Owner::Heap(allocator),
+            bytes,
+        } => allocator.visit(LocalityRow(layout, bytes as usize)),
         BenchId::Contention {
             workload,
             allocator,
@@ -232,6 +281,20 @@ mod tests {
         assert!(lines[4].starts_with("error "), "{}", lines[4]);
         assert!(lines[5].contains("expected a whole number > 0"));
         assert!(lines[6].contains("expected 'sample <id> <iterations>'"));
+    }
+
+    #[test]
+    fn a_heap_walk_row_keeps_its_nodes_and_walks_all_of_them() {
+        for id in [
+            "locality/contiguous/system/0016384",
+            "locality/scattered/jemalloc/0016384",
+        ] {
+            let mut sample = sampler(&id.parse().unwrap()).unwrap();
+            // The first sample checks the walk's sum; a second walks the same nodes again.
+            assert!(sample(3).is_ok(), "{id}");
+            assert!(sample(3).is_ok(), "{id}");
+        }
+        assert!(sampler(&"locality/contiguous/system/0001000".parse().unwrap()).is_none());
     }
 
     #[test]
