@@ -17,7 +17,7 @@ use stackheap::data::memory::MemoryEntry;
 use stackheap::harness::elsewhere::Elsewhere;
 use stackheap::harness::machine::available_cores;
 use stackheap::harness::memory::{self, MEMORY_ROUNDS, run_memory_child_if_requested};
-use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::output::{BenchFilter, BenchMode};
 use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::{
     Process, allocators_from_env, measured_here, thread_counts_from_env,
@@ -107,18 +107,15 @@ fn main() {
         for &t in &threads {
             group.throughput(Throughput::Elements(workload.ops_per_round(t)));
             for &kind in &chosen {
-                let row = id(kind, t).to_string();
+                if !allocators.contains(&kind) {
+                    elsewhere.bench(&mut group, kind, &id(kind, t), fail);
+                    continue;
+                }
                 group.bench_function(id(kind, t).criterion_id(), |b| {
                     b.iter_custom(|rounds| {
-                        if allocators.contains(&kind) {
-                            run_named(kind, workload, t, rounds)
-                                .unwrap_or_else(|e| fail(&e.to_string()))
-                                .0
-                        } else {
-                            elsewhere
-                                .time(kind, &row, rounds)
-                                .unwrap_or_else(|e| fail(&e))
-                        }
+                        run_named(kind, workload, t, rounds)
+                            .unwrap_or_else(|e| fail(&e.to_string()))
+                            .0
                     })
                 });
             }
@@ -131,12 +128,7 @@ fn main() {
     if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Memory.name())
     {
         let entries = measure_memory(&threads, &chosen, cores);
-        match write_results("memory", &entries) {
-            Ok(path) => println!("wrote {}", path.display()),
-            Err(e) => fail(&format!(
-                "could not write target/stackheap/memory.json: {e}"
-            )),
-        }
+        common::write_or_exit("memory", &entries);
     }
     if mode == BenchMode::Bench && process.runs_once_parts() && filter.selects(Part::Latency.name())
     {
@@ -153,12 +145,7 @@ fn main() {
         }
         println!("\nlatency of single allocator operations (sampled; ns)");
         print!("{}", markdown_table(&latency_table(&entries)));
-        match write_results("latency", &entries) {
-            Ok(path) => println!("wrote {}", path.display()),
-            Err(e) => fail(&format!(
-                "could not write target/stackheap/latency.json: {e}"
-            )),
-        }
+        common::write_or_exit("latency", &entries);
     }
     common::say_where_results_are(mode, process);
 }

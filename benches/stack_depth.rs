@@ -11,7 +11,7 @@ use criterion::{Criterion, Throughput};
 use stackheap::data::depth::ProbeKind;
 use stackheap::data::id::{BenchId, DepthBench, Family, Part};
 use stackheap::harness::depth_probe::{ChildCommand, run_child_if_requested, run_depth_part};
-use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::output::{BenchFilter, BenchMode};
 use stackheap::harness::settings::{Process, frame_sizes_from, stack_sizes_from};
 use stackheap::render::depth_table::depth_table;
 use stackheap::workload::depth::{TIMED_LEVELS, recurse_to, spawn_join};
@@ -75,10 +75,7 @@ fn main() {
     if mode != BenchMode::List && filter.selects(Part::OverflowProbes.name()) {
         let entries = run_overflow_probes(&stacks, &frames, mode);
         if mode == BenchMode::Bench {
-            match write_results("depth", &entries) {
-                Ok(path) => println!("wrote {}\n", path.display()),
-                Err(e) => fail(&format!("could not write target/stackheap/depth.json: {e}")),
-            }
+            common::write_or_exit("depth", &entries);
         }
     }
 

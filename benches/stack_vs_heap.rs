@@ -21,7 +21,7 @@ use stackheap::data::id::{
 };
 use stackheap::data::placement::PlacementEntry;
 use stackheap::harness::elsewhere::Elsewhere;
-use stackheap::harness::output::{BenchFilter, BenchMode, write_results};
+use stackheap::harness::output::{BenchFilter, BenchMode};
 use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
 use stackheap::harness::settings::measured_here;
@@ -73,27 +73,9 @@ fn stack_and_heap<const N: usize>(
                 allocator,
                 bytes: N as u64,
             };
-            row_elsewhere(group, elsewhere, allocator, id);
+            elsewhere.bench(group, allocator, &id, fail);
         }
     }
-}
-
-/// The Criterion row `id` of `allocator`, a library named at run time, each sample timed by a
-/// worker the library serves.
-fn row_elsewhere(
-    group: &mut Group,
-    elsewhere: &mut Elsewhere,
-    allocator: AllocatorKind,
-    id: BenchId,
-) {
-    let row = id.to_string();
-    group.bench_function(id.criterion_id(), |b| {
-        b.iter_custom(|iters| {
-            elsewhere
-                .time(allocator, &row, iters)
-                .unwrap_or_else(|e| fail(&e))
-        })
-    });
 }
 
 /// [`heap`] for an allocator chosen at run time.
@@ -166,7 +148,7 @@ fn locality(c: &mut Criterion) {
                     bytes: ws as u64,
                 };
                 if wanted(&id.to_string()) {
-                    row_elsewhere(&mut group, &mut elsewhere, allocator, id);
+                    elsewhere.bench(&mut group, allocator, &id, fail);
                 }
             }
         }
@@ -543,16 +525,6 @@ fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
     first_touch(c, faults);
 }
 
-fn write_or_exit<E: serde::Serialize + Clone>(name: &str, entries: &[E]) {
-    match write_results(name, entries) {
-        Ok(path) => println!("wrote {}", path.display()),
-        Err(e) => {
-            eprintln!("error: could not write target/stackheap/{name}.json: {e}");
-            std::process::exit(1);
-        }
-    }
-}
-
 /// Calls every workload this binary measures once, through a counting wrapper, in this very build,
 /// and checks what each allocates and reads back (`harness::proof`), before anything is timed: on a
 /// thread of its own, so that the benchmarks start from the allocators' state the proof found.
@@ -616,10 +588,10 @@ fn main() {
                 f.id, f.minor_faults_per_iter
             );
         }
-        write_or_exit("first_touch", &faults);
+        common::write_or_exit("first_touch", &faults);
     }
     if mode == BenchMode::Bench && !placements.is_empty() {
-        write_or_exit("placement", &placements);
+        common::write_or_exit("placement", &placements);
     }
     common::say_where_results_are(mode, process);
 }

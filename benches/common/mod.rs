@@ -7,6 +7,17 @@ pub fn fail(msg: &str) -> ! {
     std::process::exit(2)
 }
 
+/// Writes `entries` as `target/stackheap/<name>.json` and says where; a failure ends the bench with
+/// one line.
+pub fn write_or_exit<E: serde::Serialize + Clone>(name: &str, entries: &[E]) {
+    match stackheap::harness::output::write_results(name, entries) {
+        Ok(path) => println!("wrote {}", path.display()),
+        Err(e) => fail(&format!(
+            "could not write target/stackheap/{name}.json: {e}"
+        )),
+    }
+}
+
 /// The last lines of a lone bench run (plain `cargo bench`): where its results are and the one
 /// command that turns them into the report, so that a run does not end on a file name. Processes of
 /// a repeated `scripts/run` stay quiet: the script writes the report itself.

@@ -56,3 +56,23 @@ impl Elsewhere {
         Ok(Duration::from_nanos(ns))
     }
 }
+
+impl Elsewhere {
+    /// The Criterion row `id` of `allocator` (a library named at run time) in `group`, each sample
+    /// timed by [`Elsewhere::time`]; a worker that fails ends the bench through `fail` (one line).
+    pub fn bench(
+        &mut self,
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        allocator: AllocatorKind,
+        id: &crate::data::id::BenchId,
+        fail: fn(&str) -> !,
+    ) {
+        let row = id.to_string();
+        group.bench_function(id.criterion_id(), |b| {
+            b.iter_custom(|iters| {
+                self.time(allocator, &row, iters)
+                    .unwrap_or_else(|e| fail(&e))
+            })
+        });
+    }
+}
