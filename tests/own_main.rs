@@ -71,6 +71,27 @@ fn drive() {
         format!("{code:?} {out} {err}"),
     );
 
+    // A library named at run time (the C library under a second name stands in for one).
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let libc = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.contains("/libc.so.6"))
+        .expect("the C library is mapped");
+    let allocators = format!("system,libc-again={libc}");
+    let (code, _, err) = case(
+        "plain",
+        &["--bench"],
+        &[("STACKHEAP_ALLOCATORS", allocators.as_str())],
+    );
+    check(
+        "a library named at run time is refused by the questions with one line, for now",
+        code == Some(2)
+            && err.lines().count() == 1
+            && err.contains("'libc-again' is a library named at run time"),
+        format!("{code:?} {err}"),
+    );
+
     let (code, out, _) = case("plain", &["--list"], &[]);
     check(
         "--list names the questions",
