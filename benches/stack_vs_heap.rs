@@ -125,13 +125,12 @@ fn heap<A: HeapAllocator, const N: usize>(
 
 /// The list walk over contiguous and scattered nodes, by working set. Flat sampling with 10 samples:
 /// one walk over 64 MiB of scattered nodes takes tens of milliseconds.
-fn locality(c: &mut Criterion) {
+fn locality(c: &mut Criterion, elsewhere: &mut Elsewhere) {
     use stackheap::workload::locality::*;
     let mut group = c.benchmark_group(Family::Locality.name());
     group
         .sampling_mode(criterion::SamplingMode::Flat)
         .sample_size(10);
-    let mut elsewhere = Elsewhere::new(env!("CARGO_BIN_EXE_stackheap-worker"));
     locality_on_stack::<{ 16 << 10 }>(&mut group);
     locality_on_stack::<{ 256 << 10 }>(&mut group);
     locality_on_stack::<{ 2 << 20 }>(&mut group);
@@ -512,9 +511,10 @@ fn box_new_large<const N: usize>(group: &mut Group) {
     });
 }
 
-/// Locality, alignment, large boxes and first touch.
-fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
-    locality(c);
+/// Locality, alignment, large boxes and first touch (a library's locality walks in its worker, one
+/// `elsewhere` for the whole process).
+fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>, elsewhere: &mut Elsewhere) {
+    locality(c, elsewhere);
     let mut group = c.benchmark_group(Family::StackVsHeap.name());
     alignment::<4096>(&mut group);
     alignment::<65536>(&mut group);
@@ -572,7 +572,7 @@ fn main() {
     // unsettled rows again; their fault counts are recorded by the first process.
     let mut faults = Vec::new();
     if process.runs_checked_parts() {
-        once_parts(&mut c, &mut faults);
+        once_parts(&mut c, &mut faults, &mut elsewhere);
     }
     c.final_summary();
 

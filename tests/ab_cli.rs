@@ -243,6 +243,12 @@ fn bad_input_is_one_line_and_exit_code_2() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// The `groups.json` a `stackheap-ab groups` run wrote under `root`.
+fn groups_json(root: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(root.join("stackheap/groups.json")).unwrap())
+        .unwrap()
+}
+
 /// `stackheap-ab groups` with `args`, its results under `root`.
 fn run_groups(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)
@@ -287,9 +293,7 @@ fn the_engine_samples_one_group_in_rounds_and_records_every_session() {
         stdout.contains("stack_vs_heap/0000064 (6 sessions, margin"),
         "{stdout}"
     );
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("stackheap/groups.json")).unwrap())
-            .unwrap();
+    let file = groups_json(&root);
     assert_eq!(file["kind"], "groups");
     let group = &file["entries"][0];
     assert_eq!(group["group"], "stack_vs_heap/0000064");
@@ -396,9 +400,7 @@ fn a_library_allocator_is_measured_in_workers_of_its_own_and_proved() {
         stdout.contains("contention/larson/libc-again/t1 / contention/larson/system/t1"),
         "{stdout}"
     );
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("stackheap/groups.json")).unwrap())
-            .unwrap();
+    let file = groups_json(&root);
     let proof = file["machine"]["allocator_proofs"]["libc-again"]
         .as_str()
         .unwrap();

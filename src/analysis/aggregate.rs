@@ -304,11 +304,10 @@ fn register_recorded_libraries<'m>(
     machines: impl Iterator<Item = &'m crate::data::machine::Machine>,
 ) -> Result<(), InputError> {
     use crate::workload::allocators::library;
-    let built_in = AllocatorKind::ALL.map(|k| k.name());
     let mut recorded = Vec::new();
     for machine in machines {
         for name in machine.allocator_versions.keys() {
-            if !built_in.contains(&name.as_str()) && library::valid_name(name) {
+            if AllocatorKind::built_in(name).is_none() && library::valid_name(name) {
                 library::register(name, None).map_err(InputError)?;
                 recorded.push(name.clone());
             }

@@ -386,7 +386,7 @@ fn main() -> ExitCode {
             let mut proofs = std::collections::BTreeMap::new();
             let prove = |side: usize, worker: &mut stackheap::harness::ab::Worker| {
                 if let Some(kind) = side.checked_sub(1).and_then(|k| libraries.get(k)) {
-                    let evidence = worker.ask(&format!("prove {kind} 1"))?;
+                    let evidence = worker.prove_allocator(**kind)?;
                     proofs.insert(kind.name().to_owned(), evidence);
                 }
                 Ok(())

@@ -121,6 +121,15 @@ impl Worker {
         }
     }
 
+    /// The evidence, from a `stackheap-worker`, that its `malloc` is `kind`'s (its `prove` request;
+    /// for a library named at run time, the loader's account), or why not.
+    pub fn prove_allocator(
+        &mut self,
+        kind: crate::workload::allocators::AllocatorKind,
+    ) -> Result<String, String> {
+        self.ask(&format!("prove {kind} 1"))
+    }
+
     /// Sends one request and returns what its `ok` answer says.
     pub fn ask(&mut self, line: &str) -> Result<String, String> {
         writeln!(self.stdin, "{line}")

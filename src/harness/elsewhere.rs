@@ -44,7 +44,7 @@ impl Elsewhere {
                 let log = crate::data::suite_file::results_dir().join("bench-workers.log");
                 let _ = std::fs::create_dir_all(log.parent().expect("a directory"));
                 let mut worker = Worker::start(&side, log)?;
-                let evidence = worker.ask(&format!("prove {kind} 1"))?;
+                let evidence = worker.prove_allocator(kind)?;
                 eprintln!("{kind}: measured in a process of its own: {evidence}");
                 slot.insert(worker)
             }

@@ -20,8 +20,7 @@ pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String
     parse_list("STACKHEAP_ALLOCATORS", value, |item| {
         let Some((name, path)) = item.split_once('=') else {
             // A bare name is a built-in allocator's: a library is named with its path.
-            let built_in = AllocatorKind::ALL.into_iter().find(|k| k.name() == item);
-            return built_in.ok_or_else(|| {
+            return AllocatorKind::built_in(item).ok_or_else(|| {
                 format!(
                     "is not an allocator: expected one of {}, or name=path of a shared library that serves malloc",
                     AllocatorKind::names()
@@ -29,7 +28,7 @@ pub fn allocators_from(value: Option<&str>) -> Result<Vec<AllocatorKind>, String
             });
         };
         let name = name.trim();
-        if AllocatorKind::ALL.iter().any(|k| k.name() == name) {
+        if AllocatorKind::built_in(name).is_some() {
             return Err(format!(
                 "names a built-in allocator: expected another name for the library {}",
                 path.trim()
@@ -64,7 +63,7 @@ pub fn measured_here(chosen: &[AllocatorKind]) -> Result<Vec<AllocatorKind>, Inp
     });
     match named {
         Some(kind) => {
-            library::prove(kind.name(), &preloaded).map_err(InputError)?;
+            proof_of(kind).map_err(InputError)?;
             Ok(vec![kind])
         }
         None => Err(InputError(format!(

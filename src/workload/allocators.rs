@@ -348,6 +348,11 @@ impl AllocatorKind {
         Self::ALL.map(Self::name).join(", ")
     }
 
+    /// The built-in allocator called `name`, if one is (a library is named with its path).
+    pub fn built_in(name: &str) -> Option<AllocatorKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// Every allocator this process knows: the built-in ones, then the libraries named at run time
     /// (by `STACKHEAP_ALLOCATORS`, or read from recorded results), in the order reports list them.
     pub fn all() -> Vec<AllocatorKind> {
@@ -386,7 +391,7 @@ impl TryFrom<String> for AllocatorKind {
     type Error = String;
 
     fn try_from(name: String) -> Result<Self, String> {
-        if let Some(kind) = Self::ALL.into_iter().find(|k| k.name() == name) {
+        if let Some(kind) = Self::built_in(&name) {
             return Ok(kind);
         }
         if !library::valid_name(&name) {
@@ -410,9 +415,7 @@ impl std::str::FromStr for AllocatorKind {
 
     /// A built-in allocator's name or a registered library's.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.name() == s)
+        Self::built_in(s)
             .or_else(|| library::find(s).map(Self::Library))
             .ok_or_else(|| {
                 crate::error::InputError(format!(

@@ -157,11 +157,10 @@ impl Page {
                 rows.push(vec![format!("allocator {k}"), v.clone()]);
             }
             // A library named at run time: the proof that it served the processes that measured it.
-            let built_in = crate::workload::allocators::AllocatorKind::ALL.map(|k| k.name());
             for kind in m
                 .allocator_versions
                 .keys()
-                .filter(|k| !built_in.contains(&k.as_str()))
+                .filter(|k| crate::workload::allocators::AllocatorKind::built_in(k).is_none())
             {
                 let proof = m.allocator_proofs.get(kind).map_or_else(
                     || "none recorded (the comparison engine records it; rows measured by cargo bench alone print it to stderr)".to_owned(),
