@@ -25,7 +25,7 @@ use stackheap::harness::output::{BenchFilter, BenchMode};
 use stackheap::harness::proof::Proof;
 use stackheap::harness::settings::Process;
 use stackheap::harness::settings::measured_here;
-use stackheap::harness::touch_meter::TouchMeter;
+use stackheap::harness::touch_meter::{HeapTouchRow, TouchMeter};
 use stackheap::workload::allocators::{AllocatorKind, AllocatorVisitor};
 use stackheap::workload::allocators::{HeapAllocator, System};
 use stackheap::workload::arrays::*;
@@ -268,7 +268,7 @@ fn selection() -> &'static [AllocatorKind] {
 
 /// First touch of memory new to the process, heap and stack, with minor faults per page. Flat
 /// sampling with 10 samples: one growth to 64 MiB faults in 16,384 pages.
-fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
+fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>, elsewhere: &mut Elsewhere) {
     let mut group = c.benchmark_group(Family::FirstTouch.name());
     // Half the suite's usual time: faults per page barely vary, and untimed set-up (a new thread,
     // giving memory back) makes each benchmark take longer than its measured time. Half that again
@@ -316,11 +316,13 @@ fn first_touch(c: &mut Criterion, faults: &mut Vec<FaultEntry>) {
             ),
             || spawned(stack_fresh_thread(bytes)),
         );
-        for_selected(&mut group, faults, bytes, FreshThreadAndPretouched);
+        let kinds = [TouchKind::HeapFreshThread, TouchKind::Pretouched];
+        heap_touches(&mut group, faults, elsewhere, bytes, kinds);
     }
     for bytes in GROWTH_SIZES {
         group.throughput(Throughput::Bytes(bytes as u64));
-        for_selected(&mut group, faults, bytes, Growth);
+        let kinds = [TouchKind::HeapGrowth, TouchKind::HeapRegrowth];
+        heap_touches(&mut group, faults, elsewhere, bytes, kinds);
     }
     group.finish();
 }
@@ -339,154 +341,74 @@ fn spawned(touched: std::io::Result<Touched>) -> Touched {
 fn touch_bench(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
-    (id, memory, mode): (BenchId, MemorySource, TouchState),
+    row: (BenchId, MemorySource, TouchState),
     mut touch: impl FnMut() -> Touched,
 ) {
-    touch_bench_after(group, faults, (id, memory, mode), || {}, &mut touch);
+    metered(group, faults, row, |meter, iters| {
+        meter.time(iters, || {}, &mut touch)
+    });
 }
 
-fn touch_bench_after(
+/// Benchmarks `id`, whose iterations `time` runs and counts into a meter, and records its faults per
+/// page, with where the memory came from and in what state.
+fn metered(
     group: &mut Group,
     faults: &mut Vec<FaultEntry>,
     (id, memory, mode): (BenchId, MemorySource, TouchState),
-    mut setup: impl FnMut(),
-    mut touch: impl FnMut() -> Touched,
+    mut time: impl FnMut(&mut TouchMeter, u64) -> std::time::Duration,
 ) {
     let mut meter = TouchMeter::default();
     group.bench_function(id.criterion_id(), |b| {
-        b.iter_custom(|iters| meter.time(iters, &mut setup, &mut touch))
+        b.iter_custom(|iters| time(&mut meter, iters))
     });
     let bytes = id.bytes().unwrap_or_default() as usize;
     faults.extend(meter.entry(id.to_string(), memory, mode, bytes));
 }
 
-/// `first_touch/<kind>/<allocator A>/<bytes>`, with its memory source and the state it is touched in.
-fn heap_touch(
-    allocator: AllocatorKind,
-    kind: TouchKind,
+/// The heap rows of first touch of `kinds` at `bytes`, for every allocator: measured here
+/// ([`HeapTouchRow`]), or by the worker of a library named at run time, which runs the same row.
+fn heap_touches(
+    group: &mut Group,
+    faults: &mut Vec<FaultEntry>,
+    elsewhere: &mut Elsewhere,
     bytes: usize,
-    state: TouchState,
-) -> (BenchId, MemorySource, TouchState) {
-    let id = BenchId::FirstTouch {
+    kinds: [TouchKind; 2],
+) {
+    let id = |kind, allocator| BenchId::FirstTouch {
         kind,
         allocator: Some(allocator),
         bytes: bytes as u64,
     };
-    (id, MemorySource::from(allocator), state)
-}
-
-/// Benchmarks `touch` of `kind` right after allocator `A` was asked to give its free memory back.
-fn after_give_back(
-    allocator: AllocatorKind,
-    group: &mut Group,
-    faults: &mut Vec<FaultEntry>,
-    kind: TouchKind,
-    bytes: usize,
-    touch: impl FnMut() -> Touched,
-) {
-    let id = heap_touch(allocator, kind, bytes, TouchState::GivenBack);
-    touch_bench_after(group, faults, id, || allocator.give_back(), touch);
-}
-
-/// Runs `bench` for every selected allocator.
-fn for_selected<B: AllocatorBench + Copy>(
-    group: &mut Group,
-    faults: &mut Vec<FaultEntry>,
-    bytes: usize,
-    bench: B,
-) {
-    for &kind in selection() {
-        kind.visit(Visit {
-            group: &mut *group,
-            faults: &mut *faults,
-            bytes,
-            bench,
-        });
+    for &allocator in selection() {
+        for kind in kinds {
+            let mut row = HeapTouchRow::new(kind, allocator, bytes).expect("a heap kind");
+            let state = row.state;
+            metered(
+                group,
+                faults,
+                (id(kind, allocator), allocator.into(), state),
+                |meter, iters| row.time(meter, iters).unwrap_or_else(|e| fail(&e)),
+            );
+        }
     }
-}
-
-trait AllocatorBench {
-    fn run<A: HeapAllocator>(
-        self,
-        allocator: (AllocatorKind, &'static A),
-        group: &mut Group,
-        faults: &mut Vec<FaultEntry>,
-        bytes: usize,
-    );
-}
-
-struct Visit<'g, 'c, 'f, B> {
-    group: &'g mut Group<'c>,
-    faults: &'f mut Vec<FaultEntry>,
-    bytes: usize,
-    bench: B,
-}
-
-impl<B: AllocatorBench> AllocatorVisitor for Visit<'_, '_, '_, B> {
-    type Output = ();
-    fn visit<A: HeapAllocator>(self, kind: AllocatorKind, alloc: &'static A) {
-        self.bench
-            .run((kind, alloc), self.group, self.faults, self.bytes);
-    }
-}
-
-/// `heap_fresh_thread/<allocator>` (after the allocator gave its free memory back) and
-/// `pretouched/<allocator>`.
-#[derive(Clone, Copy)]
-struct FreshThreadAndPretouched;
-impl AllocatorBench for FreshThreadAndPretouched {
-    fn run<A: HeapAllocator>(
-        self,
-        (kind, alloc): (AllocatorKind, &'static A),
-        group: &mut Group,
-        faults: &mut Vec<FaultEntry>,
-        bytes: usize,
-    ) {
-        after_give_back(
-            kind,
-            group,
-            faults,
-            TouchKind::HeapFreshThread,
-            bytes,
-            || spawned(heap_fresh_thread(alloc, bytes)),
-        );
-        let page = page_size();
-        let mut block = HeapBlock::new(alloc, bytes);
-        block.touch_pages(page, 0);
-        touch_bench(
-            group,
-            faults,
-            heap_touch(kind, TouchKind::Pretouched, bytes, TouchState::Pretouched),
-            || {
-                Touched::measure(bytes / page, || {
-                    black_box(first_touch_pretouched(&mut block, page, black_box(7)));
-                })
-            },
-        );
-    }
-}
-
-/// `heap_growth/<allocator>` (after the allocator gave its free memory back) and
-/// `heap_regrowth/<allocator>` (the same growth again, the allocator keeping what it has).
-#[derive(Clone, Copy)]
-struct Growth;
-impl AllocatorBench for Growth {
-    fn run<A: HeapAllocator>(
-        self,
-        (kind, alloc): (AllocatorKind, &'static A),
-        group: &mut Group,
-        faults: &mut Vec<FaultEntry>,
-        bytes: usize,
-    ) {
-        after_give_back(kind, group, faults, TouchKind::HeapGrowth, bytes, || {
-            heap_growth(alloc, bytes)
-        });
-        touch_bench(
-            group,
-            faults,
-            heap_touch(kind, TouchKind::HeapRegrowth, bytes, TouchState::Kept),
-            || heap_growth(alloc, bytes),
-        );
+    for &allocator in &settings().elsewhere {
+        for kind in kinds {
+            let id = id(kind, allocator);
+            let row = id.to_string();
+            let state = HeapTouchRow::state_of(kind).expect("a heap kind");
+            metered(
+                group,
+                faults,
+                (id, allocator.into(), state),
+                |meter, iters| {
+                    let (elapsed, touched) = elsewhere
+                        .touch(allocator, &row, iters)
+                        .unwrap_or_else(|e| fail(&e));
+                    meter.add(&touched);
+                    elapsed
+                },
+            );
+        }
     }
 }
 
@@ -522,7 +444,7 @@ fn once_parts(c: &mut Criterion, faults: &mut Vec<FaultEntry>, elsewhere: &mut E
     box_new_large::<262144>(&mut group);
     box_new_large::<1048576>(&mut group);
     group.finish();
-    first_touch(c, faults);
+    first_touch(c, faults, elsewhere);
 }
 
 /// Calls every workload this binary measures once, through a counting wrapper, in this very build,

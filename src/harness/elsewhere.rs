@@ -5,6 +5,7 @@
 //! The worker times the calls itself (after one untimed call), so the pipe is not in the figure.
 
 use crate::harness::ab::{Side, Worker};
+use crate::harness::touch_meter::TouchMeter;
 use crate::workload::allocators::AllocatorKind;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,7 +33,35 @@ impl Elsewhere {
         id: &str,
         iterations: u64,
     ) -> Result<Duration, String> {
-        let worker = match self.running.entry(kind) {
+        let ns: u64 = self
+            .worker(kind)?
+            .ask(&format!("sample {id} {}", iterations.max(1)))?
+            .parse()
+            .map_err(|e| format!("worker of {kind}: a sample that is not a number of ns ({e})"))?;
+        Ok(Duration::from_nanos(ns))
+    }
+
+    /// `iterations` first touches of the row `id` (`first_touch/<kind>/<library>/<bytes>`) in the
+    /// worker of `kind`: their time, and their faults and pages.
+    pub fn touch(
+        &mut self,
+        kind: AllocatorKind,
+        id: &str,
+        iterations: u64,
+    ) -> Result<(Duration, TouchMeter), String> {
+        let answer = self
+            .worker(kind)?
+            .ask(&format!("touch {id} {}", iterations.max(1)))?;
+        crate::harness::worker::parse_touches(&answer).ok_or_else(|| {
+            format!(
+                "worker of {kind}: '{answer}': expected 'ns faults huge_faults pages iterations'"
+            )
+        })
+    }
+
+    /// The worker of `kind`, started and proved on first use.
+    fn worker(&mut self, kind: AllocatorKind) -> Result<&mut Worker, String> {
+        Ok(match self.running.entry(kind) {
             std::collections::hash_map::Entry::Occupied(w) => w.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let side = Side {
@@ -48,12 +77,7 @@ impl Elsewhere {
                 eprintln!("{kind}: measured in a process of its own: {evidence}");
                 slot.insert(worker)
             }
-        };
-        let ns: u64 = worker
-            .ask(&format!("sample {id} {}", iterations.max(1)))?
-            .parse()
-            .map_err(|e| format!("worker of {kind}: a sample that is not a number of ns ({e})"))?;
-        Ok(Duration::from_nanos(ns))
+        })
     }
 }
 

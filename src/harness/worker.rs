@@ -7,9 +7,12 @@
 //! worker starts with `ready <PROTOCOL>`; then `sample <id> <iterations>` answers
 //! `ok <nanoseconds>` (the time of `iterations` calls, after one untimed call),
 //! `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a sample at least that
-//! long) and anything it cannot do answers `error <why>`. End of input ends it.
+//! long), `touch <id> <iterations>` runs a heap first-touch row (each touch after its untimed
+//! set-up) and answers `ok <nanoseconds> <faults> <huge faults> <pages> <iterations>`, and anything
+//! it cannot do answers `error <why>`. End of input ends it.
 
 use crate::data::id::{BenchId, HeapKind, Layout, Owner, StackKind};
+use crate::harness::touch_meter::{HeapTouchRow, TouchMeter};
 use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use crate::workload::arrays::{
     HeapBlock, alloc_free, at_size, heap_box, heap_reused, page_size, stack_array, stack_reserve,
@@ -169,15 +172,78 @@ pub fn calibrate(
     Ok(iterations)
 }
 
-/// Answers one request line; `samplers` keeps each row's sampler from its first request, so that a
-/// sample request parses nothing and builds nothing before it times the row.
-fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String, String> {
+/// The rows a worker was asked for, each built on its first request, so that a later request
+/// parses nothing and builds nothing before it times the row.
+#[derive(Default)]
+struct Rows {
+    samplers: HashMap<String, Sampler>,
+    touches: HashMap<String, HeapTouchRow>,
+}
+
+/// The row `id`, parsed; a library's row only where the library is this process's malloc, proved.
+fn proved_row(id: &str) -> Result<BenchId, String> {
+    let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
+    if let Some(kind) = bench.allocator() {
+        crate::harness::settings::proof_of(kind)?;
+    }
+    Ok(bench)
+}
+
+/// The heap first-touch row `id` (`first_touch/<kind>/<allocator>/<bytes>`).
+fn touch_row(id: &str) -> Result<HeapTouchRow, String> {
+    match proved_row(id)? {
+        BenchId::FirstTouch {
+            kind,
+            allocator: Some(allocator),
+            bytes,
+        } => HeapTouchRow::new(kind, allocator, bytes as usize),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        format!(
+            "{id}: not a heap first-touch row (expected first_touch/<kind>/<allocator>/<bytes>)"
+        )
+    })
+}
+
+/// The answer to `touch`: the touches' time and what they counted.
+fn format_touches(elapsed: Duration, meter: &TouchMeter) -> String {
+    format!(
+        "{} {} {} {} {}",
+        elapsed.as_nanos(),
+        meter.faults,
+        meter.huge_faults,
+        meter.pages,
+        meter.iterations
+    )
+}
+
+/// Reads [`format_touches`]'s answer back.
+pub fn parse_touches(answer: &str) -> Option<(Duration, TouchMeter)> {
+    let numbers: Vec<u64> = answer
+        .split_whitespace()
+        .map(|w| w.parse().ok())
+        .collect::<Option<_>>()?;
+    let [ns, faults, huge_faults, pages, iterations] = numbers[..] else {
+        return None;
+    };
+    let meter = TouchMeter {
+        faults,
+        huge_faults,
+        pages,
+        iterations,
+    };
+    Some((Duration::from_nanos(ns), meter))
+}
+
+/// Answers one request line.
+fn answer(line: &str, rows: &mut Rows) -> Result<String, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let (command, id, number) = match words[..] {
         [command, id, number] => (command, id, number),
         _ => {
             return Err(format!(
-                "'{line}': expected 'sample <id> <iterations>', 'calibrate <id> <nanoseconds>' or 'prove <allocator> 1'"
+                "'{line}': expected 'sample <id> <iterations>', 'calibrate <id> <nanoseconds>', 'touch <id> <iterations>' or 'prove <allocator> 1'"
             ));
         }
     };
@@ -186,24 +252,29 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
         let kind: AllocatorKind = id.parse().map_err(|e: crate::error::InputError| e.0)?;
         return crate::harness::settings::proof_of(kind);
     }
-    let sample = match samplers.entry(id.to_owned()) {
-        Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(new) => {
-            let bench: BenchId = id.parse().map_err(|e: crate::error::InputError| e.0)?;
-            if let Some(kind) = bench.allocator() {
-                // A library's rows only where it is this process's malloc, proved.
-                crate::harness::settings::proof_of(kind)?;
-            }
-            new.insert(sampler(&bench).ok_or_else(|| {
-                format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
-            })?)
-        }
-    };
     let number: u64 = number
         .parse()
         .ok()
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{number}': expected a whole number > 0"))?;
+    if command == "touch" {
+        let row = match rows.touches.entry(id.to_owned()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => new.insert(touch_row(id)?),
+        };
+        let mut meter = TouchMeter::default();
+        let elapsed = row.time(&mut meter, number)?;
+        return Ok(format_touches(elapsed, &meter));
+    }
+    let sample = match rows.samplers.entry(id.to_owned()) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => {
+            let bench = proved_row(id)?;
+            new.insert(sampler(&bench).ok_or_else(|| {
+                format!("{id}: not a row this worker runs (expected a row of `stackheap-report list --set gate`)")
+            })?)
+        }
+    };
     match command {
         "sample" => {
             // One untimed call first, so that the sample does not pay for the caches, heap state
@@ -213,7 +284,7 @@ fn answer(line: &str, samplers: &mut HashMap<String, Sampler>) -> Result<String,
         }
         "calibrate" => calibrate(sample, Duration::from_nanos(number)).map(|n| n.to_string()),
         other => Err(format!(
-            "'{other}': unknown request, expected sample, calibrate or prove"
+            "'{other}': unknown request, expected sample, calibrate, touch or prove"
         )),
     }
 }
@@ -223,8 +294,8 @@ pub fn serve(input: impl BufRead, output: impl Write) -> std::io::Result<()> {
     // The libraries named at run time, so that their rows' ids parse (a bad list ends the worker
     // with its one line before `ready`).
     crate::harness::settings::allocators_from_env().map_err(std::io::Error::other)?;
-    let mut samplers = HashMap::new();
-    serve_with(input, output, |line| answer(line, &mut samplers))
+    let mut rows = Rows::default();
+    serve_with(input, output, |line| answer(line, &mut rows))
 }
 
 /// The protocol's loop around `answer`, which turns one request line into the value of its `ok`
@@ -257,6 +328,32 @@ mod tests {
         for id in IdSet::Gate.ids() {
             assert!(runs(&id), "{id}");
         }
+    }
+
+    #[test]
+    fn a_heap_first_touch_row_answers_its_time_faults_and_pages() {
+        let input = "touch first_touch/heap_growth/system/1048576 2\n\
+                     touch first_touch/pretouched/jemalloc/0065536 3\n\
+                     touch first_touch/mmap/0065536 1\n";
+        let mut out = Vec::new();
+        serve(input.as_bytes(), &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[2].starts_with("ok "), "{out}");
+        let (elapsed, growth) = parse_touches(lines[1].strip_prefix("ok ").unwrap()).unwrap();
+        assert!(elapsed > Duration::ZERO);
+        assert_eq!((growth.iterations, growth.pages), (2, 2 * 256), "{out}");
+        assert!(
+            growth.faults > 0,
+            "a heap given back faults as it grows: {out}"
+        );
+        let (_, pretouched) = parse_touches(lines[2].strip_prefix("ok ").unwrap()).unwrap();
+        assert_eq!(
+            (pretouched.iterations, pretouched.pages),
+            (3, 3 * 16),
+            "{out}"
+        );
+        assert!(lines[3].contains("not a heap first-touch row"), "{out}");
     }
 
     #[test]

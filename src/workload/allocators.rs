@@ -173,7 +173,11 @@ macro_rules! allocators {
             pub fn give_back(self) {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::give_back(),)*
-                    Self::Library(_) => crate::platform::malloc_trim(),
+                    Self::Library(id) => {
+                        if let Some(path) = &id.library().path {
+                            library::give_back(path);
+                        }
+                    }
                 }
             }
 

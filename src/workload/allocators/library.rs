@@ -131,7 +131,7 @@ pub fn check(path: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("{shown}: {e}: expected the path of a shared library"))?;
     let bytes = std::fs::read(&canonical)
         .map_err(|e| format!("{shown}: cannot read ({e}): expected a readable shared library"))?;
-    use object::{Object, ObjectKind, ObjectSymbol};
+    use object::{Object, ObjectKind};
     let file = object::File::parse(&*bytes).map_err(|_| {
         format!("{shown}: not an ELF file: expected a shared library (.so) that serves malloc")
     })?;
@@ -142,11 +142,7 @@ pub fn check(path: &Path) -> Result<PathBuf, String> {
             file.architecture()
         ));
     }
-    let defined: Vec<&str> = file
-        .dynamic_symbols()
-        .filter(|s| s.is_definition())
-        .filter_map(|s| s.name().ok())
-        .collect();
+    let defined = defined_symbols(&file);
     let missing: Vec<&str> = SERVED_FUNCTIONS
         .into_iter()
         .filter(|f| !defined.contains(f))
@@ -159,6 +155,15 @@ pub fn check(path: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(canonical)
+}
+
+/// The functions and data an ELF shared object defines for others (its dynamic symbols).
+fn defined_symbols<'a>(file: &object::File<'a>) -> Vec<&'a str> {
+    use object::{Object, ObjectSymbol};
+    file.dynamic_symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| s.name().ok())
+        .collect()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -223,16 +228,85 @@ pub fn prove(name: &str, library: &Path) -> Result<String, String> {
     ))
 }
 
+/// The entry points by which an allocator library gives its free memory back to the kernel, in the
+/// order they are tried: glibc's (and any library that copies its API), jemalloc's purge of every
+/// arena (`MALLCTL_ARENAS_ALL` is 4096), mimalloc's forced collection, gperftools' C shim.
+const GIVE_BACK: [&str; 4] = [
+    "malloc_trim",
+    "mallctl",
+    "mi_collect",
+    "MallocExtension_ReleaseFreeMemory",
+];
+
+/// Asks `library`, this process's `malloc` (proved), to return its free memory to the kernel through
+/// the first entry point of [`GIVE_BACK`] the loader finds in it; returns the entry point it called,
+/// or `None` where it has none (its "given back" rows then keep what it holds, as the report says).
+pub fn give_back(library: &Path) -> Option<&'static str> {
+    let (entry, at) = GIVE_BACK.into_iter().find_map(|name| {
+        let symbol = std::ffi::CString::new(name).expect("no NUL in a function name");
+        defined_in(&symbol)
+            .filter(|(file, _)| file == library)
+            .map(|(_, at)| (name, at as *mut libc::c_void))
+    })?;
+    // SAFETY: `at` is the library's own function of that name, called with the C signature its
+    // documentation gives.
+    unsafe {
+        match entry {
+            "malloc_trim" => {
+                let f: extern "C" fn(libc::size_t) -> libc::c_int = std::mem::transmute(at);
+                f(0);
+            }
+            "mallctl" => {
+                type Mallctl = extern "C" fn(
+                    *const libc::c_char,
+                    *mut libc::c_void,
+                    *mut libc::size_t,
+                    *mut libc::c_void,
+                    libc::size_t,
+                ) -> libc::c_int;
+                let f: Mallctl = std::mem::transmute(at);
+                f(
+                    c"arena.4096.purge".as_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    0,
+                );
+            }
+            "mi_collect" => {
+                let f: extern "C" fn(bool) = std::mem::transmute(at);
+                f(true);
+            }
+            _ => {
+                let f: extern "C" fn() = std::mem::transmute(at);
+                f();
+            }
+        }
+    }
+    Some(entry)
+}
+
 /// What a library really is, for the report: its soname and, where a Debian package installed it,
 /// the package and its version (`dpkg-query`).
 pub fn describe(library: &Path) -> String {
-    let soname = std::fs::read(library).ok().and_then(|bytes| soname(&bytes));
+    let bytes = std::fs::read(library).unwrap_or_default();
+    let soname = soname(&bytes);
+    let give_back = object::File::parse(&*bytes).ok().and_then(|file| {
+        let defined = defined_symbols(&file);
+        GIVE_BACK.into_iter().find(|entry| defined.contains(entry))
+    });
     let package = debian_package(library);
     let mut words = vec![format!("shared library {}", library.display())];
     if let Some(soname) = soname {
         words.push(format!("soname {soname}"));
     }
     words.push(package.unwrap_or_else(|| "installed by no Debian package".into()));
+    words.push(match give_back {
+        Some(entry) => format!("gives memory back by {entry}"),
+        None => {
+            "no entry point to give memory back (its 'given back' rows keep what it holds)".into()
+        }
+    });
     words.join(", ")
 }
 

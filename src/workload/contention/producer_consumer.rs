@@ -1,7 +1,7 @@
 //! `producer_consumer`: P producer threads allocate 64 B objects and send them in batches to P
 //! consumer threads that only free them (xmalloc-test's shape).
 
-use super::blocks::{Batch, Rng, read_block, write_block};
+use super::blocks::{Batch, Rng, write_block};
 use super::cross_thread_free::fixed_object_size;
 use super::runner::{handed_out, take_once};
 use super::{ContentionWorkload, RunResult, run_workers};
@@ -53,8 +53,13 @@ enum Role<'a, A: GlobalAlloc> {
 
 /// `producer_consumer`: `pairs` producer threads allocate objects of `size(rng)` bytes, write to them,
 /// and send them in batches of [`PC_BATCH`] over a bounded channel ([`PC_IN_FLIGHT`] batches) to their
-/// own consumer thread, which reads and frees them: every allocation happens on a producer, every free
-/// on a consumer. Each producer sends [`PC_OBJECTS_PER_ROUND`] objects per round; `2 * pairs` threads
+/// own consumer thread, which frees them without reading them: every allocation happens on a producer,
+/// every free on a consumer.
+///
+/// The consumer does not read the objects, as xmalloc-test's does not: a read moves each object's cache
+/// line to the consumer's core, a cost of the pipeline that every allocator pays alike and that hid a
+/// threefold difference between two builds of jemalloc (`results/2026-12-02-epyc-2vcpu-library-allocators.md`);
+/// what is measured here is the allocator's part, including whatever its `free` touches. Each producer sends [`PC_OBJECTS_PER_ROUND`] objects per round; `2 * pairs` threads
 /// run at once.
 pub fn producer_consumer<A: GlobalAlloc + Sync>(
     alloc: &A,
@@ -92,16 +97,15 @@ pub fn producer_consumer<A: GlobalAlloc + Sync>(
                 sum
             }
             Role::Consumer(producer) => {
-                let mut sum = 0u64;
+                // The sum of the freed blocks' lengths, which the consumer knows without touching them.
+                let mut freed = 0u64;
                 for _ in 0..batches {
-                    let mut batch = producer.recv().expect("the producer is alive");
-                    for block in batch.iter_mut() {
-                        sum = sum.wrapping_add(read_block(block));
-                    }
+                    let batch = producer.recv().expect("the producer is alive");
+                    freed += batch.iter().map(|block| block.len() as u64).sum::<u64>();
                     // Dropping the batch frees every object on this, the consuming, thread.
                     drop(batch);
                 }
-                sum
+                freed
             }
         },
     )
