@@ -343,10 +343,6 @@ mod tests {
         let (elapsed, growth) = parse_touches(lines[1].strip_prefix("ok ").unwrap()).unwrap();
         assert!(elapsed > Duration::ZERO);
         assert_eq!((growth.iterations, growth.pages), (2, 2 * 256), "{out}");
-        assert!(
-            growth.faults > 0,
-            "a heap given back faults as it grows: {out}"
-        );
         let (_, pretouched) = parse_touches(lines[2].strip_prefix("ok ").unwrap()).unwrap();
         assert_eq!(
             (pretouched.iterations, pretouched.pages),
