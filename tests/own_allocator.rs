@@ -2,7 +2,9 @@
 //! again under each allocator's name, and each child proves by the allocators' own accounts that it
 //! ran on the one it names; an unknown name ends the child with one line before anything runs.
 
-use stackheap::own::allocator::{ALLOCATOR_ENV, ChosenAllocator, chosen, prove_chosen};
+use stackheap::own::allocator::{
+    ALLOCATOR_ENV, ChosenAllocator, LIBRARY_ENV, child_env, chosen, prove_chosen,
+};
 use stackheap::workload::allocators::AllocatorKind;
 use std::process::Command;
 
@@ -62,6 +64,51 @@ fn each_process_runs_on_the_allocator_it_names_by_the_allocators_own_accounts() 
     }
 }
 
+/// The C library under a second name stands in for a library named at run time (preloading it
+/// changes nothing, and its malloc is where the loader says).
+fn libc_again() -> AllocatorKind {
+    use stackheap::workload::allocators::library;
+    let (libc, _) = library::defined_in(c"gnu_get_libc_version").expect("the C library");
+    AllocatorKind::Library(library::register("libc-again", Some(libc)).unwrap())
+}
+
+/// The proof line a child started with `env` printed.
+fn proof_line(env: Vec<(String, String)>) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .env("STACKHEAP_TEST_CHILD", "1")
+        .envs(env)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| {
+            let at = l.find("PROOF").or_else(|| l.find("CONTRADICTED"))?;
+            Some(l[at..].to_owned())
+        })
+        .unwrap_or_else(|| panic!("no proof line: {stdout}"))
+}
+
+#[test]
+fn a_child_on_a_library_runs_on_system_with_it_preloaded_and_proves_it_by_the_loader() {
+    let line = proof_line(child_env(libc_again()));
+    assert!(
+        line.starts_with("PROOF system runs on libc-again (malloc at 0x")
+            && line.contains("libc.so.6"),
+        "{line}"
+    );
+    // A library the allocators list does not name is contradicted, in one line.
+    let line = proof_line(vec![
+        (ALLOCATOR_ENV.into(), "system".into()),
+        (LIBRARY_ENV.into(), "nosuch".into()),
+    ]);
+    assert!(
+        line.starts_with("CONTRADICTED STACKHEAP_CHILD_LIBRARY=nosuch: not a library"),
+        "{line}"
+    );
+}
+
 #[test]
 fn an_unknown_allocator_name_is_one_line_and_exit_2() {
     let out = child("tcmalloc");
@@ -110,9 +157,14 @@ fn a_workload_is_ranked_from_lock_step_workers_each_proven_on_its_allocator() {
             "-q".into(),
         ],
     };
+    // The built-in allocators and a library named at run time, in a worker it is preloaded in.
+    let allocators: Vec<AllocatorKind> = AllocatorKind::ALL
+        .into_iter()
+        .chain([libc_again()])
+        .collect();
     let plan = WorkloadPlan {
         threads: vec![1, 2],
-        allocators: AllocatorKind::ALL.to_vec(),
+        allocators: allocators.clone(),
         ..WorkloadPlan::default().small()
     };
     let mut heard = Vec::new();
@@ -129,7 +181,7 @@ fn a_workload_is_ranked_from_lock_step_workers_each_proven_on_its_allocator() {
     for r in &results {
         let e = &r.entry;
         assert!(e.calls >= 1);
-        assert_eq!(r.ranking.ranking.len(), AllocatorKind::ALL.len(), "{r:?}");
+        assert_eq!(r.ranking.ranking.len(), allocators.len(), "{r:?}");
         for a in &e.allocators {
             assert_eq!(
                 a.per_call_ns.len(),

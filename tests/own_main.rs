@@ -85,10 +85,18 @@ fn drive() {
         &[("STACKHEAP_ALLOCATORS", allocators.as_str())],
     );
     check(
-        "a library named at run time is refused by the questions with one line, for now",
-        code == Some(2)
-            && err.lines().count() == 1
-            && err.contains("'libc-again' is a library named at run time"),
+        "a library named at run time is taken by the questions",
+        code == Some(0) && !err.contains("error"),
+        format!("{code:?} {err}"),
+    );
+    let (code, _, err) = case(
+        "plain",
+        &["--bench"],
+        &[("STACKHEAP_ALLOCATORS", "system,jemalloc=/no/such.so")],
+    );
+    check(
+        "a bad library item is one line and exit 2",
+        code == Some(2) && err.lines().count() == 1,
         format!("{code:?} {err}"),
     );
 

@@ -16,6 +16,10 @@
 //! # drop(v);
 //! ```
 //!
+//! A library named at run time (`name=path` in `STACKHEAP_ALLOCATORS`) is reached the way a
+//! deployment reaches it: the child is started with it preloaded and chooses `system`, whose
+//! `malloc` is then the library's, and proves that by the loader's account ([`child_env`]).
+//!
 //! The choice is read once, at the first allocation, and never changes (a block must be freed by
 //! the allocator that made it). It is read with `getenv`, which does not allocate; an unknown name
 //! ends the process with one line and exit status 2 before anything is allocated. The variable
@@ -35,6 +39,43 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 /// stackheap sets it for the children it starts and removes it for every other child, so a value
 /// in the user's shell never chooses the allocator of the process they started.
 pub const ALLOCATOR_ENV: &str = "STACKHEAP_CHILD_ALLOCATOR";
+
+/// The environment variable that names the library a child was started on, when it was (a library
+/// named at run time in `STACKHEAP_ALLOCATORS`): such a child chooses `system`, whose `malloc` is the
+/// preloaded library's, and proves that it is. Empty or unset: no library.
+pub const LIBRARY_ENV: &str = "STACKHEAP_CHILD_LIBRARY";
+
+/// The environment of a child started to run on `kind`: its choice for [`ChosenAllocator`]; for a
+/// library named at run time, `system` with the library preloaded and named ([`LIBRARY_ENV`]).
+/// One definition for every child and worker of the questions about a user's code.
+pub fn child_env(kind: AllocatorKind) -> Vec<(String, String)> {
+    let mut env = crate::harness::settings::preload_env(kind);
+    let (chosen, library) = if kind.is_library() {
+        (AllocatorKind::System, kind.name())
+    } else {
+        (kind, "")
+    };
+    env.push((ALLOCATOR_ENV.into(), chosen.name().into()));
+    env.push((LIBRARY_ENV.into(), library.into()));
+    env
+}
+
+/// The library named at run time this child was started on ([`LIBRARY_ENV`]), registered from the
+/// `STACKHEAP_ALLOCATORS` its parent gave it; `None` for a child on a built-in allocator.
+fn chosen_library() -> Result<Option<AllocatorKind>, String> {
+    let name = std::env::var(LIBRARY_ENV).unwrap_or_default();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    crate::harness::settings::allocators_from_env().map_err(|e| e.0)?;
+    name.parse::<AllocatorKind>()
+        .ok()
+        .filter(|kind| kind.is_library())
+        .map(Some)
+        .ok_or_else(|| {
+            format!("{LIBRARY_ENV}={name}: not a library STACKHEAP_ALLOCATORS names: expected <name>=<path> there")
+        })
+}
 
 /// 0 until chosen, then 1 + the index in [`AllocatorKind::ALL`].
 static CHOSEN: AtomicU8 = AtomicU8::new(0);
@@ -189,6 +230,17 @@ pub fn installed() -> bool {
 /// Returns the evidence in one line, or what contradicts the choice.
 pub fn prove_chosen() -> Result<String, String> {
     let chosen = chosen();
+    if let Some(library) = chosen_library()? {
+        // Its malloc is the library's, by the loader's account: the built-in allocators' own
+        // accounts cannot speak for it (glibc's would say it served nothing).
+        if chosen != AllocatorKind::System {
+            return Err(format!(
+                "{LIBRARY_ENV}={library} with {ALLOCATOR_ENV}={chosen}: expected system, whose malloc is the library's"
+            ));
+        }
+        let evidence = crate::harness::settings::proof_of(library)?;
+        return Ok(format!("runs on {library} ({evidence})"));
+    }
     let answers = who_served();
     let mut evidence = Vec::new();
     for (kind, answer) in &answers {

@@ -253,7 +253,7 @@ fn ask_child(
     command
         .args(&child.args)
         .env(ask.var, request)
-        .env(allocator::ALLOCATOR_ENV, allocator.name());
+        .envs(allocator::child_env(allocator));
     let ended = crate::harness::child::run(command, plan.timeout)
         .map_err(|e| format!("{what}: cannot start {}: {e}", child.exe.display()))?;
     if let Some(failure) = ended.failure() {

@@ -327,14 +327,6 @@ impl Questions {
         }
         let allocators =
             crate::harness::settings::allocators_from_env().map_err(|e| Error::Input(e.0))?;
-        // Its children choose an allocator without allocating (`ChosenAllocator`), among the
-        // built-in ones: a library named at run time is not one of them yet.
-        if let Some(library) = allocators.iter().find(|a| a.is_library()) {
-            return Err(Error::Input(format!(
-                "STACKHEAP_ALLOCATORS: '{library}' is a library named at run time: the questions about your own code compare the built-in allocators only ({}), for now",
-                crate::workload::allocators::AllocatorKind::names()
-            )));
-        }
         let child = ChildCommand {
             exe: std::env::current_exe()
                 .map_err(|e| Error::Input(format!("cannot find this program's path: {e}")))?,

@@ -109,7 +109,8 @@ fn try_input(
     command
         .args(&relaunch.args)
         .env(CHILD_ENV, format!("{name}\t{stack}\t{input}"))
-        .env_remove(crate::own::allocator::ALLOCATOR_ENV);
+        .env_remove(crate::own::allocator::ALLOCATOR_ENV)
+        .env_remove(crate::own::allocator::LIBRARY_ENV);
     let ended = run(command, timeout).map_err(|e| {
         format!(
             "{name}: cannot start {} as a child: {e}",

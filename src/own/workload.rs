@@ -142,10 +142,10 @@ fn side(child: &ChildCommand, name: &str, allocator: AllocatorKind) -> Side {
         label: format!("{name} under {allocator}"),
         worker: child.exe.clone(),
         args: child.args.clone(),
-        env: vec![
-            (WORKER_ENV.into(), name.into()),
-            (allocator::ALLOCATOR_ENV.into(), allocator.name().into()),
-        ],
+        env: [(WORKER_ENV.into(), name.into())]
+            .into_iter()
+            .chain(allocator::child_env(allocator))
+            .collect(),
     }
 }
 
