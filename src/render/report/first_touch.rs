@@ -75,7 +75,7 @@ pub(super) fn first_touch_section(results: &Results) -> Option<Section> {
             figure: None,
         }],
         notes: vec![
-            "mmap: pages straight from the kernel, every page faults. stack_fresh_thread: a new thread touches its own, never used stack. heap_fresh_thread and heap_growth: the allocator was first asked to give its free memory back (glibc malloc_trim, jemalloc arena purge, mimalloc mi_collect); heap_regrowth grows again without that. Faults per page near 1.00 mean fresh pages; below 1, the allocator served memory it had kept (glibc reuses a thread arena and, after large frees, raises its mmap threshold) or fresh memory in 2 MiB transparent huge pages, one fault per 512 pages (mimalloc madvises its arenas MADV_HUGEPAGE; the huge page column, counted system-wide, shows it).".into(),
+            "mmap: pages straight from the kernel, every page faults. stack_fresh_thread: a new thread touches its own, never used stack. heap_fresh_thread and heap_growth: the allocator was first asked to give its free memory back (glibc malloc_trim, jemalloc arena purge, mimalloc mi_collect; a library named at run time through its own entry point, named in the environment table); heap_regrowth grows again without that. Faults per page near 1.00 mean fresh pages; below 1, the allocator served memory it had kept (glibc reuses a thread arena and, after large frees, raises its mmap threshold) or fresh memory in 2 MiB transparent huge pages, one fault per 512 pages (mimalloc madvises its arenas MADV_HUGEPAGE; the huge page column, counted system-wide, shows it).".into(),
         ],
     })
 }
