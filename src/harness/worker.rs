@@ -218,7 +218,7 @@ fn format_touches(elapsed: Duration, meter: &TouchMeter) -> String {
     )
 }
 
-/// Reads [`format_touches`]'s answer back.
+/// Reads the worker's answer to `touch` back: `<ns> <faults> <huge faults> <pages> <iterations>`.
 pub fn parse_touches(answer: &str) -> Option<(Duration, TouchMeter)> {
     let numbers: Vec<u64> = answer
         .split_whitespace()

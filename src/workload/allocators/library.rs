@@ -239,7 +239,8 @@ const GIVE_BACK: [&str; 4] = [
 ];
 
 /// Asks `library`, this process's `malloc` (proved), to return its free memory to the kernel through
-/// the first entry point of [`GIVE_BACK`] the loader finds in it; returns the entry point it called,
+/// the first of its known entry points (`malloc_trim`, `mallctl`, `mi_collect`,
+/// `MallocExtension_ReleaseFreeMemory`) the loader finds in it; returns the entry point it called,
 /// or `None` where it has none (its "given back" rows then keep what it holds, as the report says).
 pub fn give_back(library: &Path) -> Option<&'static str> {
     let (entry, at) = GIVE_BACK.into_iter().find_map(|name| {
