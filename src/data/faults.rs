@@ -42,12 +42,16 @@ impl<'de> serde::Deserialize<'de> for MemorySource {
         match word.as_str() {
             "mmap" => Ok(MemorySource::Mmap),
             "stack" => Ok(MemorySource::Stack),
-            other => other.parse().map(MemorySource::Heap).map_err(|_| {
-                serde::de::Error::custom(format!(
-                    "unknown memory source '{other}': expected mmap, stack or one of {}",
-                    AllocatorKind::names()
-                ))
-            }),
+            // An allocator as every result file names one: built in, or a library named at run
+            // time (registered here; the reader then checks that a machine records it).
+            other => AllocatorKind::try_from(other.to_owned())
+                .map(MemorySource::Heap)
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "unknown memory source '{other}': expected mmap, stack, one of {} or the name of a library",
+                        AllocatorKind::names()
+                    ))
+                }),
         }
     }
 }
@@ -115,5 +119,28 @@ impl FaultEntry {
         self.pages_per_iter
             .filter(|p| *p > 0.0)
             .map(|p| self.minor_faults_per_iter / p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_source_is_mmap_stack_or_an_allocator_a_library_included() {
+        let read = |word: &str| serde_json::from_str::<MemorySource>(&format!("\"{word}\""));
+        assert_eq!(read("mmap").unwrap(), MemorySource::Mmap);
+        assert_eq!(
+            read("jemalloc").unwrap(),
+            MemorySource::Heap(AllocatorKind::Jemalloc)
+        );
+        // A library named at run time is registered as it is read (the reader checks later that a
+        // machine records it).
+        let MemorySource::Heap(library) = read("faults-test-lib").unwrap() else {
+            panic!("a heap");
+        };
+        assert!(library.is_library());
+        let err = read("Not A Name").unwrap_err().to_string();
+        assert!(err.contains("unknown memory source 'Not A Name'"), "{err}");
     }
 }
