@@ -152,10 +152,13 @@ workloads! {
     /// Threads in a ring: each allocates batches and hands them to the next, which frees them.
     CrossThreadFree => cross_thread_free::CrossThreadFree,
     /// P producer threads allocate 64 B objects and send them in batches to P consumer threads that
-    /// only free them (xmalloc-test's shape).
+    /// free them (xmalloc-test's shape).
     ProducerConsumer => producer_consumer::ProducerConsumer,
     /// `producer_consumer` with mixed sizes, 16..=1024 B, skewed toward small.
     ProducerConsumerMixed => producer_consumer_mixed::ProducerConsumerMixed,
+    /// `producer_consumer` whose consumers are threads started with `pthread_create` that never
+    /// allocate (xmalloc-test's consumers).
+    ProducerConsumerForeign => producer_consumer_foreign::ProducerConsumerForeign,
     /// Random slot replacement on slots first filled by another thread (larson).
     Larson => larson::Larson,
     /// Generations of short-lived threads: each allocates a working set, keeps half, hands half to

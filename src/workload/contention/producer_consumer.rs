@@ -1,5 +1,6 @@
 //! `producer_consumer`: P producer threads allocate 64 B objects and send them in batches to P
-//! consumer threads that only free them (xmalloc-test's shape).
+//! consumer threads that free them (xmalloc-test's shape, the consumers std threads that have
+//! allocated, as every thread of a Rust program has).
 
 use super::blocks::{Batch, Rng, write_block};
 use super::cross_thread_free::fixed_object_size;
@@ -20,7 +21,7 @@ pub const PC_OBJECTS_PER_ROUND: usize = 16 * PC_BATCH;
 pub const PC_IN_FLIGHT: usize = 4;
 
 /// What a reader of either producer/consumer workload must know.
-pub const PAIRS_NOTE: &str = "t<P> is P producer threads that only allocate and P consumer threads that only free (2P threads in all); objects travel in batches of 256 over a bounded channel.";
+pub const PAIRS_NOTE: &str = "t<P> is P producer threads that allocate and P consumer threads that free (2P threads in all); objects travel in batches of 256 over a bounded channel.";
 
 pub struct ProducerConsumer;
 
@@ -53,8 +54,8 @@ enum Role<'a, A: GlobalAlloc> {
 
 /// `producer_consumer`: `pairs` producer threads allocate objects of `size(rng)` bytes, write to them,
 /// and send them in batches of [`PC_BATCH`] over a bounded channel ([`PC_IN_FLIGHT`] batches) to their
-/// own consumer thread, which frees them without reading them: every allocation happens on a producer,
-/// every free on a consumer.
+/// own consumer thread, which frees them without reading them: every allocation of the run happens on a
+/// producer, every free on a consumer (each consumer allocated one block before, untimed).
 ///
 /// The consumer does not read the objects, as xmalloc-test's does not: a read moves each object's cache
 /// line to the consumer's core, a cost of the pipeline that every allocator pays alike and that hid a
@@ -79,6 +80,11 @@ pub fn producer_consumer<A: GlobalAlloc + Sync>(
             if i < pairs {
                 Role::Producer(take_once(&senders[i]), Rng::new(i as u64 + 1))
             } else {
+                // Untimed: the consumer allocates one block through the allocator and frees it, as
+                // every thread of a program whose global allocator this is has allocated (the
+                // standard library's per-thread state) before it frees. An allocator may free
+                // differently on a thread it has never served: `producer_consumer_foreign` measures that.
+                drop(HeapBlock::new(alloc, size(&mut Rng::new(0))));
                 Role::Consumer(take_once(&receivers[i - pairs]))
             }
         },

@@ -6,6 +6,7 @@ use super::cross_thread_free::{BATCH, cross_thread_free, fixed_object_size};
 use super::larson::larson;
 use super::local_churn::local_churn;
 use super::producer_consumer::{PC_BATCH, PC_OBJECTS_PER_ROUND, producer_consumer};
+use super::producer_consumer_foreign::producer_consumer_foreign;
 use super::runner::run_workers_with_stacks;
 use super::stack_control::stack_control;
 use super::thread_churn::{CHURN_OBJECTS, thread_churn};
@@ -135,13 +136,11 @@ fn cross_thread_free_frees_every_object_on_another_thread() {
 }
 
 #[test]
-fn producer_consumer_allocates_only_on_producers_and_frees_only_on_consumers() {
-    for (pairs, size) in [
-        (1, fixed_object_size as fn(&mut Rng) -> usize),
-        (3, Rng::small_size),
-    ] {
+fn producer_consumer_foreign_frees_on_threads_that_never_allocate() {
+    for pairs in [1, 2] {
         let alloc = tracking();
-        producer_consumer(&alloc, pairs, 2, size).unwrap();
+        let (_, sum) = producer_consumer_foreign(&alloc, pairs, 2).unwrap();
+        assert!(sum > 0);
         let allocating = alloc.allocating_threads.into_inner().unwrap();
         let freeing = alloc.freeing_threads.into_inner().unwrap();
         assert_eq!(
@@ -152,15 +151,43 @@ fn producer_consumer_allocates_only_on_producers_and_frees_only_on_consumers() {
         assert_eq!(freeing.len(), pairs, "one freeing thread per consumer");
         assert!(
             allocating.is_disjoint(&freeing),
-            "no thread both allocates and frees"
+            "a consumer never allocates"
         );
         assert!(
             alloc.owners.into_inner().unwrap().is_empty(),
             "everything is freed"
         );
-        // Objects plus the batch vectors that carry them, every one freed remotely.
         let batches = pairs * 2 * PC_OBJECTS_PER_ROUND / PC_BATCH;
         assert_eq!(alloc.local_frees.into_inner(), 0);
+        assert_eq!(
+            alloc.remote_frees.into_inner(),
+            (pairs * 2 * PC_OBJECTS_PER_ROUND + batches) as u64
+        );
+    }
+}
+
+#[test]
+fn producer_consumer_allocates_on_producers_and_frees_on_consumers_that_allocated_once() {
+    for (pairs, size) in [
+        (1, fixed_object_size as fn(&mut Rng) -> usize),
+        (3, Rng::small_size),
+    ] {
+        let alloc = tracking();
+        producer_consumer(&alloc, pairs, 2, size).unwrap();
+        let allocating = alloc.allocating_threads.into_inner().unwrap();
+        let freeing = alloc.freeing_threads.into_inner().unwrap();
+        // Every thread allocates: the producers their objects, each consumer one block first.
+        assert_eq!(allocating.len(), 2 * pairs);
+        assert_eq!(freeing.len(), pairs, "one freeing thread per consumer");
+        assert!(freeing.is_subset(&allocating));
+        assert!(
+            alloc.owners.into_inner().unwrap().is_empty(),
+            "everything is freed"
+        );
+        // Objects plus the batch vectors that carry them, every one freed remotely; each
+        // consumer's first block locally.
+        let batches = pairs * 2 * PC_OBJECTS_PER_ROUND / PC_BATCH;
+        assert_eq!(alloc.local_frees.into_inner(), pairs as u64);
         assert_eq!(
             alloc.remote_frees.into_inner(),
             (pairs * 2 * PC_OBJECTS_PER_ROUND + batches) as u64
