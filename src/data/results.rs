@@ -288,7 +288,12 @@ impl CriterionTree {
             check_estimates(&dir.join("estimates.json"), &estimates)?;
             let samples = read_samples(&dir.join("sample.json"))?;
             let key = meta.full_id.parse::<BenchId>().map_err(|e| {
-                input_error(format!("{}: {e}", dir.join("benchmark.json").display()))
+                // The likeliest cause: a row of an earlier run with an allocator this run's files
+                // do not record (a library named then), left in the same Criterion directory.
+                input_error(format!(
+                    "{}: {e}; if it is an earlier run's row (an allocator this run did not name), remove that run's results or run scripts/run, which starts from a clean tree",
+                    dir.join("benchmark.json").display()
+                ))
             })?;
             let run = digest(&dir.join("estimates.json"))?;
             benches.push((dir, Bench::new(key, meta, estimates, samples, run)));
