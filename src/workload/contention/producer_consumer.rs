@@ -92,12 +92,8 @@ pub fn producer_consumer<A: GlobalAlloc + Sync>(
             Role::Producer(consumer, rng) => {
                 let mut sum = 0u64;
                 for b in 0..batches {
-                    let mut batch = AVec::with_capacity_in(PC_BATCH, Api2(alloc));
-                    for j in 0..PC_BATCH {
-                        let mut block = HeapBlock::new(alloc, size(rng));
-                        sum = sum.wrapping_add(write_block(&mut block, b ^ j as u64));
-                        batch.push(block);
-                    }
+                    let (batch, written) = fresh_batch(alloc, rng, size, b);
+                    sum = sum.wrapping_add(written);
                     consumer.send(batch).expect("the consumer is alive");
                 }
                 sum
@@ -117,3 +113,20 @@ pub fn producer_consumer<A: GlobalAlloc + Sync>(
     )
 }
 
+/// Batch `b` of a producer: [`PC_BATCH`] fresh objects of `size(rng)` bytes, each written, and the sum
+/// of what was written.
+pub(super) fn fresh_batch<'a, A: GlobalAlloc>(
+    alloc: &'a A,
+    rng: &mut Rng,
+    size: fn(&mut Rng) -> usize,
+    b: u64,
+) -> (Batch<'a, A>, u64) {
+    let mut sum = 0u64;
+    let mut batch = AVec::with_capacity_in(PC_BATCH, Api2(alloc));
+    for j in 0..PC_BATCH {
+        let mut block = HeapBlock::new(alloc, size(rng));
+        sum = sum.wrapping_add(write_block(&mut block, b ^ j as u64));
+        batch.push(block);
+    }
+    (batch, sum)
+}

@@ -11,15 +11,12 @@
 //! here touch nothing of the standard library that allocates or keeps per-thread state: their queue
 //! is a futex-based `Mutex` and `Condvar`, their clock `Instant`.
 
-use super::blocks::{Batch, Rng, write_block};
+use super::blocks::{Batch, Rng};
 use super::cross_thread_free::fixed_object_size;
 use super::producer_consumer::{
-    PC_BATCH, PC_IN_FLIGHT, PC_OBJECTS_PER_ROUND, ProducerConsumer,
+    PC_BATCH, PC_IN_FLIGHT, PC_OBJECTS_PER_ROUND, ProducerConsumer, fresh_batch,
 };
 use super::{ContentionWorkload, RunResult, SpawnError, run_workers};
-use crate::workload::allocators::Api2;
-use crate::workload::arrays::HeapBlock;
-use allocator_api2::vec::Vec as AVec;
 use std::alloc::GlobalAlloc;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
@@ -189,12 +186,8 @@ fn send_batches<'a, A: GlobalAlloc>(
 ) -> u64 {
     let mut sum = 0u64;
     for b in 0..batches {
-        let mut batch = AVec::with_capacity_in(PC_BATCH, Api2(alloc));
-        for j in 0..PC_BATCH {
-            let mut block = HeapBlock::new(alloc, fixed_object_size(rng));
-            sum = sum.wrapping_add(write_block(&mut block, b ^ j as u64));
-            batch.push(block);
-        }
+        let (batch, written) = fresh_batch(alloc, rng, fixed_object_size, b);
+        sum = sum.wrapping_add(written);
         let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
         while state.0.len() >= PC_IN_FLIGHT {
             state = queue.not_full.wait(state).unwrap_or_else(|e| e.into_inner());
