@@ -174,9 +174,7 @@ macro_rules! allocators {
                 match self {
                     $(Self::$variant => <$ty as NamedAllocator>::give_back(),)*
                     Self::Library(id) => {
-                        if let Some(path) = &id.library().path {
-                            library::give_back(path);
-                        }
+                        id.library().give_back();
                     }
                 }
             }

@@ -8,7 +8,7 @@
 //! really is (its soname and the package that installed it).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// An allocator named at run time, as the registry knows it.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct Library {
     /// The library, canonical, where this process was told it; `None` in a process that only
     /// read the name from recorded results (the report).
     pub path: Option<PathBuf>,
+    /// Its give-back entry point and that function's address in this process, looked up once, on
+    /// the first [`Library::give_back`] (the loader's answer does not change within a process).
+    give_back_entry: OnceLock<Option<(&'static str, usize)>>,
 }
 
 /// The index of a registered library: what `AllocatorKind::Library` carries, so that the kind stays
@@ -78,6 +81,7 @@ pub fn register(name: &str, path: Option<PathBuf>) -> Result<LibraryId, String> 
                 let known: &'static Library = Box::leak(Box::new(Library {
                     name: list[i].name,
                     path,
+                    give_back_entry: OnceLock::new(),
                 }));
                 list[i] = known;
                 Ok(LibraryId(i as u8))
@@ -104,6 +108,7 @@ pub fn register(name: &str, path: Option<PathBuf>) -> Result<LibraryId, String> 
     list.push(Box::leak(Box::new(Library {
         name: Box::leak(name.to_owned().into_boxed_str()),
         path,
+        give_back_entry: OnceLock::new(),
     })));
     Ok(LibraryId((list.len() - 1) as u8))
 }
@@ -238,17 +243,33 @@ const GIVE_BACK: [&str; 4] = [
     "MallocExtension_ReleaseFreeMemory",
 ];
 
-/// Asks `library`, this process's `malloc` (proved), to return its free memory to the kernel through
-/// the first of its known entry points (`malloc_trim`, `mallctl`, `mi_collect`,
-/// `MallocExtension_ReleaseFreeMemory`) the loader finds in it; returns the entry point it called,
-/// or `None` where it has none (its "given back" rows then keep what it holds, as the report says).
-pub fn give_back(library: &Path) -> Option<&'static str> {
-    let (entry, at) = GIVE_BACK.into_iter().find_map(|name| {
-        let symbol = std::ffi::CString::new(name).expect("no NUL in a function name");
-        defined_in(&symbol)
-            .filter(|(file, _)| file == library)
-            .map(|(_, at)| (name, at as *mut libc::c_void))
-    })?;
+impl Library {
+    /// Asks this library, this process's `malloc` (proved), to return its free memory to the
+    /// kernel through the first of its known entry points (`malloc_trim`, `mallctl`, `mi_collect`,
+    /// `MallocExtension_ReleaseFreeMemory`) the loader finds in it; returns the entry point it
+    /// called, or `None` where it has none or no path here (its "given back" rows then keep what
+    /// it holds, as the report says). The lookup is made once: a first-touch row gives back before
+    /// every touch.
+    pub fn give_back(&self) -> Option<&'static str> {
+        let path = self.path.as_ref()?;
+        let &(entry, at) = self
+            .give_back_entry
+            .get_or_init(|| {
+                GIVE_BACK.into_iter().find_map(|name| {
+                    let symbol = std::ffi::CString::new(name).expect("no NUL in a function name");
+                    defined_in(&symbol)
+                        .filter(|(file, _)| file == path)
+                        .map(|(_, at)| (name, at))
+                })
+            })
+            .as_ref()?;
+        call_give_back(entry, at as *mut libc::c_void);
+        Some(entry)
+    }
+}
+
+/// Calls the give-back entry point `entry` of [`GIVE_BACK`], found at `at`.
+fn call_give_back(entry: &str, at: *mut libc::c_void) {
     // SAFETY: `at` is the library's own function of that name, called with the C signature its
     // documentation gives.
     unsafe {
@@ -284,7 +305,6 @@ pub fn give_back(library: &Path) -> Option<&'static str> {
             }
         }
     }
-    Some(entry)
 }
 
 /// What a library really is, for the report: its soname and, where a Debian package installed it,
@@ -386,6 +406,19 @@ mod tests {
         // The C library itself serves them all.
         assert_eq!(check(&libc_file), Ok(libc_file.clone()));
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn a_library_gives_back_through_its_own_entry_point_and_one_without_a_path_cannot() {
+        // The C library, named as a library, is asked through its own malloc_trim, twice (the
+        // second from the remembered lookup).
+        let (libc_file, _) = defined_in(c"gnu_get_libc_version").unwrap();
+        // The same name as the settings tests give it: the registry is one per process.
+        let libc = register("glibc-again", Some(libc_file)).unwrap();
+        assert_eq!(libc.library().give_back(), Some("malloc_trim"));
+        assert_eq!(libc.library().give_back(), Some("malloc_trim"));
+        let recorded = register("test-recorded-only", None).unwrap();
+        assert_eq!(recorded.library().give_back(), None);
     }
 
     #[test]
