@@ -374,38 +374,32 @@ fn heap_touches(
     bytes: usize,
     kinds: [TouchKind; 2],
 ) {
-    let id = |kind, allocator| BenchId::FirstTouch {
-        kind,
-        allocator: Some(allocator),
-        bytes: bytes as u64,
-    };
-    for &allocator in selection() {
+    let here = selection().iter().map(|&a| (a, true));
+    let there = settings().elsewhere.iter().map(|&a| (a, false));
+    for (allocator, measured_here) in here.chain(there) {
         for kind in kinds {
-            let mut row = HeapTouchRow::new(kind, allocator, bytes).expect("a heap kind");
-            let state = row.state;
-            metered(
-                group,
-                faults,
-                (id(kind, allocator), allocator.into(), state),
-                |meter, iters| row.time(meter, iters).unwrap_or_else(|e| fail(&e)),
-            );
-        }
-    }
-    for &allocator in &settings().elsewhere {
-        for kind in kinds {
-            let id = id(kind, allocator);
-            let row = id.to_string();
+            let id = BenchId::FirstTouch {
+                kind,
+                allocator: Some(allocator),
+                bytes: bytes as u64,
+            };
             let state = HeapTouchRow::state_of(kind).expect("a heap kind");
+            let mut row = measured_here
+                .then(|| HeapTouchRow::new(kind, allocator, bytes).expect("a heap kind"));
+            let name = id.to_string();
             metered(
                 group,
                 faults,
                 (id, allocator.into(), state),
-                |meter, iters| {
-                    let (elapsed, touched) = elsewhere
-                        .touch(allocator, &row, iters)
-                        .unwrap_or_else(|e| fail(&e));
-                    meter.add(&touched);
-                    elapsed
+                |meter, iters| match &mut row {
+                    Some(row) => row.time(meter, iters).unwrap_or_else(|e| fail(&e)),
+                    None => {
+                        let (elapsed, touched) = elsewhere
+                            .touch(allocator, &name, iters)
+                            .unwrap_or_else(|e| fail(&e));
+                        meter.add(&touched);
+                        elapsed
+                    }
                 },
             );
         }

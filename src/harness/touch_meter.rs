@@ -87,10 +87,9 @@ impl TouchMeter {
 /// Runs a row's touches (each after its set-up), counting them into a meter.
 type Touches = Box<dyn FnMut(&mut TouchMeter, u64) -> Result<Duration, String>>;
 
-/// A heap first-touch row of one allocator (`first_touch/<kind>/<allocator>/<bytes>`): the state its
-/// memory is in, and its touches, each after its untimed set-up.
+/// A heap first-touch row of one allocator (`first_touch/<kind>/<allocator>/<bytes>`): its touches,
+/// each after its untimed set-up (the state its memory is in is its kind's, [`HeapTouchRow::state_of`]).
 pub struct HeapTouchRow {
-    pub state: TouchState,
     touches: Touches,
 }
 
@@ -114,12 +113,7 @@ impl HeapTouchRow {
             ) -> Self::Output {
                 let Row(kind, bytes) = self;
                 let give_back = move || allocator.give_back();
-                let row = |touches: Touches| {
-                    Some(HeapTouchRow {
-                        state: HeapTouchRow::state_of(kind)?,
-                        touches,
-                    })
-                };
+                let row = |touches: Touches| Some(HeapTouchRow { touches });
                 let spawned = |e: std::io::Error| {
                     format!("cannot start a thread for a first-touch benchmark: {e}")
                 };
