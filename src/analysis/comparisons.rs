@@ -186,22 +186,19 @@ impl Ratio {
         }
     }
 
-    /// The four-word verdict ([`stats::verdict`]) at [`Ratio::verdict_margin`]: slower or faster
-    /// when the whole interval lies beyond it, equal when it lies within it, undecided otherwise,
-    /// and always for fewer pairs than a 95% interval needs.
+    /// The four-word verdict ([`stats::verdict`]): equal when the whole interval lies within
+    /// [`Ratio::verdict_margin`], slower or faster when it clears the ratio's own margin (what the
+    /// run resolves), undecided otherwise, and always for fewer pairs than a 95% interval needs.
     pub fn verdict(&self) -> stats::Verdict {
         if self.enough_pairs() {
-            stats::verdict(self.low, self.high, self.verdict_margin())
+            stats::verdict(self.low, self.high, self.margin, self.verdict_margin())
         } else {
             stats::Verdict::Undecided
         }
     }
 
-    /// The margin a verdict uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin (what the
-    /// run resolves) where that is wider. One margin for "slower" and "equal" alike: with the run's
-    /// finer margin for "slower" and 5% for "equal", a 4% difference read "slower" in one run and
-    /// "equal within ±5%" in another (6 of 162 rankings across three runs of the EPYC VM,
-    /// 2026-12-02, against 2 with one margin).
+    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin (what the
+    /// run resolves) where that is wider, which is then the margin "slower" and "faster" clear too.
     pub fn verdict_margin(&self) -> f64 {
         self.margin.max(stats::TIE_MARGIN)
     }
@@ -212,9 +209,10 @@ impl Ratio {
         stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
     }
 
-    /// The smallest difference this ratio's interval could have decided at its verdict's margin.
+    /// The smallest difference this ratio's interval could have called slower (it must clear the
+    /// ratio's own margin).
     pub fn detectable(&self) -> f64 {
-        stats::detectable(self.ratio, self.low, self.verdict_margin())
+        stats::detectable(self.ratio, self.low, self.margin)
     }
 
     /// Whether the interval spans two processes or more (the only intervals that may decide).

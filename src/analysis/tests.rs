@@ -427,7 +427,7 @@ fn different_winners_for_small_objects_and_threads_make_the_heaps_claim_hold() {
 }
 
 #[test]
-fn a_ratio_is_decided_at_five_percent_or_the_runs_own_margin_where_wider() {
+fn a_ratio_is_equal_within_five_percent_and_otherwise_decided_where_it_clears_the_runs_margin() {
     use crate::analysis::stats::{TIE_MARGIN, Verdict};
     let ratio = |low: f64, high: f64, margin: f64| Ratio {
         ratio: (low + high) / 2.0,
@@ -436,13 +436,18 @@ fn a_ratio_is_decided_at_five_percent_or_the_runs_own_margin_where_wider() {
         processes: 12,
         margin,
     };
-    // A run that resolves 1.5%: one margin, 5%, for every verdict.
+    // A run that resolves 1.5%: "equal" within 5%, whatever it resolves finer.
     assert_eq!(ratio(1.02, 1.045, 0.015).verdict(), Verdict::Equal);
     assert_eq!(ratio(1.02, 1.045, 0.015).verdict_margin(), TIE_MARGIN);
     assert_eq!(ratio(1.06, 1.09, 0.015).verdict(), Verdict::Slower);
     assert_eq!(ratio(0.90, 0.94, 0.015).verdict(), Verdict::Faster);
+    // A real 6% difference whose interval crosses 5% but clears the run's 1.5%: slower.
+    assert_eq!(ratio(1.035, 1.08, 0.015).verdict(), Verdict::Slower);
+    assert_eq!(ratio(0.925, 0.965, 0.015).verdict(), Verdict::Faster);
+    // Crossing both 1.5% and 5%: the run could not tell.
     assert_eq!(ratio(1.01, 1.06, 0.015).verdict(), Verdict::Undecided);
-    // A run that resolves only 8%: its own margin.
+    assert!((ratio(1.01, 1.06, 0.015).detectable() - (1.015 * 1.035 / 1.01 - 1.0)).abs() < 1e-12);
+    // A run that resolves only 8%: its own margin, for every word.
     assert_eq!(ratio(0.95, 1.07, 0.08).verdict(), Verdict::Equal);
     assert_eq!(ratio(1.06, 1.09, 0.08).verdict(), Verdict::Undecided);
     assert_eq!(ratio(0.95, 1.07, 0.08).verdict_margin(), 0.08);
