@@ -187,18 +187,22 @@ impl Ratio {
     }
 
     /// The four-word verdict ([`stats::verdict`]): equal when the whole interval lies within
-    /// [`Ratio::verdict_margin`], slower or faster when it clears the ratio's own margin (what the
-    /// run resolves), undecided otherwise, and always for fewer pairs than a 95% interval needs.
+    /// [`Ratio::verdict_margin`], slower or faster when it clears [`Ratio::resolution`], undecided
+    /// otherwise, and always for fewer pairs than a 95% interval needs.
     pub fn verdict(&self) -> stats::Verdict {
         if self.enough_pairs() {
-            stats::verdict(self.low, self.high, self.margin, self.verdict_margin())
+            stats::verdict(
+                self.low,
+                self.high,
+                self.resolution(),
+                self.verdict_margin(),
+            )
         } else {
             stats::Verdict::Undecided
         }
     }
 
-    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin (what the
-    /// run resolves) where that is wider, which is then the margin "slower" and "faster" clear too.
+    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin where wider.
     pub fn verdict_margin(&self) -> f64 {
         self.margin.max(stats::TIE_MARGIN)
     }
@@ -209,10 +213,16 @@ impl Ratio {
         stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
     }
 
-    /// The smallest difference this ratio's interval could have called slower (it must clear the
-    /// ratio's own margin).
+    /// What "slower" and "faster" must clear: the ratio's own margin, at least 2.5%
+    /// ([`stats::MIN_DIFFERENCE`]), at most [`Ratio::verdict_margin`].
+    pub fn resolution(&self) -> f64 {
+        let floor = self.margin.max(stats::MIN_DIFFERENCE);
+        floor.min(self.verdict_margin())
+    }
+
+    /// The smallest difference this ratio's interval could have called slower.
     pub fn detectable(&self) -> f64 {
-        stats::detectable(self.ratio, self.low, self.margin)
+        stats::detectable(self.ratio, self.low, self.resolution())
     }
 
     /// Whether the interval spans two processes or more (the only intervals that may decide).

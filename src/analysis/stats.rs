@@ -163,6 +163,14 @@ pub fn judge(ratios: &[f64], threshold: f64) -> Option<(GateVerdict, Interval)> 
 /// resolves only 8% uses 8%.
 pub const TIE_MARGIN: f64 = 0.05;
 
+/// The smallest difference a verdict calls slower or faster (2.5%, half of [`TIE_MARGIN`]), however
+/// finely a run's control resolves: a run's interval covers its own sessions, not the shift of a
+/// ratio between two runs minutes apart, which reached 2.5% on cache-sensitive rows (`heap_box`
+/// glibc / stack array at 16 KiB: 0.945x [0.917, 0.962] in one default run, 0.970x [0.961, 0.975]
+/// in the next, the AMD EPYC 2-vCPU VM, 2026-12-02). Without this floor, 9 of 171 rankings read
+/// "equal" in one of those two runs and "faster" or "slower" in the other; with it, 4.
+pub const MIN_DIFFERENCE: f64 = TIE_MARGIN / 2.0;
+
 /// What the interval `[low, high]` of a ratio `a / b` of times says, in the four words of the gate
 /// and of the questions about a user's code: three decisions and an honest "undecided".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -181,7 +189,7 @@ pub enum Verdict {
 
 /// The [`Verdict`] on `[low, high]`: equal when the whole interval lies within `margin`; else
 /// slower or faster when it clears `resolution` (at most `margin`: the smallest difference the run
-/// resolves, as its control measured it). A real 6% difference whose interval is [1.035, 1.08] is
+/// resolves, as its control measured it, and at least [`MIN_DIFFERENCE`] in the report). A real 6% difference whose interval is [1.035, 1.08] is
 /// then "slower" where one margin for both words (5%) left it undecided in every run however many
 /// sessions it had (19 of 171 rankings of a default run, the AMD EPYC 2-vCPU VM, 2026-12-02); an
 /// interval within ±5% still reads "equal", whatever the run resolves. The gate passes its

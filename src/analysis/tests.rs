@@ -428,7 +428,7 @@ fn different_winners_for_small_objects_and_threads_make_the_heaps_claim_hold() {
 
 #[test]
 fn a_ratio_is_equal_within_five_percent_and_otherwise_decided_where_it_clears_the_runs_margin() {
-    use crate::analysis::stats::{TIE_MARGIN, Verdict};
+    use crate::analysis::stats::{MIN_DIFFERENCE, TIE_MARGIN, Verdict};
     let ratio = |low: f64, high: f64, margin: f64| Ratio {
         ratio: (low + high) / 2.0,
         low,
@@ -441,12 +441,17 @@ fn a_ratio_is_equal_within_five_percent_and_otherwise_decided_where_it_clears_th
     assert_eq!(ratio(1.02, 1.045, 0.015).verdict_margin(), TIE_MARGIN);
     assert_eq!(ratio(1.06, 1.09, 0.015).verdict(), Verdict::Slower);
     assert_eq!(ratio(0.90, 0.94, 0.015).verdict(), Verdict::Faster);
-    // A real 6% difference whose interval crosses 5% but clears the run's 1.5%: slower.
+    // A real 6% difference whose interval crosses 5% but clears 2.5% (the run resolves finer,
+    // but a ratio may shift that much between runs): slower.
+    assert_eq!(ratio(1.035, 1.08, 0.015).resolution(), MIN_DIFFERENCE);
     assert_eq!(ratio(1.035, 1.08, 0.015).verdict(), Verdict::Slower);
     assert_eq!(ratio(0.925, 0.965, 0.015).verdict(), Verdict::Faster);
-    // Crossing both 1.5% and 5%: the run could not tell.
-    assert_eq!(ratio(1.01, 1.06, 0.015).verdict(), Verdict::Undecided);
-    assert!((ratio(1.01, 1.06, 0.015).detectable() - (1.015 * 1.035 / 1.01 - 1.0)).abs() < 1e-12);
+    // Crossing both 2.5% and 5%: the run could not tell.
+    assert_eq!(ratio(1.02, 1.06, 0.015).verdict(), Verdict::Undecided);
+    assert!((ratio(1.02, 1.06, 0.015).detectable() - (1.025 * 1.04 / 1.02 - 1.0)).abs() < 1e-12);
+    // A run that resolves 3.5%: its margin for "slower".
+    assert_eq!(ratio(1.03, 1.08, 0.035).verdict(), Verdict::Undecided);
+    assert_eq!(ratio(1.04, 1.08, 0.035).verdict(), Verdict::Slower);
     // A run that resolves only 8%: its own margin, for every word.
     assert_eq!(ratio(0.95, 1.07, 0.08).verdict(), Verdict::Equal);
     assert_eq!(ratio(1.06, 1.09, 0.08).verdict(), Verdict::Undecided);
