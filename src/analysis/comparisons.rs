@@ -2,11 +2,10 @@
 //! uncertainty it has: figures with intervals, ratios, rankings, crossovers, scaling. The lookups
 //! they start from are `lookup`; the wording is `render`.
 //!
-//! Comparisons follow one rule: a ratio of two times is "decided" only when its whole interval clears
-//! the run's margin ([`Noise`]); otherwise the two are "within noise". After a repeated run the interval is that
-//! of the median of the ratios paired by process ([`compare`], [`crate::analysis::stats`]); for a single
-//! process, the conservative ratio of Criterion's confidence intervals (slower low / faster high ..
-//! slower high / faster low).
+//! A ratio of two times is "decided" only when its whole interval clears the run's margin
+//! ([`Noise`]; the engine's groups: [`Ratio::verdict`]). After a repeated run the interval is that of
+//! the median of the ratios paired by process ([`compare`]); for a single process, the conservative
+//! ratio of Criterion's intervals (slower low / faster high .. slower high / faster low).
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::lookup::*;
@@ -20,9 +19,8 @@ use crate::workload::contention::Workload;
 /// Xeon, AMD EPYC, 2026-11). Only tests and single runs see it; a single process never decides.
 pub const NOISE_MARGIN: f64 = 0.20;
 
-/// The smallest margin any run may use, however quiet: two separately built binaries of the same
-/// code differ by 2-2.5% from code layout alone (tango-bench issue #52), and a ratio's two sides can
-/// move in opposite directions, so 5%.
+/// The smallest margin any run may use, however quiet: two builds of the same code differ by
+/// 2-2.5% from code layout alone (tango-bench issue #52), in either direction, so 5%.
 pub const MIN_NOISE_MARGIN: f64 = 0.05;
 
 /// Rows need this many processes before their spread says anything about the machine's noise.
