@@ -9,11 +9,13 @@
 
 use crate::analysis::aggregate::Results;
 use crate::analysis::lookup::*;
-use crate::analysis::stats::{self, Decision};
+use crate::analysis::stats;
 use crate::data::id::{BenchId, HeapKind, Layout, Owner, StackKind, ranking_group};
 use crate::data::results::Bench;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
+
+pub use crate::analysis::ratio::Ratio;
 /// The margin when a run cannot measure its own noise (fewer than [`NOISE_MIN_PROCESSES`]
 /// processes): ±20%, about the spread between identical runs on the 2-vCPU development VMs (Intel
 /// Xeon, AMD EPYC, 2026-11). Only tests and single runs see it; a single process never decides.
@@ -123,131 +125,6 @@ impl Timed {
     }
 }
 
-/// `slower / faster` of two times, with a conservative interval.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Ratio {
-    pub ratio: f64,
-    pub low: f64,
-    pub high: f64,
-    /// Processes the interval spans: 1 when either figure comes from one process, whose Criterion
-    /// interval is narrow and blind to the variance between processes; such a ratio is never decided.
-    pub processes: usize,
-    /// The margin the interval must clear to decide (the run's measured noise).
-    pub margin: f64,
-}
-
-impl Ratio {
-    pub fn of(numerator: Timed, denominator: Timed) -> Ratio {
-        Ratio {
-            ratio: numerator.point / denominator.point,
-            low: numerator.low / denominator.high,
-            high: numerator.high / denominator.low,
-            processes: numerator.processes.min(denominator.processes),
-            margin: numerator.margin.max(denominator.margin),
-        }
-    }
-
-    /// The median of per-process ratios with its distribution-free interval
-    /// ([`stats::median_interval`]); `None` for fewer than two processes, which cannot be paired.
-    pub fn paired(per_process: &[f64], margin: f64) -> Option<Ratio> {
-        if per_process.len() < 2 {
-            return None;
-        }
-        let iv = stats::median_interval(per_process)?;
-        Some(Ratio {
-            ratio: iv.point,
-            low: iv.low,
-            high: iv.high,
-            processes: per_process.len(),
-            margin,
-        })
-    }
-
-    /// `1 / self`: the same comparison the other way round.
-    pub fn inverse(&self) -> Ratio {
-        Ratio {
-            ratio: 1.0 / self.ratio,
-            low: 1.0 / self.high,
-            high: 1.0 / self.low,
-            processes: self.processes,
-            margin: self.margin,
-        }
-    }
-
-    /// The suite's one decision rule ([`stats::decide`] at the run's margin), for a ratio whose
-    /// interval spans at least two processes; a ratio measured in one process is never decided.
-    pub fn decision(&self) -> Decision {
-        if self.repeated() {
-            stats::decide(self.low, self.high, self.margin)
-        } else {
-            Decision::Tie
-        }
-    }
-
-    /// The four-word verdict ([`stats::verdict`]): equal when the whole interval lies within
-    /// [`Ratio::verdict_margin`], slower or faster when it clears [`Ratio::resolution`], undecided
-    /// otherwise, and always for fewer pairs than a 95% interval needs.
-    pub fn verdict(&self) -> stats::Verdict {
-        if self.enough_pairs() {
-            stats::verdict(
-                self.low,
-                self.high,
-                self.resolution(),
-                self.verdict_margin(),
-            )
-        } else {
-            stats::Verdict::Undecided
-        }
-    }
-
-    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin where wider.
-    pub fn verdict_margin(&self) -> f64 {
-        self.margin.max(stats::TIE_MARGIN)
-    }
-
-    /// Whether the ratio has the pairs a 95% interval needs (six): fewer decide nothing, not even
-    /// "equal".
-    pub fn enough_pairs(&self) -> bool {
-        stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
-    }
-
-    /// What "slower" and "faster" must clear: the ratio's own margin, at least 2.5%
-    /// ([`stats::MIN_DIFFERENCE`]), at most [`Ratio::verdict_margin`].
-    pub fn resolution(&self) -> f64 {
-        let floor = self.margin.max(stats::MIN_DIFFERENCE);
-        floor.min(self.verdict_margin())
-    }
-
-    /// The smallest difference this ratio's interval could have called slower.
-    pub fn detectable(&self) -> f64 {
-        stats::detectable(self.ratio, self.low, self.resolution())
-    }
-
-    /// Whether the interval spans two processes or more (the only intervals that may decide).
-    pub fn repeated(&self) -> bool {
-        self.processes >= 2
-    }
-
-    /// Decided: the numerator is slower by more than the margin.
-    pub fn decidedly_above(&self) -> bool {
-        self.decision() == Decision::Slower
-    }
-
-    /// Decided: the numerator is faster by more than the margin.
-    pub fn decidedly_below(&self) -> bool {
-        self.decision() == Decision::Faster
-    }
-
-    pub fn decided(&self) -> bool {
-        self.decision() != Decision::Tie
-    }
-
-    /// `1.35x [1.22, 1.49]`.
-    pub fn text(&self) -> String {
-        format!("{:.2}x [{:.2}, {:.2}]", self.ratio, self.low, self.high)
-    }
-}
-
 /// heap_box / stack_array at `size` for `allocator`.
 pub fn heap_over_stack(results: &Results, allocator: AllocatorKind, size: u64) -> Option<Ratio> {
     compare(
@@ -287,9 +164,10 @@ pub type Ranking = Vec<Ranked>;
 /// the fastest as `to_best` gives it (`None`: left out).
 fn rank_by<T>(
     mut measured: Vec<(AllocatorKind, T, Timed)>,
+    speed: impl Fn(&T, &Timed) -> f64,
     to_best: impl Fn(&T, &T) -> Option<Ratio>,
 ) -> Ranking {
-    measured.sort_by(|a, b| a.2.point.total_cmp(&b.2.point));
+    measured.sort_by(|a, b| speed(&a.1, &a.2).total_cmp(&speed(&b.1, &b.2)));
     let Some((_, best, _)) = measured.first() else {
         return Vec::new();
     };
@@ -311,7 +189,17 @@ pub fn ranked_ids(results: &Results, ids: &[(AllocatorKind, BenchId)]) -> Rankin
         .iter()
         .filter_map(|(a, id)| Some((*a, id, timed(results, id)?)))
         .collect();
-    rank_by(measured, |id, best| compare(results, id, best))
+    // Ordered by the engine's paired ratios where one group has every allocator (its figures
+    // were taken milliseconds apart), by the figures otherwise.
+    let engine: Option<Vec<f64>> = ids
+        .iter()
+        .map(|(_, id)| Some(results.engine_ratio(id, &ids.first()?.1)?.ratio))
+        .collect();
+    let speed = |id: &&BenchId, timed: &Timed| {
+        let k = ids.iter().position(|(_, x)| x == *id);
+        engine.as_ref().zip(k).map_or(timed.point, |(e, k)| e[k])
+    };
+    rank_by(measured, speed, |id, best| compare(results, id, best))
 }
 
 /// Allocators measured in rounds of one process each (`rows`: each allocator's figures, the r-th of
@@ -333,9 +221,13 @@ pub fn rank_rounds(rows: &[(AllocatorKind, Vec<f64>)], margin: f64) -> Ranking {
             Some((*a, figures, timed))
         })
         .collect();
-    rank_by(measured, |figures: &&Vec<f64>, best: &&Vec<f64>| {
-        Ratio::paired(&stats::paired_ratios(figures, best), margin)
-    })
+    rank_by(
+        measured,
+        |_, timed| timed.point,
+        |figures: &&Vec<f64>, best: &&Vec<f64>| {
+            Ratio::paired(&stats::paired_ratios(figures, best), margin)
+        },
+    )
 }
 
 /// The workload's time per round for each allocator at `threads`, fastest first.

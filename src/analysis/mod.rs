@@ -10,6 +10,7 @@ pub mod findings;
 pub mod gate;
 pub mod lookup;
 pub mod own;
+pub mod ratio;
 pub mod stats;
 #[cfg(test)]
 mod tests;

@@ -2,9 +2,10 @@
 //! from `analysis::answers`, or, when the part was not run, what to run.
 
 use crate::analysis::answers::*;
+use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns, thread_label};
 use crate::render::words::{
-    per_allocator_times, probe_set_words, ranking_text, ratio_words, within_noise,
+    per_allocator_times, probe_set_words, ranking_text, ratio_cell, ratio_words, within_noise,
 };
 
 /// One of the three questions, answered: a sentence or two and a small table, or, when the part was
@@ -42,7 +43,7 @@ impl Answer {
 }
 
 const STACK_QUESTION: &str = "Should this be on the stack?";
-const STACK_CAPTION: &str = "time per iteration; (Nx) heap / stack, ≈ within noise";
+const STACK_CAPTION: &str = "time per iteration; (Nx [interval]) heap / stack, with its verdict where paired in rounds; ≈ within noise";
 const ALLOCATOR_QUESTION: &str = "Which allocator should my threaded code use?";
 const ALLOCATOR_CAPTION: &str = "time per allocator operation, relative to the fastest";
 const DEPTH_QUESTION: &str = "How deep can my recursion go?";
@@ -78,9 +79,21 @@ fn stack_words(a: &StackAnswer) -> Answer {
             None => format!("{} none measured", allocator_label(*alloc)),
         })
         .collect();
+    let paired = a
+        .rows
+        .iter()
+        .flat_map(|row| row.heap.iter().flatten())
+        .all(|(_, r)| r.enough_pairs());
+    let tie = if paired {
+        format!(
+            "equal within ±{:.0}% (or its group's margin where wider), faster or undecided at each size, in the engine's paired rounds",
+            TIE_MARGIN * 100.0
+        )
+    } else {
+        within_noise(a.margin)
+    };
     sentences.push(format!(
-        "From these sizes up, a heap block costs no more than the stack array ({}): {}. Below them the allocation is a real cost; above them, filling the memory dominates.",
-        within_noise(a.margin),
+        "From these sizes up, a heap block is never decidedly slower than the stack array ({tie}): {}. Below them the allocation is a real cost; above them, filling the memory dominates.",
         crossovers.join(", ")
     ));
     let mut header = vec!["size".to_string(), "stack_array".into()];
@@ -96,7 +109,9 @@ fn stack_words(a: &StackAnswer) -> Answer {
             row.stack.map_or("-".into(), format_ns),
         ];
         cells.extend(row.heap.iter().map(|cell| match cell {
-            Some((t, r)) if r.decided() => format!("{} ({})", format_ns(*t), r.text()),
+            Some((t, r)) if r.enough_pairs() || r.decided() => {
+                format!("{} ({})", format_ns(*t), ratio_cell(r))
+            }
             Some((t, _)) => format!("{} (≈ stack)", format_ns(*t)),
             None => "-".into(),
         }));
@@ -117,11 +132,25 @@ fn allocator_words(a: &AllocatorAnswer) -> Answer {
         .iter()
         .map(|(alloc, n)| format!("{} in {n}", allocator_label(*alloc)))
         .collect();
-    let mut table = vec![vec![
-        "workload".into(),
-        "threads".into(),
-        "fastest first (≈ within noise; Nx: time ratio to the fastest)".into(),
-    ]];
+    let paired = a
+        .rows
+        .iter()
+        .all(|(_, _, r)| r.iter().skip(1).all(|x| x.to_best.enough_pairs()));
+    let (tie, legend) = if paired {
+        (
+            format!(
+                "equal within ±{:.0}% (or its group's margin where wider) or undecided, in the engine's paired rounds",
+                TIE_MARGIN * 100.0
+            ),
+            "fastest first (Nx [interval], verdict: time ratio to the fastest, paired in rounds)",
+        )
+    } else {
+        (
+            within_noise(a.margin),
+            "fastest first (≈ within noise; Nx: time ratio to the fastest)",
+        )
+    };
+    let mut table = vec![vec!["workload".into(), "threads".into(), legend.into()]];
     for (w, t, ranking) in &a.rows {
         table.push(vec![
             w.name().to_owned(),
@@ -133,8 +162,8 @@ fn allocator_words(a: &AllocatorAnswer) -> Answer {
         question: ALLOCATOR_QUESTION,
         anchor: "contention",
         text: format!(
-            "Fastest or tied with the fastest (within ±{:.0}%), per workload at the most threads that fit the cores: {}, of {} workloads. The table ranks each workload; the pattern of your own code decides.",
-            a.margin * 100.0,
+            "Fastest or not decidedly slower than the fastest ({}), per workload at the most threads that fit the cores: {}, of {} workloads. The table ranks each workload; the pattern of your own code decides.",
+            tie,
             counts.join(", "),
             a.rows.len()
         ),

@@ -2,7 +2,6 @@
 //! (the decisions are `analysis::claims`).
 
 use crate::analysis::claims::*;
-use crate::analysis::comparisons::Ratio;
 use crate::render::units::{allocator_label, format_bytes, format_ns};
 use crate::render::words::{
     labelled_ratios, per_allocator, per_allocator_times, probe_set_words, ratio_words, within_noise,
@@ -73,15 +72,6 @@ fn missing_words(what: Missing) -> &'static str {
     }
 }
 
-/// `glibc 1.23x [1.1, 1.3], jemalloc ...`: ratios with their intervals, undecided or not.
-fn ratio_list(ratios: &[(AllocatorKind, Ratio)]) -> String {
-    ratios
-        .iter()
-        .map(|(a, r)| format!("{} {}", allocator_label(*a), r.text()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// `glibc and jemalloc`.
 fn names(allocators: &[AllocatorKind]) -> String {
     allocators
@@ -102,7 +92,7 @@ fn managed_words(m: &Managed) -> String {
     format!(
         "Neither is managed by the CPU: a stack array is a stack-pointer adjustment the compiler emits (stack_array 64 B: {} including the fill), a heap block a call into the allocator. heap_box / stack_array at 64 B: {}; decidedly costlier for {} of {} allocators.{direct} In Rust neither is freed by hand: both are released when their owner goes out of scope.",
         format_ns(m.stack_array),
-        ratio_list(&m.ratios),
+        labelled_ratios(&m.ratios),
         m.costlier,
         m.ratios.len()
     )
@@ -113,8 +103,8 @@ fn threads_words(t: &Threads) -> String {
     let evidence = format!(
         "From 1 to {} threads, stack_control (no heap) scales {median:.2}x [{low:.2}, {high:.2}] (the median and range of its runs under each allocator: {}); local_churn (each thread churns its own blocks in the shared heap) scales {}.",
         t.threads,
-        ratio_list(&t.stack),
-        ratio_list(&t.heap)
+        labelled_ratios(&t.stack),
+        labelled_ratios(&t.heap)
     );
     if t.behind.is_empty() {
         format!(
@@ -201,7 +191,7 @@ fn cache_words(c: &Cache) -> String {
             " The same reads over separately allocated nodes in random order cost decidedly more than over contiguous ones from a {} working set up (at {}: {}): locality, not the stack, is what the cache rewards.",
             format_bytes(*from as f64),
             format_bytes(*largest as f64),
-            ratio_list(ratios)
+            labelled_ratios(ratios)
         ),
         Locality::NeverSlower { largest, ratios } => format!(
             " Scattered nodes were not decidedly slower than contiguous ones at the working sets measured (at {}: {}).",

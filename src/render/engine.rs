@@ -2,7 +2,7 @@
 //! one line per group, each ratio with its interval and verdict.
 
 use crate::analysis::engine::{EngineSummary, GroupAnswer};
-use crate::analysis::stats::TIE_MARGIN;
+use crate::analysis::stats::{MIN_DIFFERENCE, TIE_MARGIN};
 use crate::data::groups::GroupEntry;
 use crate::render::words::verdict_words;
 
@@ -15,21 +15,40 @@ pub fn margin_text(margin: f64) -> String {
     }
 }
 
-/// The run's summary in one sentence: how much it decided and at what margin.
+/// The run's summary in one sentence: how much it decided, by which rule, and the margin the run
+/// resolved, naming the groups too noisy for ±5% and by how much.
 pub fn summary_sentence(summary: &EngineSummary) -> String {
-    let within = summary
+    let mut wider: Vec<&GroupAnswer> = summary
         .groups
         .iter()
-        .filter(|g| g.margin <= TIE_MARGIN)
-        .count();
+        .filter(|g| g.margin > TIE_MARGIN)
+        .collect();
+    wider.sort_by(|a, b| b.margin.total_cmp(&a.margin));
+    let within = summary.groups.len() - wider.len();
+    let noisy = match wider.len() {
+        0 => String::new(),
+        n => {
+            let named: Vec<String> = wider
+                .iter()
+                .take(3)
+                .map(|g| format!("{} {}", g.group, margin_text(g.margin)))
+                .collect();
+            let more = if n > 3 { ", ..." } else { "" };
+            format!(
+                "; too noisy for ±{:.0}% in {n}, decided there at their own margin ({}{more})",
+                TIE_MARGIN * 100.0,
+                named.join(", ")
+            )
+        }
+    };
     format!(
-        "{} of {} comparisons decided in {} groups (slower, faster or equal at ±{:.0}%, or at the margin its group's control measured where wider); margins measured by each group's control: median {}, widest {}, within ±{:.0}% in {within} of {} groups",
+        "{} of {} comparisons decided in {} groups: equal when the interval lies within ±{:.0}%, slower or faster when it clears ±{:.1}% (or the group's margin where wider); the margin this run resolves, measured by each group's control (median {}): ±{:.0}% or finer in {within} of {} groups{noisy}",
         summary.decided,
         summary.comparisons,
         summary.groups.len(),
         TIE_MARGIN * 100.0,
+        MIN_DIFFERENCE * 100.0,
         margin_text(summary.median_margin),
-        margin_text(summary.widest_margin),
         TIE_MARGIN * 100.0,
         summary.groups.len(),
     )

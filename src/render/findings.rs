@@ -40,12 +40,12 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
                 )
             });
             format!(
-                "A {} B heap allocation with {} costs {} here (allocate, fill, read, free), {} a stack array of the same size ({}){alloc_only}.",
+                "A {} B heap allocation with {} costs {} here (allocate, fill, read, free), against {} for a stack array of the same size: {}{alloc_only}.",
                 crate::analysis::findings::FINDING_BYTES,
                 allocator_label(*allocator),
                 format_ns(*heap),
-                ratio.text(),
-                format_ns(*stack)
+                format_ns(*stack),
+                ratio_words(ratio),
             )
         }
         Finding::Crossover {
@@ -108,13 +108,13 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             format!(
                 "local_churn with {} scales {} from 1 to {} (stack_control, with no heap: {}{against_stack}).",
                 allocator_label(*allocator),
-                heap.text(),
+                ratio_words(heap),
                 threads_words(
                     crate::workload::contention::Workload::LocalChurn,
                     *threads,
                     cores
                 ),
-                stack.text()
+                ratio_words(stack)
             )
         }
         Finding::TwoMibDepth {

@@ -12,15 +12,15 @@ pub fn within_noise(margin: f64) -> String {
     format!("within noise (±{:.0}%)", margin * 100.0)
 }
 
-/// A ratio in words with its interval and verdict: `1.35x [1.22, 1.49]` when decided, otherwise
-/// why not: with the pairs a 95% interval needs (the comparison engine's sessions), equal within
-/// the margin or undecided ([`verdict_words`]); with fewer, within noise, or measured in one
-/// process (whose interval cannot decide).
+/// A ratio in words with its interval and verdict: with the pairs a 95% interval needs (the
+/// comparison engine's sessions), its four-word verdict ([`verdict_words`]); with fewer,
+/// `1.35x [1.22, 1.49]` when decided, otherwise within noise, or measured in one process (whose
+/// interval cannot decide).
 pub fn ratio_words(r: &Ratio) -> String {
-    if r.decided() {
-        r.text()
-    } else if r.enough_pairs() {
+    if r.enough_pairs() {
         verdict_words(r)
+    } else if r.decided() {
+        r.text()
     } else if r.repeated() {
         format!("{} ({})", within_noise(r.margin), r.text())
     } else {
@@ -53,6 +53,22 @@ pub fn verdict_words(r: &Ratio) -> String {
             r.text(),
             r.detectable() * 100.0
         ),
+    }
+}
+
+/// A ratio in a table cell: `1.35x [1.22, 1.49], slower`, `equal ±5%: 1.01x [0.99, 1.02]`,
+/// `undecided: 1.04x [0.95, 1.13]` with the pairs a 95% interval needs; with fewer, the ratio when
+/// decided and `≈` (within noise) otherwise.
+pub fn ratio_cell(r: &Ratio) -> String {
+    use crate::analysis::stats::Verdict;
+    if !r.enough_pairs() {
+        return if r.decided() { r.text() } else { "≈".into() };
+    }
+    match r.verdict() {
+        Verdict::Slower => format!("{}, slower", r.text()),
+        Verdict::Faster => format!("{}, faster", r.text()),
+        Verdict::Equal => format!("equal ±{:.0}%: {}", r.verdict_margin() * 100.0, r.text()),
+        Verdict::Undecided => format!("undecided: {}", r.text()),
     }
 }
 
@@ -94,8 +110,26 @@ pub fn probe_set_words(what: &str, total: usize, counts: &ProbeCounts) -> String
 }
 
 /// A ranking in words, fastest first: `mimalloc ≈ jemalloc; glibc 1.90x [1.80, 2.00]`, where `≈` joins
-/// allocators within noise of the fastest and the others carry their time ratio to it.
+/// allocators within noise of the fastest and the others carry their time ratio to it; with the
+/// engine's pairs, every allocator after the fastest carries its ratio and verdict
+/// (`mimalloc; jemalloc equal ±5%: 1.02x [0.99, 1.04]; glibc 1.90x [1.80, 2.00], slower`).
 pub fn ranking_text(ranking: &[Ranked]) -> String {
+    if let [best, rest @ ..] = ranking
+        && !rest.is_empty()
+        && rest.iter().all(|r| r.to_best.enough_pairs())
+    {
+        let rest = rest.iter().map(|r| {
+            format!(
+                "{} {}",
+                allocator_label(r.allocator),
+                ratio_cell(&r.to_best)
+            )
+        });
+        let all: Vec<String> = std::iter::once(allocator_label(best.allocator).to_owned())
+            .chain(rest)
+            .collect();
+        return all.join("; ");
+    }
     let (tied, slower): (Vec<&Ranked>, Vec<&Ranked>) =
         ranking.iter().partition(|r| !r.to_best.decidedly_above());
     let mut text = tied
@@ -113,4 +147,54 @@ pub fn ranking_text(ranking: &[Ranked]) -> String {
 pub fn threads_words(workload: Workload, threads: usize, cores: Option<usize>) -> String {
     let os = workload.os_threads(threads);
     thread_label(threads, os, cores.is_some_and(|c| os > c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::comparisons::Timed;
+
+    fn paired(low: f64, high: f64) -> Ratio {
+        Ratio {
+            ratio: (low + high) / 2.0,
+            low,
+            high,
+            processes: 12,
+            margin: 0.02,
+        }
+    }
+
+    #[test]
+    fn a_paired_ratio_always_carries_its_verdict_in_a_cell_and_in_a_ranking() {
+        assert_eq!(ratio_cell(&paired(1.5, 1.7)), "1.60x [1.50, 1.70], slower");
+        assert_eq!(
+            ratio_cell(&paired(0.99, 1.01)),
+            "equal ±5%: 1.00x [0.99, 1.01]"
+        );
+        assert_eq!(
+            ratio_cell(&paired(1.01, 1.09)),
+            "undecided: 1.05x [1.01, 1.09]"
+        );
+        let timed = Timed {
+            point: 1.0,
+            low: 1.0,
+            high: 1.0,
+            processes: 12,
+            margin: 0.02,
+        };
+        let ranked = |allocator, to_best| Ranked {
+            allocator,
+            timed,
+            to_best,
+        };
+        let ranking = [
+            ranked(AllocatorKind::Mimalloc, paired(1.0, 1.0)),
+            ranked(AllocatorKind::Jemalloc, paired(0.99, 1.01)),
+            ranked(AllocatorKind::System, paired(1.5, 1.7)),
+        ];
+        assert_eq!(
+            ranking_text(&ranking),
+            "mimalloc; jemalloc equal ±5%: 1.00x [0.99, 1.01]; glibc 1.60x [1.50, 1.70], slower"
+        );
+    }
 }

@@ -1,0 +1,130 @@
+//! A ratio of two times with its interval, and the one rule that turns it into a verdict: the
+//! report's, the engine's and the questions' (`stats::verdict`, `stats::decide`).
+
+use crate::analysis::comparisons::Timed;
+use crate::analysis::stats::{self, Decision};
+
+/// `slower / faster` of two times, with a conservative interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Processes the interval spans: 1 when either figure comes from one process, whose Criterion
+    /// interval is narrow and blind to the variance between processes; such a ratio is never decided.
+    pub processes: usize,
+    /// The margin the interval must clear to decide (the run's measured noise).
+    pub margin: f64,
+}
+
+impl Ratio {
+    pub fn of(numerator: Timed, denominator: Timed) -> Ratio {
+        Ratio {
+            ratio: numerator.point / denominator.point,
+            low: numerator.low / denominator.high,
+            high: numerator.high / denominator.low,
+            processes: numerator.processes.min(denominator.processes),
+            margin: numerator.margin.max(denominator.margin),
+        }
+    }
+
+    /// The median of per-process ratios with its distribution-free interval
+    /// ([`stats::median_interval`]); `None` for fewer than two processes, which cannot be paired.
+    pub fn paired(per_process: &[f64], margin: f64) -> Option<Ratio> {
+        if per_process.len() < 2 {
+            return None;
+        }
+        let iv = stats::median_interval(per_process)?;
+        Some(Ratio {
+            ratio: iv.point,
+            low: iv.low,
+            high: iv.high,
+            processes: per_process.len(),
+            margin,
+        })
+    }
+
+    /// `1 / self`: the same comparison the other way round.
+    pub fn inverse(&self) -> Ratio {
+        Ratio {
+            ratio: 1.0 / self.ratio,
+            low: 1.0 / self.high,
+            high: 1.0 / self.low,
+            processes: self.processes,
+            margin: self.margin,
+        }
+    }
+
+    /// [`Ratio::verdict`] with six pairs or more, else [`stats::decide`]; one process never decides.
+    pub fn decision(&self) -> Decision {
+        match self.verdict() {
+            stats::Verdict::Slower => Decision::Slower,
+            stats::Verdict::Faster => Decision::Faster,
+            _ if self.enough_pairs() || !self.repeated() => Decision::Tie,
+            _ => stats::decide(self.low, self.high, self.margin),
+        }
+    }
+
+    /// The four-word verdict ([`stats::verdict`]): equal when the whole interval lies within
+    /// [`Ratio::verdict_margin`], slower or faster when it clears [`Ratio::resolution`], undecided
+    /// otherwise, and always for fewer pairs than a 95% interval needs.
+    pub fn verdict(&self) -> stats::Verdict {
+        if self.enough_pairs() {
+            stats::verdict(
+                self.low,
+                self.high,
+                self.resolution(),
+                self.verdict_margin(),
+            )
+        } else {
+            stats::Verdict::Undecided
+        }
+    }
+
+    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin where wider.
+    pub fn verdict_margin(&self) -> f64 {
+        self.margin.max(stats::TIE_MARGIN)
+    }
+
+    /// Whether the ratio has the pairs a 95% interval needs (six): fewer decide nothing, not even
+    /// "equal".
+    pub fn enough_pairs(&self) -> bool {
+        stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
+    }
+
+    /// What "slower" and "faster" must clear: the ratio's own margin, at least 2.5%
+    /// ([`stats::MIN_DIFFERENCE`]), at most [`Ratio::verdict_margin`].
+    pub fn resolution(&self) -> f64 {
+        let floor = self.margin.max(stats::MIN_DIFFERENCE);
+        floor.min(self.verdict_margin())
+    }
+
+    /// The smallest difference this ratio's interval could have called slower.
+    pub fn detectable(&self) -> f64 {
+        stats::detectable(self.ratio, self.low, self.resolution())
+    }
+
+    /// Whether the interval spans two processes or more (the only intervals that may decide).
+    pub fn repeated(&self) -> bool {
+        self.processes >= 2
+    }
+
+    /// Decided: the numerator is slower by more than the margin.
+    pub fn decidedly_above(&self) -> bool {
+        self.decision() == Decision::Slower
+    }
+
+    /// Decided: the numerator is faster by more than the margin.
+    pub fn decidedly_below(&self) -> bool {
+        self.decision() == Decision::Faster
+    }
+
+    pub fn decided(&self) -> bool {
+        self.decision() != Decision::Tie
+    }
+
+    /// `1.35x [1.22, 1.49]`.
+    pub fn text(&self) -> String {
+        format!("{:.2}x [{:.2}, {:.2}]", self.ratio, self.low, self.high)
+    }
+}
