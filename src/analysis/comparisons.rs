@@ -326,8 +326,8 @@ pub struct RankingEntry {
     pub low: f64,
     pub high: f64,
     pub verdict: stats::Verdict,
-    /// The margin the verdict used (0.05 = ±5%): 5%, or the engine group's control (or the run's
-    /// noise) where wider.
+    /// The margin "slower" or "faster" must clear (0.05 = ±5%): the engine group's control (or the
+    /// run's noise), at least 2.5%; "equal" is the whole interval within ±5%.
     pub margin: f64,
     pub decided: bool,
     /// Processes (or the engine's sessions) the comparison is paired over (1: Criterion's interval
@@ -408,7 +408,7 @@ pub fn pairwise(results: &Results, members: &[(String, BenchId)], out: &mut Vec<
                 low: r.low,
                 high: r.high,
                 verdict: r.verdict(),
-                margin: r.verdict_margin(),
+                margin: r.resolution(),
                 decided: r.verdict() != stats::Verdict::Undecided,
                 processes: r.processes,
                 faster_id: faster_id.to_string(),

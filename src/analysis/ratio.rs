@@ -66,24 +66,15 @@ impl Ratio {
     }
 
     /// The four-word verdict ([`stats::verdict`]): equal when the whole interval lies within
-    /// [`Ratio::verdict_margin`], slower or faster when it clears [`Ratio::resolution`], undecided
-    /// otherwise, and always for fewer pairs than a 95% interval needs.
+    /// ±5% ([`stats::TIE_MARGIN`]) and the run resolves 5%, slower or faster when it clears
+    /// [`Ratio::resolution`], undecided otherwise, and always for fewer pairs than a 95% interval
+    /// needs.
     pub fn verdict(&self) -> stats::Verdict {
         if self.enough_pairs() {
-            stats::verdict(
-                self.low,
-                self.high,
-                self.resolution(),
-                self.verdict_margin(),
-            )
+            stats::verdict(self.low, self.high, self.resolution(), stats::TIE_MARGIN)
         } else {
             stats::Verdict::Undecided
         }
-    }
-
-    /// The margin "equal" uses: [`stats::TIE_MARGIN`] (5%), or the ratio's own margin where wider.
-    pub fn verdict_margin(&self) -> f64 {
-        self.margin.max(stats::TIE_MARGIN)
     }
 
     /// Whether the ratio has the pairs a 95% interval needs (six): fewer decide nothing, not even
@@ -92,11 +83,10 @@ impl Ratio {
         stats::order_statistic_coverage(self.processes, 1) >= stats::CONFIDENCE
     }
 
-    /// What "slower" and "faster" must clear: the ratio's own margin, at least 2.5%
-    /// ([`stats::MIN_DIFFERENCE`]), at most [`Ratio::verdict_margin`].
+    /// What "slower" and "faster" must clear: the ratio's own margin (what its run resolves), at
+    /// least 2.5% ([`stats::MIN_DIFFERENCE`]).
     pub fn resolution(&self) -> f64 {
-        let floor = self.margin.max(stats::MIN_DIFFERENCE);
-        floor.min(self.verdict_margin())
+        self.margin.max(stats::MIN_DIFFERENCE)
     }
 
     /// The smallest difference this ratio's interval could have called slower.

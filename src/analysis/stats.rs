@@ -176,28 +176,27 @@ pub const MIN_DIFFERENCE: f64 = TIE_MARGIN / 2.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// The interval lies above `1 + resolution` and reaches beyond `1 + margin`.
+    /// The whole interval lies above `1 + resolution`.
     Slower,
-    /// The interval lies below `1 / (1 + resolution)` and reaches beyond `1 / (1 + margin)`.
+    /// The whole interval lies below `1 / (1 + resolution)`.
     Faster,
-    /// The whole interval lies within `[1 / (1 + margin), 1 + margin]`: equal within the margin.
+    /// The whole interval lies within `[1 / (1 + tie), 1 + tie]`, and the run resolves `tie`.
     Equal,
-    /// The interval straddles both `1 + resolution` and `1 + margin` (or their inverses): the run
-    /// could not tell.
+    /// Neither: the run could not tell.
     Undecided,
 }
 
-/// The [`Verdict`] on `[low, high]`: equal when the whole interval lies within `margin`; else
-/// slower or faster when it clears `resolution` (at most `margin`: the smallest difference the run
-/// resolves, as its control measured it, and at least [`MIN_DIFFERENCE`] in the report). A real 6% difference whose interval is [1.035, 1.08] is
-/// then "slower" where one margin for both words (5%) left it undecided in every run however many
-/// sessions it had (19 of 171 rankings of a default run, the AMD EPYC 2-vCPU VM, 2026-12-02); an
-/// interval within ±5% still reads "equal", whatever the run resolves. The gate passes its
-/// threshold for both.
-pub fn verdict(low: f64, high: f64, resolution: f64, margin: f64) -> Verdict {
-    let resolution = resolution.min(margin);
-    let (up, down) = (1.0 + margin, 1.0 / (1.0 + margin));
-    if low >= down && high <= up {
+/// The [`Verdict`] on `[low, high]`: equal when the whole interval lies within `tie` and the run
+/// resolves that finely (`resolution <= tie`); else slower or faster when the whole interval clears
+/// `resolution` (the smallest difference the run resolves: in the report its control's margin, at
+/// least [`MIN_DIFFERENCE`]). A real 6% difference whose interval is [1.035, 1.08] is then "slower",
+/// where one margin of 5% for both words left it undecided however many sessions it had (19 of 171
+/// rankings of a default run, the AMD EPYC 2-vCPU VM, 2026-12-02); and a group too noisy for ±5%
+/// decides no tie (with "equal within the group's margin", a group whose control measured ±394%
+/// beside a busy program called a threefold difference "equal"). The gate passes its threshold for both: its verdicts are unchanged.
+pub fn verdict(low: f64, high: f64, resolution: f64, tie: f64) -> Verdict {
+    let (up, down) = (1.0 + tie, 1.0 / (1.0 + tie));
+    if resolution <= tie && low >= down && high <= up {
         Verdict::Equal
     } else if low > 1.0 + resolution {
         Verdict::Slower

@@ -86,7 +86,7 @@ fn stack_words(a: &StackAnswer) -> Answer {
         .all(|(_, r)| r.enough_pairs());
     let tie = if paired {
         format!(
-            "equal within ±{:.0}% (or its group's margin where wider), faster or undecided at each size, in the engine's paired rounds",
+            "equal within ±{:.0}%, faster or undecided at each size, in the engine's paired rounds",
             TIE_MARGIN * 100.0
         )
     } else {
@@ -139,7 +139,7 @@ fn allocator_words(a: &AllocatorAnswer) -> Answer {
     let (tie, legend) = if paired {
         (
             format!(
-                "equal within ±{:.0}% (or its group's margin where wider) or undecided, in the engine's paired rounds",
+                "equal within ±{:.0}% or undecided, in the engine's paired rounds",
                 TIE_MARGIN * 100.0
             ),
             "fastest first (Nx [interval], verdict: time ratio to the fastest, paired in rounds)",

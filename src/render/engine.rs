@@ -35,14 +35,14 @@ pub fn summary_sentence(summary: &EngineSummary) -> String {
                 .collect();
             let more = if n > 3 { ", ..." } else { "" };
             format!(
-                "; too noisy for ±{:.0}% in {n}, decided there at their own margin ({}{more})",
+                "; too noisy for ±{:.0}% in {n}, which call no tie and decide slower or faster at their own margin ({}{more})",
                 TIE_MARGIN * 100.0,
                 named.join(", ")
             )
         }
     };
     format!(
-        "{} of {} comparisons decided in {} groups: equal when the interval lies within ±{:.0}%, slower or faster when it clears ±{:.1}% (or the group's margin where wider); the margin this run resolves, measured by each group's control (median {}): ±{:.0}% or finer in {within} of {} groups{noisy}",
+        "{} of {} comparisons decided in {} groups: equal when the interval lies within ±{:.0}%, slower or faster when it clears ±{:.1}% or the group's margin where wider; the margin this run resolves, measured by each group's control (median {}): ±{:.0}% or finer in {within} of {} groups{noisy}",
         summary.decided,
         summary.comparisons,
         summary.groups.len(),

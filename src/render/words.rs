@@ -38,7 +38,7 @@ pub fn verdict_words(r: &Ratio) -> String {
         Verdict::Faster => format!("{}, faster", r.text()),
         Verdict::Equal => format!(
             "equal within ±{:.0}% ({})",
-            r.verdict_margin() * 100.0,
+            crate::analysis::stats::TIE_MARGIN * 100.0,
             r.text()
         ),
         Verdict::Undecided if !r.enough_pairs() => {
@@ -67,7 +67,11 @@ pub fn ratio_cell(r: &Ratio) -> String {
     match r.verdict() {
         Verdict::Slower => format!("{}, slower", r.text()),
         Verdict::Faster => format!("{}, faster", r.text()),
-        Verdict::Equal => format!("equal ±{:.0}%: {}", r.verdict_margin() * 100.0, r.text()),
+        Verdict::Equal => format!(
+            "equal ±{:.0}%: {}",
+            crate::analysis::stats::TIE_MARGIN * 100.0,
+            r.text()
+        ),
         Verdict::Undecided => format!("undecided: {}", r.text()),
     }
 }
