@@ -153,6 +153,10 @@ pub struct Cache {
     pub comparisons: usize,
     pub stack_faster: usize,
     pub heap_faster: usize,
+    /// Equal within ±5%: counted only where every comparison is the engine's (`paired`).
+    pub equal: usize,
+    /// Every comparison paired in the engine's rounds (four verdicts), rather than by process.
+    pub paired: bool,
     pub margin: f64,
     pub locality: Locality,
 }
@@ -178,6 +182,8 @@ pub enum Locality {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeapsDiffer {
     pub margin: f64,
+    /// Every ranking paired in the engine's rounds: "tied" is then equal within ±5% or undecided.
+    pub paired: bool,
     pub small_best: Vec<AllocatorKind>,
     pub threaded_best: Vec<AllocatorKind>,
     pub workloads: usize,
@@ -498,6 +504,11 @@ fn cache(results: &Results) -> Claim {
             comparisons: hot.len(),
             stack_faster,
             heap_faster,
+            equal: hot
+                .iter()
+                .filter(|r| r.verdict() == crate::analysis::stats::Verdict::Equal)
+                .count(),
+            paired: hot.iter().all(|r| r.enough_pairs()),
             margin: margin(results),
             locality,
         }),
@@ -543,6 +554,7 @@ fn heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
         verdict,
         Evidence::HeapsDiffer(HeapsDiffer {
             margin: margin(results),
+            paired: small.iter().skip(1).all(|r| r.to_best.enough_pairs()),
             small_best,
             threaded_best,
             workloads: threaded.len(),

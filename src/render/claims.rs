@@ -2,6 +2,7 @@
 //! (the decisions are `analysis::claims`).
 
 use crate::analysis::claims::*;
+use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns};
 use crate::render::words::{
     labelled_ratios, per_allocator, per_allocator_times, probe_set_words, ratio_words, within_noise,
@@ -201,19 +202,33 @@ fn cache_words(c: &Cache) -> String {
         Locality::NotMeasured => " Cold and scattered data (where RAM speed shows) is not measured in this run (the locality benchmarks).".into(),
     };
     let tied = c.comparisons - c.stack_faster - c.heap_faster;
+    let tied = if c.paired {
+        format!(
+            "equal within ±{:.0}% in {}, undecided in {}",
+            TIE_MARGIN * 100.0,
+            c.equal,
+            tied - c.equal
+        )
+    } else {
+        format!("{tied} {}", within_noise(c.margin))
+    };
     format!(
-        "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {}, heap decidedly faster in {}, {tied} {}. The stack is usually in cache because it is reused, not because it is the stack.{locality}",
-        c.comparisons,
-        c.stack_faster,
-        c.heap_faster,
-        within_noise(c.margin)
+        "Hot memory is hot memory: a heap block reused every iteration (heap_reused) against the stack array, 8 B to 16 KiB, {} comparisons: stack decidedly faster in {}, heap decidedly faster in {}, {tied}. The stack is usually in cache because it is reused, not because it is the stack.{locality}",
+        c.comparisons, c.stack_faster, c.heap_faster,
     )
 }
 
 fn heaps_differ_words(h: &HeapsDiffer) -> String {
+    let tied = if h.paired {
+        format!(
+            "or not decidedly slower: equal within ±{:.0}% or undecided, paired in rounds",
+            TIE_MARGIN * 100.0
+        )
+    } else {
+        format!("or tied, ±{:.0}%", h.margin * 100.0)
+    };
     format!(
-        "Fastest (or tied, ±{:.0}%) for one 64 B object on one thread: {}. Fastest or tied in most multi-threaded workloads: {} ({} workloads).",
-        h.margin * 100.0,
+        "Fastest ({tied}) for one 64 B object on one thread: {}. Fastest or tied in most multi-threaded workloads: {} ({} workloads).",
         names(&h.small_best),
         if h.threaded_best.is_empty() {
             "no allocator".into()
