@@ -554,7 +554,7 @@ fn heaps_differ(results: &Results, cores: Option<usize>) -> Claim {
         verdict,
         Evidence::HeapsDiffer(HeapsDiffer {
             margin: margin(results),
-            paired: small.iter().skip(1).all(|r| r.to_best.enough_pairs()),
+            paired: paired_in_rounds(&small),
             small_best,
             threaded_best,
             workloads: threaded.len(),

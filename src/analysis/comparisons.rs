@@ -160,6 +160,12 @@ pub struct Ranked {
 /// Allocators with their time, fastest first.
 pub type Ranking = Vec<Ranked>;
 
+/// Whether every ratio of `ranking` to its fastest is paired in the engine's rounds (has the pairs
+/// a 95% interval needs), so that each carries one of the four verdicts.
+pub fn paired_in_rounds(ranking: &[Ranked]) -> bool {
+    ranking.iter().skip(1).all(|r| r.to_best.enough_pairs())
+}
+
 /// `measured` (allocator, what it was measured as, its figure) fastest first, each with its ratio to
 /// the fastest as `to_best` gives it (`None`: left out).
 fn rank_by<T>(

@@ -138,9 +138,8 @@ pub fn member_ratio(entry: &GroupEntry, a: &str, b: &str) -> Option<Ratio> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineSummary {
     pub groups: Vec<GroupAnswer>,
-    /// The median and the widest of the groups' margins (infinite when a group has no control).
+    /// The median of the groups' margins (infinite when a group has no control).
     pub median_margin: f64,
-    pub widest_margin: f64,
     /// Comparisons (members against their reference) and how many were decided: faster, slower
     /// or equal within the margin.
     pub comparisons: usize,
@@ -154,7 +153,6 @@ impl EngineSummary {
         let verdicts = groups.iter().flat_map(|g| &g.members).map(|m| m.verdict);
         EngineSummary {
             median_margin: stats::median(&margins).unwrap_or(f64::INFINITY),
-            widest_margin: margins.iter().copied().fold(0.0, f64::max),
             comparisons: verdicts.clone().count(),
             decided: verdicts.filter(|v| *v != Verdict::Undecided).count(),
             groups,

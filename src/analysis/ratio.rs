@@ -13,7 +13,8 @@ pub struct Ratio {
     /// Processes the interval spans: 1 when either figure comes from one process, whose Criterion
     /// interval is narrow and blind to the variance between processes; such a ratio is never decided.
     pub processes: usize,
-    /// The margin the interval must clear to decide (the run's measured noise).
+    /// What the run resolves: its measured noise between processes, or the engine group's control
+    /// (slower and faster clear it, at least [`stats::MIN_DIFFERENCE`]).
     pub margin: f64,
 }
 

@@ -2,10 +2,12 @@
 //! from `analysis::answers`, or, when the part was not run, what to run.
 
 use crate::analysis::answers::*;
+use crate::analysis::comparisons::paired_in_rounds;
 use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns, thread_label};
 use crate::render::words::{
-    per_allocator_times, probe_set_words, ranking_text, ratio_cell, ratio_words, within_noise,
+    paired_tie_words, per_allocator_times, probe_set_words, ranking_text, ratio_cell, ratio_words,
+    within_noise,
 };
 
 /// One of the three questions, answered: a sentence or two and a small table, or, when the part was
@@ -132,16 +134,10 @@ fn allocator_words(a: &AllocatorAnswer) -> Answer {
         .iter()
         .map(|(alloc, n)| format!("{} in {n}", allocator_label(*alloc)))
         .collect();
-    let paired = a
-        .rows
-        .iter()
-        .all(|(_, _, r)| r.iter().skip(1).all(|x| x.to_best.enough_pairs()));
+    let paired = a.rows.iter().all(|(_, _, r)| paired_in_rounds(r));
     let (tie, legend) = if paired {
         (
-            format!(
-                "equal within ±{:.0}% or undecided, in the engine's paired rounds",
-                TIE_MARGIN * 100.0
-            ),
+            paired_tie_words(),
             "fastest first (Nx [interval], verdict: time ratio to the fastest, paired in rounds)",
         )
     } else {

@@ -5,7 +5,8 @@ use crate::analysis::claims::*;
 use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns};
 use crate::render::words::{
-    labelled_ratios, per_allocator, per_allocator_times, probe_set_words, ratio_words, within_noise,
+    labelled_ratios, paired_tie_words, per_allocator, per_allocator_times, probe_set_words,
+    ratio_words, within_noise,
 };
 use crate::workload::allocators::AllocatorKind;
 
@@ -220,10 +221,7 @@ fn cache_words(c: &Cache) -> String {
 
 fn heaps_differ_words(h: &HeapsDiffer) -> String {
     let tied = if h.paired {
-        format!(
-            "or not decidedly slower: equal within ±{:.0}% or undecided, paired in rounds",
-            TIE_MARGIN * 100.0
-        )
+        format!("or not decidedly slower: {}", paired_tie_words())
     } else {
         format!("or tied, ±{:.0}%", h.margin * 100.0)
     };

@@ -2,7 +2,7 @@
 //! probes, a ranking, a thread count.
 
 use crate::analysis::claims::ProbeCounts;
-use crate::analysis::comparisons::{Ranked, Ratio};
+use crate::analysis::comparisons::{Ranked, Ratio, paired_in_rounds};
 use crate::render::units::{allocator_label, format_ns, thread_label};
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
@@ -56,6 +56,15 @@ pub fn verdict_words(r: &Ratio) -> String {
     }
 }
 
+/// What "not decidedly slower than the fastest" covers where a ranking is paired in the engine's
+/// rounds: `equal within ±5% or undecided, in the engine's paired rounds`.
+pub fn paired_tie_words() -> String {
+    format!(
+        "equal within ±{:.0}% or undecided, in the engine's paired rounds",
+        crate::analysis::stats::TIE_MARGIN * 100.0
+    )
+}
+
 /// A ratio in a table cell: `1.35x [1.22, 1.49], slower`, `equal ±5%: 1.01x [0.99, 1.02]`,
 /// `undecided: 1.04x [0.95, 1.13]` with the pairs a 95% interval needs; with fewer, the ratio when
 /// decided and `≈` (within noise) otherwise.
@@ -65,8 +74,7 @@ pub fn ratio_cell(r: &Ratio) -> String {
         return if r.decided() { r.text() } else { "≈".into() };
     }
     match r.verdict() {
-        Verdict::Slower => format!("{}, slower", r.text()),
-        Verdict::Faster => format!("{}, faster", r.text()),
+        Verdict::Slower | Verdict::Faster => verdict_words(r),
         Verdict::Equal => format!(
             "equal ±{:.0}%: {}",
             crate::analysis::stats::TIE_MARGIN * 100.0,
@@ -120,7 +128,7 @@ pub fn probe_set_words(what: &str, total: usize, counts: &ProbeCounts) -> String
 pub fn ranking_text(ranking: &[Ranked]) -> String {
     if let [best, rest @ ..] = ranking
         && !rest.is_empty()
-        && rest.iter().all(|r| r.to_best.enough_pairs())
+        && paired_in_rounds(ranking)
     {
         let rest = rest.iter().map(|r| {
             format!(
