@@ -96,34 +96,70 @@ impl GroupAnswer {
     }
 }
 
-/// Whether a report group (`data::groups::comparison_groups`) needs no more sessions: every member
-/// decided against the reference, and every two members that `results.json`'s rankings compare
-/// (the same [`ranking_group`], both [`ranked`]; ids that are no benchmark id have no such pairs)
-/// decided against each other, at the margin the group's control measured; with `target`, that
-/// margin at most `target` too. A group whose every comparison is decided gains nothing the report
-/// states from more sessions, and its time goes to the groups still undecided.
-pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {
-    let answer = GroupAnswer::of(entry);
-    if target.is_some_and(|t| answer.margin > t)
-        || answer
-            .members
-            .iter()
-            .any(|m| m.verdict == Verdict::Undecided)
-    {
-        return false;
-    }
+/// Every comparison of a report group (`data::groups::comparison_groups`) the report states:
+/// each member against the reference, and every two members that `results.json`'s rankings
+/// compare (the same [`ranking_group`], both [`ranked`]; ids that are no benchmark id have no such
+/// pairs), at the margin the group's control measured; `None` where a side has fewer than two
+/// sessions.
+fn report_comparisons(entry: &GroupEntry) -> Vec<Option<Ratio>> {
+    let against_reference = GroupAnswer::of(entry).members.into_iter().map(|m| m.ratio);
     let ids: Vec<(&str, BenchId)> = entry
         .members
         .iter()
         .filter_map(|m| Some((m.id.as_str(), m.id.parse().ok()?)))
         .filter(|(_, id)| ranked(id))
         .collect();
-    ids.iter().enumerate().all(|(i, (a, a_id))| {
-        ids[i + 1..].iter().all(|(b, b_id)| {
-            ranking_group(a_id) != ranking_group(b_id)
-                || member_ratio(entry, a, b).is_some_and(|r| r.verdict() != Verdict::Undecided)
-        })
-    })
+    let ranked_pairs = ids.iter().enumerate().flat_map(|(i, (a, a_id))| {
+        ids[i + 1..]
+            .iter()
+            .filter(move |(_, b_id)| ranking_group(a_id) == ranking_group(b_id))
+            .map(move |(b, _)| member_ratio(entry, a, b))
+    });
+    against_reference.chain(ranked_pairs).collect()
+}
+
+fn undecided(ratio: &Option<Ratio>) -> bool {
+    ratio.is_none_or(|r| r.verdict() == Verdict::Undecided)
+}
+
+/// Whether a report group needs no more sessions: every comparison the report states of it
+/// decided ([`report_comparisons`]), with `target` at a margin of at most `target` too. A group
+/// whose every comparison is decided gains nothing the report states from more sessions, and its
+/// time goes to the groups still undecided.
+pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {
+    !target.is_some_and(|t| GroupAnswer::of(entry).margin > t)
+        && !report_comparisons(entry).iter().any(undecided)
+}
+
+/// The fewest sessions from which a group may be judged out of reach: the first whose 95% interval
+/// of the median leaves out the two farthest sessions on each side, so that one disturbed session
+/// cannot make a group look hopeless. Judged from six sessions (whose interval spans them all),
+/// a one-thread group whose members agreed within 2% was given up for one session 28% off.
+pub const OUT_OF_REACH_SESSIONS: usize = 12;
+
+/// Whether a report group is done: settled ([`report_group_settled`]), or out of reach: with
+/// `reachable` sessions in all (what its budget still allows), none of its undecided comparisons
+/// would be expected to be decided ([`Ratio::projected`]), nor its margin to reach `target`. Its
+/// time then goes to the groups that can still be decided: a group of four threads on two cores
+/// whose control measured ±29% cannot call a 4% difference, however long it runs.
+pub fn report_group_done(entry: &GroupEntry, target: Option<f64>, reachable: usize) -> bool {
+    if report_group_settled(entry, target) {
+        return true;
+    }
+    let answer = GroupAnswer::of(entry);
+    let sessions = answer.sessions;
+    if sessions < OUT_OF_REACH_SESSIONS {
+        return false;
+    }
+    let margin_in_reach = target.is_some_and(|t| {
+        answer.margin > t && answer.margin * (sessions as f64 / reachable as f64).sqrt() <= t
+    });
+    let comparisons = report_comparisons(entry);
+    let in_reach = comparisons
+        .iter()
+        .filter(|r| undecided(r))
+        .any(|r| r.is_none_or(|r| r.projected(reachable).verdict() != Verdict::Undecided));
+    !margin_in_reach && !in_reach
 }
 
 /// `a / b` of two members of one group, paired by session, at the group's margin; `None` when
@@ -282,5 +318,82 @@ mod tests {
         let mut equal = entry.clone();
         equal.members[2].ns = a.iter().map(|x| x * 1.002).collect();
         assert!(report_group_settled(&equal, None));
+    }
+    /// Twelve sessions alternating between two speeds, `k` the member's factor in each.
+    fn sessions_of(factors: &[f64]) -> Vec<f64> {
+        factors
+            .iter()
+            .enumerate()
+            .map(|(i, k)| if i % 2 == 0 { 10.0 * k } else { 20.0 * k })
+            .collect()
+    }
+
+    #[test]
+    fn a_group_is_given_up_only_when_no_comparison_is_in_reach_of_the_time_left() {
+        let ones = [1.0; 12];
+        let spread = [
+            0.92, 1.08, 0.95, 1.05, 0.93, 1.07, 0.96, 1.04, 0.92, 1.08, 0.94, 1.06,
+        ];
+        let reference = sessions_of(&ones);
+        // A control within 1% and a member 8% slower whose sessions spread ±8%: undecided after
+        // twelve sessions, but a hundred would narrow the interval past 2.5%.
+        let quiet: Vec<f64> = [1.01, 0.99].iter().cycle().take(12).copied().collect();
+        let member: Vec<f64> = spread.iter().map(|k| k * 1.08).collect();
+        let entry = group(
+            &reference,
+            &sessions_of(&quiet),
+            &[("m", &sessions_of(&member))],
+        );
+        assert_eq!(
+            GroupAnswer::of(&entry).members[0].verdict,
+            Verdict::Undecided
+        );
+        assert!(!report_group_done(&entry, None, 100));
+        // With no time for more sessions, it is out of reach.
+        assert!(report_group_done(&entry, None, 12));
+        // A control that strays ±30%: no 4% difference is in reach, however long it runs ...
+        let noisy: Vec<f64> = [1.3, 0.75].iter().cycle().take(12).copied().collect();
+        let member: Vec<f64> = spread.iter().map(|k| k * 1.04).collect();
+        let hopeless = group(
+            &reference,
+            &sessions_of(&noisy),
+            &[("m", &sessions_of(&member))],
+        );
+        assert!(report_group_done(&hopeless, None, 100));
+        // ... but a group is judged from twelve sessions on: one disturbed session among six
+        // must not give it up.
+        let mut young = hopeless.clone();
+        for m in young.members.iter_mut() {
+            m.ns.truncate(11);
+        }
+        young.control_ns.truncate(11);
+        assert!(!report_group_done(&young, None, 100));
+        // A group decided but short of a target margin goes on while the target is in reach.
+        let settled = group(
+            &reference,
+            &sessions_of(&noisy),
+            &[("m", &sessions_of(&[3.0; 12]))],
+        );
+        assert!(report_group_settled(&settled, None));
+        assert!(!report_group_done(&settled, Some(0.05), 10_000));
+        assert!(report_group_done(&settled, Some(0.05), 13));
+    }
+
+    #[test]
+    fn a_projected_ratio_keeps_its_point_and_narrows_by_the_square_root_of_the_pairs() {
+        let r = Ratio {
+            ratio: 1.04,
+            low: 0.9,
+            high: 1.2,
+            processes: 6,
+            margin: 0.2,
+        };
+        let p = r.projected(24);
+        assert_eq!(p.ratio, 1.04);
+        assert!((p.low - 1.04 * (0.9f64 / 1.04).sqrt()).abs() < 1e-12);
+        assert!((p.high - 1.04 * (1.2f64 / 1.04).sqrt()).abs() < 1e-12);
+        assert!((p.margin - 0.1).abs() < 1e-12);
+        assert_eq!(p.processes, 24);
+        assert_eq!(r.projected(6), r);
     }
 }

@@ -236,7 +236,7 @@ pub fn run(
         judge(&ratios, plan.threshold).is_some_and(|(v, _)| v != GateVerdict::Undecided)
     };
     let engine_plan = engine_plan(baseline, candidate, plan);
-    let outcome = engine::run(&engine_plan, |_, _| Ok(()), decided, progress)?;
+    let outcome = engine::run(&engine_plan, |_, _| Ok(()), |g, _| decided(g), progress)?;
     let pairs: BTreeMap<String, Pairs> = outcome
         .entries
         .iter()
@@ -258,7 +258,12 @@ pub fn run(
         threshold: plan.threshold,
         sessions: outcome.sessions,
         seconds: outcome.seconds,
-        stopped: outcome.stopped.into(),
+        // The gate's rows are done when decided.
+        stopped: match outcome.stopped {
+            "done" => "decided",
+            other => other,
+        }
+        .into(),
         machine: Machine::current(),
         cores: plan.cores,
         oversubscribed: plan.oversubscribed.clone(),

@@ -45,6 +45,24 @@ impl Ratio {
         })
     }
 
+    /// This ratio as `pairs` pairs of the same spread would be expected to give it: the same
+    /// point, its interval and margin narrowed by `sqrt(self.processes / pairs)`, as a median's
+    /// interval narrows with more independent pairs. What the engine asks before it gives a group
+    /// more sessions; no more pairs than it has leaves the ratio as it is.
+    pub fn projected(&self, pairs: usize) -> Ratio {
+        if pairs <= self.processes {
+            return *self;
+        }
+        let k = (self.processes as f64 / pairs as f64).sqrt();
+        Ratio {
+            ratio: self.ratio,
+            low: self.ratio * (self.low / self.ratio).powf(k),
+            high: self.ratio * (self.high / self.ratio).powf(k),
+            processes: pairs,
+            margin: self.margin * k,
+        }
+    }
+
     /// `1 / self`: the same comparison the other way round.
     pub fn inverse(&self) -> Ratio {
         Ratio {

@@ -7,7 +7,7 @@
 //! regressed but some rows undecided (0 with `--accept-undecided`).
 
 use clap::Parser;
-use stackheap::analysis::engine::report_group_settled;
+use stackheap::analysis::engine::{report_group_done, report_group_settled};
 use stackheap::analysis::gate::{Outcome, Plan, resample, rows_for, run};
 use stackheap::analysis::stats::GateVerdict;
 use stackheap::data::groups::GroupEntry;
@@ -109,9 +109,11 @@ enum Command {
         /// Sessions (sets of fresh workers) before a group may stop
         #[arg(long, default_value_t = 6)]
         min_sessions: usize,
-        #[arg(long, default_value_t = 30)]
+        /// Sessions at most: the budget usually ends a run first (the cheap stack-vs-heap groups
+        /// reach 40 or more in a default run once the contention groups are done)
+        #[arg(long, default_value_t = 100)]
         max_sessions: usize,
-        /// Seconds of measurement: no session starts that is expected to end later
+        /// Seconds of measurement: no group's session starts that is expected to end later
         #[arg(long, default_value_t = 120)]
         budget_secs: u64,
         /// A margin, in percent, a group must reach before it stops, besides every comparison of
@@ -379,7 +381,8 @@ fn main() -> ExitCode {
                 seed: seed.unwrap_or_else(clock_seed),
                 process_per_group: true,
             };
-            let settled = |entry: &GroupEntry| report_group_settled(entry, target);
+            let done =
+                |entry: &GroupEntry, reachable: usize| report_group_done(entry, target, reachable);
             // Every worker of a library proves, as it starts, that its malloc is the library's;
             // the last proof of each is recorded.
             let libraries: Vec<_> = allocators.iter().filter(|a| a.is_library()).collect();
@@ -391,7 +394,7 @@ fn main() -> ExitCode {
                 }
                 Ok(())
             };
-            let outcome = match engine::run(&plan, prove, settled, |line| eprintln!("{line}")) {
+            let outcome = match engine::run(&plan, prove, done, |line| eprintln!("{line}")) {
                 Ok(o) => o,
                 Err(e) => return fail(e),
             };
@@ -409,14 +412,20 @@ fn main() -> ExitCode {
                     dir.join("groups.json").display()
                 ));
             }
+            // Groups stop settled, out of reach or out of time: say how many settled.
+            let settled = file
+                .entries
+                .iter()
+                .filter(|e| report_group_settled(e, target))
+                .count();
+            let stopped = format!(
+                "{}; {settled} of {} groups settled, the others out of reach or out of time",
+                outcome.stopped,
+                file.entries.len()
+            );
             print!(
                 "{}",
-                engine_summary(
-                    &file.entries,
-                    outcome.sessions,
-                    outcome.seconds,
-                    outcome.stopped
-                )
+                engine_summary(&file.entries, outcome.sessions, outcome.seconds, &stopped)
             );
             ExitCode::SUCCESS
         }

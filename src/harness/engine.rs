@@ -152,7 +152,8 @@ pub struct Outcome {
     pub entries: Vec<GroupEntry>,
     pub sessions: usize,
     pub seconds: f64,
-    /// Why the run stopped: "decided" (every group settled), "budget" or "max_sessions".
+    /// Why the run stopped: "done" (every group done, as the caller's rule says), "budget" (a
+    /// group's next session would have ended after it) or "max_sessions".
     pub stopped: &'static str,
 }
 
@@ -219,15 +220,17 @@ impl Plan {
     }
 }
 
-/// Runs `plan`: sessions of fresh workers until every group is settled (`settled`, asked after
-/// each of a group's sessions from the `min_sessions`th on), the budget would be exceeded or
-/// `max_sessions` is reached. `prepare` is handed each worker (with its side) as it starts, before
+/// Runs `plan`: sessions of fresh workers until every group is done (`done`, asked after each of
+/// a group's sessions from the `min_sessions`th on, with the sessions the group could reach in
+/// all: as many more as its last session's time fits in what is left of the budget, at most
+/// `max_sessions`), no group's next session fits the budget or `max_sessions` is reached. A group
+/// whose next session would end after the budget stops, and the cheaper groups go on. `prepare` is handed each worker (with its side) as it starts, before
 /// anything is sampled (to ask it for a proof, say). `progress` hears a line per session that
 /// settles a group, and every tenth.
 pub fn run(
     plan: &Plan,
     mut prepare: impl FnMut(usize, &mut Worker) -> Result<(), String>,
-    settled: impl Fn(&GroupEntry) -> bool,
+    done: impl Fn(&GroupEntry, usize) -> bool,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, String> {
     plan.check()?;
@@ -256,16 +259,13 @@ pub fn run(
     let mut active: Vec<usize> = (0..plan.groups.len()).collect();
     let mut orders = Orders(plan.seed);
     let mut sessions = 0;
+    let mut budget_cut = false;
     let stopped = loop {
         if active.is_empty() {
-            break "decided";
+            break if budget_cut { "budget" } else { "done" };
         }
         if sessions >= plan.max_sessions {
             break "max_sessions";
-        }
-        let next: Duration = active.iter().map(|&g| group_time[g]).sum();
-        if sessions > 0 && start.elapsed() + next > plan.budget {
-            break "budget";
         }
         // Groups in a rotated order, so that none is always first in a fresh process.
         let offset = sessions % active.len();
@@ -275,7 +275,14 @@ pub fn run(
             .copied()
             .collect();
         let mut shared = None;
+        let mut out_of_time = Vec::new();
         for &g in &order {
+            // A group whose session (taken as long as its last) would end after the budget stops;
+            // the cheaper ones go on.
+            if sessions > 0 && start.elapsed() + group_time[g] > plan.budget {
+                out_of_time.push(g);
+                continue;
+            }
             let group_start = Instant::now();
             // Workers of their own for each group, or one set for the whole session.
             let mut own = None;
@@ -298,12 +305,24 @@ pub fn run(
             group_time[g] = group_start.elapsed();
         }
         drop(shared);
+        if out_of_time.len() == active.len() {
+            break "budget";
+        }
+        budget_cut |= !out_of_time.is_empty();
+        active.retain(|g| !out_of_time.contains(g));
         sessions += 1;
         let before = active.len();
-        active.retain(|&g| entries[g].sessions() < plan.min_sessions || !settled(&entries[g]));
+        let left = plan.budget.saturating_sub(start.elapsed());
+        active.retain(|&g| {
+            let had = entries[g].sessions();
+            // Sessions the group could still reach, were it alone.
+            let more = left.as_secs_f64() / group_time[g].as_secs_f64().max(1e-3);
+            let reachable = (had + more as usize).min(plan.max_sessions);
+            had < plan.min_sessions || !done(&entries[g], reachable)
+        });
         if active.len() < before || sessions.is_multiple_of(10) {
             progress(&format!(
-                "session {sessions}: {} of {} groups settled ({:.0} s)",
+                "session {sessions}: {} of {} groups done ({:.0} s)",
                 plan.groups.len() - active.len(),
                 plan.groups.len(),
                 start.elapsed().as_secs_f64()

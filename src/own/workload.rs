@@ -254,7 +254,7 @@ pub fn measure(
     };
     let threads_of = |group: &GroupEntry| group.members[0].id.parse().unwrap_or(0);
     let placeholder = vec![String::new(); allocators.len()];
-    let settled = |group: &GroupEntry| {
+    let settled = |group: &GroupEntry, _reachable: usize| {
         let ranking = rank_workload(&entry_of(
             name,
             threads_of(group),
