@@ -25,11 +25,13 @@ pub enum Finding {
         stack: f64,
         alloc_free: Option<f64>,
     },
-    /// From `size` up, heap_box is never decidedly slower than the stack array.
+    /// From `size` up, heap_box is never decidedly slower than the stack array; `paired` when
+    /// every size's ratio comes from the engine's rounds (else by process, at `margin`).
     Crossover {
         allocator: AllocatorKind,
         size: u64,
         margin: f64,
+        paired: bool,
     },
     /// Touching fresh pages from the kernel ([`TOUCH_BYTES`]).
     FreshPages { time: f64, faults: f64 },
@@ -115,6 +117,10 @@ fn stack_vs_heap(results: &Results, out: &mut Vec<Finding>) {
                 allocator,
                 size,
                 margin: margin(results),
+                paired: sizes(results)
+                    .into_iter()
+                    .filter_map(|s| heap_over_stack(results, allocator, s))
+                    .all(|r| r.enough_pairs()),
             });
         }
     }

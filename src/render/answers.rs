@@ -3,11 +3,10 @@
 
 use crate::analysis::answers::*;
 use crate::analysis::comparisons::paired_in_rounds;
-use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns, thread_label};
 use crate::render::words::{
-    paired_tie_words, per_allocator_times, probe_set_words, ranking_text, ratio_cell, ratio_words,
-    within_noise,
+    crossover_tie_words, paired_tie_words, per_allocator_times, probe_set_words, ranking_text,
+    ratio_cell, ratio_words, within_noise,
 };
 
 /// One of the three questions, answered: a sentence or two and a small table, or, when the part was
@@ -86,14 +85,7 @@ fn stack_words(a: &StackAnswer) -> Answer {
         .iter()
         .flat_map(|row| row.heap.iter().flatten())
         .all(|(_, r)| r.enough_pairs());
-    let tie = if paired {
-        format!(
-            "equal within ±{:.0}%, faster or undecided at each size, in the engine's paired rounds",
-            TIE_MARGIN * 100.0
-        )
-    } else {
-        within_noise(a.margin)
-    };
+    let tie = crossover_tie_words(paired, a.margin);
     sentences.push(format!(
         "From these sizes up, a heap block is never decidedly slower than the stack array ({tie}): {}. Below them the allocation is a real cost; above them, filling the memory dominates.",
         crossovers.join(", ")

@@ -5,7 +5,7 @@ use crate::analysis::findings::Finding;
 use crate::data::latency::{LatencyEntry, Op};
 use crate::render::units::{allocator_label, format_bytes, format_ns, mib, thread_label};
 use crate::render::words::{
-    per_allocator, probe_set_words, ratio_words, threads_words, within_noise,
+    crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words,
 };
 
 /// The percentiles a latency table and chart show, in order.
@@ -52,11 +52,12 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             allocator,
             size,
             margin,
+            paired,
         } => format!(
             "From {} up, a heap block from {} is not decidedly slower than the stack array ({}): filling the memory, not allocating it, dominates.",
             format_bytes(*size as f64),
             allocator_label(*allocator),
-            within_noise(*margin)
+            crossover_tie_words(*paired, *margin)
         ),
         Finding::FreshPages { time, faults } => format!(
             "Touching 1 MiB of fresh pages from the kernel costs {} ({faults:.0} minor faults, {} per fault).",

@@ -65,6 +65,19 @@ pub fn paired_tie_words() -> String {
     )
 }
 
+/// What "never decidedly slower" covers in a crossover: in the engine's paired rounds, equal
+/// within ±5%, faster or undecided at each size; paired by process, within noise at `margin`.
+pub fn crossover_tie_words(paired: bool, margin: f64) -> String {
+    if paired {
+        format!(
+            "equal within ±{:.0}%, faster or undecided at each size, in the engine's paired rounds",
+            crate::analysis::stats::TIE_MARGIN * 100.0
+        )
+    } else {
+        within_noise(margin)
+    }
+}
+
 /// A ratio in a table cell: `1.35x [1.22, 1.49], slower`, `equal ±5%: 1.01x [0.99, 1.02]`,
 /// `undecided: 1.04x [0.95, 1.13]` with the pairs a 95% interval needs; with fewer, the ratio when
 /// decided and `≈` (within noise) otherwise.

@@ -3,7 +3,8 @@
 //! group's margin.
 
 use crate::analysis::aggregate::Results;
-use crate::analysis::engine::EngineSummary;
+use crate::analysis::engine::{EngineSummary, OUT_OF_REACH_SESSIONS};
+use crate::analysis::stats::{MIN_DIFFERENCE, TIE_MARGIN};
 use crate::render::engine::{margin_text, summary_sentence};
 use crate::render::report::section::{Section, Table};
 use crate::render::units::format_ns;
@@ -67,8 +68,11 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
         nav: "Compared in rounds",
         charts: Vec::new(),
         tables,
-        notes: vec![
-            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, every sample between two samples of the reference and taken as its ratio to them, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin, what the run resolves. Verdicts are taken at ±5%, or at that margin where it is wider: slower or faster, the whole interval beyond it; equal, the whole interval within it; undecided otherwise, with the smallest difference the run could have seen. Every comparison elsewhere in this report between two members of one group is this one.".into(),
-        ],
+        notes: vec![format!(
+            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, every sample between two samples of the reference and taken as its ratio to them, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin, what the run resolves. Verdicts: equal when the whole interval lies within ±{tie:.0}% and the group's margin is ±{tie:.0}% or finer; slower or faster when the whole interval clears the group's margin, and at least ±{floor:.1}%; undecided otherwise, with the smallest difference the run could have seen. A group stops once its comparisons are decided (in a default run, and its margin is ±{tie:.0}% or finer), or, from its {reach}th session on, once neither is in reach of the time left (its interval narrowing as the square root of the sessions): its time goes to the groups that can still be decided. Every comparison elsewhere in this report between two members of one group is this one.",
+            tie = TIE_MARGIN * 100.0,
+            floor = MIN_DIFFERENCE * 100.0,
+            reach = OUT_OF_REACH_SESSIONS,
+        )],
     })
 }

@@ -9,7 +9,6 @@ use crate::render::report::section::{Section, Table};
 use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
-use crate::render::words::within_noise;
 use crate::workload::locality::NODE_BYTES;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
@@ -86,9 +85,9 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
     let mut notes = vec!["Every variant walks the same linked list of 64-byte nodes; contiguous nodes lie in address order in one stack array or one heap block, scattered nodes are one allocation each, made amid churn (twice as many allocated, a random half freed) and linked in random order.".to_string()];
     notes.push(match locality_crossover(results) {
         Some(ws) => format!(
-            "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator ({}).",
+            "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator (each ratio's interval, paired by process, clears the run's ±{:.0}% noise).",
             format_bytes(ws as f64),
-            within_noise(margin(results))
+            margin(results) * 100.0
         ),
         None => "No working set measured here made scattered nodes decidedly slower for every allocator (a comparison measured in one process is never decided).".into(),
     });
