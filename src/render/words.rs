@@ -14,13 +14,17 @@ pub fn within_noise(margin: f64) -> String {
 
 /// A ratio in words with its interval and verdict: with the pairs a 95% interval needs (the
 /// comparison engine's sessions), its four-word verdict ([`verdict_words`]); with fewer,
-/// `1.35x [1.22, 1.49]` when decided, otherwise within noise, or measured in one process (whose
+/// `1.35x [1.22, 1.49] (decided, beyond the ±20% noise)` when decided (paired by process), otherwise within noise, or measured in one process (whose
 /// interval cannot decide).
 pub fn ratio_words(r: &Ratio) -> String {
     if r.enough_pairs() {
         verdict_words(r)
     } else if r.decided() {
-        r.text()
+        format!(
+            "{} (decided, beyond the ±{:.0}% noise)",
+            r.text(),
+            r.margin * 100.0
+        )
     } else if r.repeated() {
         format!("{} ({})", within_noise(r.margin), r.text())
     } else {
