@@ -123,7 +123,7 @@ fn undecided(ratio: &Option<Ratio>) -> bool {
 }
 
 /// Whether a report group needs no more sessions: every comparison the report states of it
-/// decided ([`report_comparisons`]), with `target` at a margin of at most `target` too. A group
+/// decided (each member against the reference, and the pairs the rankings compare), with `target` at a margin of at most `target` too. A group
 /// whose every comparison is decided gains nothing the report states from more sessions, and its
 /// time goes to the groups still undecided.
 pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {

@@ -109,8 +109,7 @@ enum Command {
         /// Sessions (sets of fresh workers) before a group may stop
         #[arg(long, default_value_t = 6)]
         min_sessions: usize,
-        /// Sessions at most: the budget usually ends a run first (the cheap stack-vs-heap groups
-        /// reach 40 or more in a default run once the contention groups are done)
+        /// Sessions at most: the budget, or each group's decisions, usually end a run first
         #[arg(long, default_value_t = 100)]
         max_sessions: usize,
         /// Seconds of measurement: no group's session starts that is expected to end later
