@@ -5,7 +5,7 @@ use crate::analysis::findings::Finding;
 use crate::data::latency::{LatencyEntry, Op};
 use crate::render::units::{allocator_label, format_bytes, format_ns, mib, thread_label};
 use crate::render::words::{
-    crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words,
+    crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words, within_noise,
 };
 
 /// The percentiles a latency table and chart show, in order.
@@ -85,11 +85,12 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             worst,
             ratio,
         } => format!(
-            "With {workload} at {}, {} does {} the operations of {} ({:.1} vs {:.1} million/s).",
+            "With {workload} at {}, {} does {} the operations of {} ({}; {:.1} vs {:.1} million/s).",
             threads_words(*workload, *threads, cores),
             allocator_label(best.0),
-            ratio_words(ratio),
+            ratio.text(),
             allocator_label(worst.0),
+            slower_words(ratio, allocator_label(worst.0)),
             best.1 / 1e6,
             worst.1 / 1e6
         ),
@@ -188,4 +189,26 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
 /// Every finding in words.
 pub fn finding_sentences(findings: &[Finding], cores: Option<usize>) -> Vec<String> {
     findings.iter().map(|f| finding_words(f, cores)).collect()
+}
+
+/// The verdict of `ratio` (`slower` / faster, at least 1) said of `slower`, the one whose time is
+/// the numerator: `glibc slower` (paired in rounds), `glibc slower, beyond the ±14% noise`
+/// (paired by process), `equal within ±5%`, `undecided` or within noise.
+fn slower_words(ratio: &crate::analysis::comparisons::Ratio, slower: &str) -> String {
+    use crate::analysis::stats::{TIE_MARGIN, Verdict};
+    if ratio.enough_pairs() {
+        match ratio.verdict() {
+            Verdict::Slower => format!("{slower} slower"),
+            Verdict::Faster => format!("{slower} faster"),
+            Verdict::Equal => format!("equal within ±{:.0}%", TIE_MARGIN * 100.0),
+            Verdict::Undecided => "undecided".into(),
+        }
+    } else if ratio.decided() {
+        format!(
+            "{slower} slower, beyond the ±{:.0}% noise",
+            ratio.margin * 100.0
+        )
+    } else {
+        within_noise(ratio.margin)
+    }
 }
