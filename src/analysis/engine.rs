@@ -97,12 +97,12 @@ impl GroupAnswer {
 }
 
 /// Every comparison of a report group (`data::groups::comparison_groups`) the report states:
-/// each member against the reference, and every two members that `results.json`'s rankings
-/// compare (the same [`ranking_group`], both [`ranked`]; ids that are no benchmark id have no such
-/// pairs), at the margin the group's control measured; `None` where a side has fewer than two
-/// sessions.
-fn report_comparisons(entry: &GroupEntry) -> Vec<Option<Ratio>> {
-    let against_reference = GroupAnswer::of(entry).members.into_iter().map(|m| m.ratio);
+/// each member against the reference (from `answer`, the group's), and every two members that
+/// `results.json`'s rankings compare (the same [`ranking_group`], both [`ranked`]; ids that are no
+/// benchmark id have no such pairs), at the margin the group's control measured; `None` where a
+/// side has fewer than two sessions.
+fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ratio>> {
+    let against_reference = answer.members.iter().map(|m| m.ratio);
     let ids: Vec<(&str, BenchId)> = entry
         .members
         .iter()
@@ -122,13 +122,18 @@ fn undecided(ratio: &Option<Ratio>) -> bool {
     ratio.is_none_or(|r| r.verdict() == Verdict::Undecided)
 }
 
+/// Every comparison decided, and with `target` the group's margin at most `target`.
+fn settled(answer: &GroupAnswer, comparisons: &[Option<Ratio>], target: Option<f64>) -> bool {
+    !target.is_some_and(|t| answer.margin > t) && !comparisons.iter().any(undecided)
+}
+
 /// Whether a report group needs no more sessions: every comparison the report states of it
-/// decided (each member against the reference, and the pairs the rankings compare), with `target` at a margin of at most `target` too. A group
-/// whose every comparison is decided gains nothing the report states from more sessions, and its
-/// time goes to the groups still undecided.
+/// decided (each member against the reference, and the pairs the rankings compare), with `target`
+/// at a margin of at most `target` too. A group whose every comparison is decided gains nothing
+/// the report states from more sessions, and its time goes to the groups still undecided.
 pub fn report_group_settled(entry: &GroupEntry, target: Option<f64>) -> bool {
-    !target.is_some_and(|t| GroupAnswer::of(entry).margin > t)
-        && !report_comparisons(entry).iter().any(undecided)
+    let answer = GroupAnswer::of(entry);
+    settled(&answer, &report_comparisons(entry, &answer), target)
 }
 
 /// The fewest sessions from which a group may be judged out of reach: the first whose 95% interval
@@ -143,18 +148,17 @@ pub const OUT_OF_REACH_SESSIONS: usize = 12;
 /// time then goes to the groups that can still be decided: a group of four threads on two cores
 /// whose control measured ±29% cannot call a 4% difference, however long it runs.
 pub fn report_group_done(entry: &GroupEntry, target: Option<f64>, reachable: usize) -> bool {
-    if report_group_settled(entry, target) {
+    let answer = GroupAnswer::of(entry);
+    let comparisons = report_comparisons(entry, &answer);
+    if settled(&answer, &comparisons, target) {
         return true;
     }
-    let answer = GroupAnswer::of(entry);
-    let sessions = answer.sessions;
-    if sessions < OUT_OF_REACH_SESSIONS {
+    if answer.sessions < OUT_OF_REACH_SESSIONS {
         return false;
     }
     let margin_in_reach = target.is_some_and(|t| {
-        answer.margin > t && answer.margin * (sessions as f64 / reachable as f64).sqrt() <= t
+        answer.margin > t && answer.margin * stats::narrowing(answer.sessions, reachable) <= t
     });
-    let comparisons = report_comparisons(entry);
     let in_reach = comparisons
         .iter()
         .filter(|r| undecided(r))

@@ -46,14 +46,14 @@ impl Ratio {
     }
 
     /// This ratio as `pairs` pairs of the same spread would be expected to give it: the same
-    /// point, its interval and margin narrowed by `sqrt(self.processes / pairs)`, as a median's
+    /// point, its interval and margin narrowed by [`stats::narrowing`], as a median's
     /// interval narrows with more independent pairs. What the engine asks before it gives a group
     /// more sessions; no more pairs than it has leaves the ratio as it is.
     pub fn projected(&self, pairs: usize) -> Ratio {
         if pairs <= self.processes {
             return *self;
         }
-        let k = (self.processes as f64 / pairs as f64).sqrt();
+        let k = stats::narrowing(self.processes, pairs);
         Ratio {
             ratio: self.ratio,
             low: self.ratio * (self.low / self.ratio).powf(k),

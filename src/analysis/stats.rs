@@ -207,6 +207,13 @@ pub fn verdict(low: f64, high: f64, resolution: f64, tie: f64) -> Verdict {
     }
 }
 
+/// How much an interval of `from` independent pairs narrows with `to` pairs of the same spread:
+/// `sqrt(from / to)`, the width of a median's interval going as one over the square root of the
+/// pairs (the engine's projection of a group's comparisons and margin).
+pub fn narrowing(from: usize, to: usize) -> f64 {
+    (from as f64 / to as f64).sqrt()
+}
+
 /// The smallest slowdown an interval `[low, high]` around `point` could have called slower when
 /// it must clear `margin`: a ratio that much larger moves the point there, and its interval (of the
 /// same relative width) then starts above `1 + margin`.

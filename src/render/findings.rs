@@ -5,7 +5,8 @@ use crate::analysis::findings::Finding;
 use crate::data::latency::{LatencyEntry, Op};
 use crate::render::units::{allocator_label, format_bytes, format_ns, mib, thread_label};
 use crate::render::words::{
-    crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words, within_noise,
+    beyond_noise, crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words,
+    within_noise,
 };
 
 /// The percentiles a latency table and chart show, in order.
@@ -204,10 +205,7 @@ fn slower_words(ratio: &crate::analysis::comparisons::Ratio, slower: &str) -> St
             Verdict::Undecided => "undecided".into(),
         }
     } else if ratio.decided() {
-        format!(
-            "{slower} slower, beyond the ±{:.0}% noise",
-            ratio.margin * 100.0
-        )
+        format!("{slower} slower, {}", beyond_noise(ratio.margin))
     } else {
         within_noise(ratio.margin)
     }

@@ -12,6 +12,11 @@ pub fn within_noise(margin: f64) -> String {
     format!("within noise (±{:.0}%)", margin * 100.0)
 }
 
+/// "beyond the ±14% noise": what a comparison paired by process that is decided at `margin` says.
+pub fn beyond_noise(margin: f64) -> String {
+    format!("beyond the ±{:.0}% noise", margin * 100.0)
+}
+
 /// A ratio in words with its interval and verdict: with the pairs a 95% interval needs (the
 /// comparison engine's sessions), its four-word verdict ([`verdict_words`]); with fewer,
 /// `1.35x [1.22, 1.49] (decided, beyond the ±20% noise)` when decided (paired by process), otherwise within noise, or measured in one process (whose
@@ -20,11 +25,7 @@ pub fn ratio_words(r: &Ratio) -> String {
     if r.enough_pairs() {
         verdict_words(r)
     } else if r.decided() {
-        format!(
-            "{} (decided, beyond the ±{:.0}% noise)",
-            r.text(),
-            r.margin * 100.0
-        )
+        format!("{} (decided, {})", r.text(), beyond_noise(r.margin))
     } else if r.repeated() {
         format!("{} ({})", within_noise(r.margin), r.text())
     } else {
