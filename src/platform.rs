@@ -90,6 +90,45 @@ pub fn kill_process_group(leader: u32) {
     }
 }
 
+/// The CPUs this process may run on (its affinity mask, `sched_getaffinity`), in order; empty if
+/// the mask cannot be read.
+#[cfg(target_os = "linux")]
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity fills it for this process.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+/// Lets the thread `tid` (a process's main thread when it is the process's id) run only on
+/// `cpus`; the threads it starts afterwards inherit that.
+#[cfg(target_os = "linux")]
+pub fn set_cpus(tid: u32, cpus: &[usize]) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET is given CPUs below CPU_SETSIZE
+    // (sched_getaffinity's own numbers); sched_setaffinity reads the set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus.iter().filter(|&&c| c < libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        if libc::sched_setaffinity(
+            tid as libc::pid_t,
+            std::mem::size_of::<libc::cpu_set_t>(),
+            &set,
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// One page of memory shared with a child process through a memfd: the child inherits the
 /// descriptor (no CLOEXEC) and maps it too, so what it writes survives its crash. Nothing is created
 /// on disk, so nothing can be left behind.
@@ -260,6 +299,18 @@ compile_error!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_can_be_kept_to_one_of_its_cpus_and_given_them_back() {
+        let cpus = allowed_cpus();
+        assert!(!cpus.is_empty());
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32;
+        set_cpus(tid, &cpus[..1]).unwrap();
+        assert_eq!(allowed_cpus(), cpus[..1]);
+        set_cpus(tid, &cpus).unwrap();
+        assert_eq!(allowed_cpus(), cpus);
+    }
 
     #[test]
     fn this_process_is_alive_and_an_impossible_one_is_not() {

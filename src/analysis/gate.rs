@@ -168,12 +168,12 @@ pub fn judge_pairs(
 
 /// How long one sample of row `id` should take (see [`Plan::sample_time`]).
 fn sample_target(id: &str, single_threaded: Duration) -> Duration {
-    match id.parse() {
-        Ok(BenchId::Contention {
-            workload, threads, ..
-        }) => single_threaded * workload.os_threads(threads) as u32,
-        _ => single_threaded,
-    }
+    single_threaded * os_threads(id) as u32
+}
+
+/// The threads row `id` runs at once (one for an id that does not parse: the worker refuses it).
+fn os_threads(id: &str) -> usize {
+    id.parse::<BenchId>().map_or(1, |id| id.os_threads())
 }
 
 /// The comparison as the comparison engine runs it: one group per row, its two members the row on
@@ -194,6 +194,7 @@ fn engine_plan(baseline: &Side, candidate: &Side, plan: &Plan) -> engine::Plan {
                 .to_vec(),
             control_side: None,
             sample: sample_target(id, plan.sample_time),
+            threads: os_threads(id),
         })
         .collect();
     engine::Plan {

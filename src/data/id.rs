@@ -222,6 +222,17 @@ impl BenchId {
         }
     }
 
+    /// The operating-system threads the row runs at once: its workload's for a contention row
+    /// (`producer_consumer`'s t1 is two), one otherwise.
+    pub fn os_threads(&self) -> usize {
+        match *self {
+            Self::Contention {
+                workload, threads, ..
+            } => workload.os_threads(threads),
+            _ => 1,
+        }
+    }
+
     /// The size part, in bytes (a frame for `recursion_level`, a stack for `spawn_join`).
     pub fn bytes(&self) -> Option<u64> {
         match *self {

@@ -167,6 +167,16 @@ impl Worker {
             .map(|ns| ns as f64)
     }
 
+    /// Lets the worker run only on `cpus` (and the threads it starts from now on).
+    pub fn run_on(&self, cpus: &[usize]) -> Result<(), String> {
+        crate::platform::set_cpus(self.child.id(), cpus).map_err(|e| {
+            format!(
+                "worker {}: cannot set its CPUs to {cpus:?} ({e})",
+                self.label
+            )
+        })
+    }
+
     /// How many iterations of row `id` take at least `target`.
     pub fn calibrate(&mut self, id: &str, target: Duration) -> Result<u64, String> {
         self.request(&format!("calibrate {id} {}", target.as_nanos()))

@@ -222,6 +222,8 @@ pub fn measure(
                 .collect(),
             control_side: Some(allocators.len()),
             sample: plan.sample,
+            // The user's workload at t threads runs t at once (as far as the suite can know).
+            threads: *threads,
         })
         .collect();
     let dir = crate::data::suite_file::results_dir();
