@@ -10,7 +10,8 @@
 //! rounds, so that layout and address randomisation vary between sessions, and the statistics
 //! (`analysis::engine`) pair members by session. Members that must
 //! live in processes of their own (two builds; one allocator per process) are members on different
-//! sides: the same rounds, across processes.
+//! sides: the same rounds, across processes; while a group of one-thread rows is sampled, its
+//! workers share one CPU (`share_one_cpu`).
 //!
 //! Groups stop when the caller's rule says they are settled (after `min_sessions`); the sessions
 //! continue for the others until the budget or `max_sessions`.
@@ -211,13 +212,13 @@ impl Plan {
             return Err("no comparison group: expected at least one".into());
         }
         for g in &self.groups {
-            let sides = g.members.iter().map(|m| m.side).chain(g.control_side);
-            if g.members.len() < 2 || sides.clone().any(|s| s >= self.sides.len()) {
+            let sides = sides_of(g);
+            if g.members.len() < 2 || sides.iter().any(|&s| s >= self.sides.len()) {
                 return Err(format!(
                     "group {}: {} members on sides {:?} of {}: expected at least two, on known sides",
                     g.name,
                     g.members.len(),
-                    sides.collect::<Vec<_>>(),
+                    sides,
                     self.sides.len()
                 ));
             }
@@ -354,16 +355,14 @@ fn start_workers(
     prepare: &mut impl FnMut(usize, &mut Worker) -> Result<(), String>,
 ) -> Result<Vec<Option<Worker>>, String> {
     let n = plan.sides.len();
-    let used = |side: usize| {
-        active.iter().any(|&g| {
-            let group = &plan.groups[g];
-            group.control_side == Some(side) || group.members.iter().any(|m| m.side == side)
-        })
-    };
+    let used: Vec<usize> = active
+        .iter()
+        .flat_map(|&g| sides_of(&plan.groups[g]))
+        .collect();
     let mut workers: Vec<Option<Worker>> = (0..n).map(|_| None).collect();
     for k in 0..n {
         let side = (k + session) % n;
-        if used(side) {
+        if used.contains(&side) {
             let mut worker = Worker::start(&plan.sides[side], plan.log.clone())?;
             prepare(side, &mut worker)?;
             workers[side] = Some(worker);
