@@ -166,11 +166,6 @@ pub fn judge_pairs(
         .collect()
 }
 
-/// How long one sample of row `id` should take (see [`Plan::sample_time`]).
-fn sample_target(id: &str, single_threaded: Duration) -> Duration {
-    single_threaded * os_threads(id) as u32
-}
-
 /// The threads row `id` runs at once (one for an id that does not parse: the worker refuses it).
 fn os_threads(id: &str) -> usize {
     id.parse::<BenchId>().map_or(1, |id| id.os_threads())
@@ -184,17 +179,21 @@ fn engine_plan(baseline: &Side, candidate: &Side, plan: &Plan) -> engine::Plan {
     let groups = plan
         .ids
         .iter()
-        .map(|id| engine::Group {
-            name: id.clone(),
-            members: [0, 1]
-                .map(|side| engine::Member {
-                    id: id.clone(),
-                    side,
-                })
-                .to_vec(),
-            control_side: None,
-            sample: sample_target(id, plan.sample_time),
-            threads: os_threads(id),
+        .map(|id| {
+            let threads = os_threads(id);
+            engine::Group {
+                name: id.clone(),
+                members: [0, 1]
+                    .map(|side| engine::Member {
+                        id: id.clone(),
+                        side,
+                    })
+                    .to_vec(),
+                control_side: None,
+                // A sample as many times longer as the row runs threads (see [`Plan::sample_time`]).
+                sample: plan.sample_time * threads as u32,
+                threads,
+            }
         })
         .collect();
     engine::Plan {
