@@ -248,6 +248,20 @@ pub fn thread_minor_faults() -> u64 {
     }
 }
 
+/// The CPU time the calling thread has run so far (`CLOCK_THREAD_CPUTIME_ID`): user and system
+/// time, but not the time it waited for a CPU while another process ran, nor the machine's steal.
+#[cfg(target_os = "linux")]
+pub fn thread_cpu_time() -> std::time::Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec it is given; this clock exists on every Linux the
+    // suite runs on (2.6.12 on), so a failure leaves zero, which no caller mistakes for a time.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    std::time::Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 /// Transparent huge pages the kernel has faulted in since boot, all processes (`thp_fault_alloc` in
 /// `/proc/vmstat`); 0 where the kernel does not say. mimalloc asks for them (`MADV_HUGEPAGE` on its
 /// arenas), so with THP in `madvise` mode its fresh memory arrives 2 MiB per fault.
@@ -310,6 +324,22 @@ mod tests {
         assert_eq!(allowed_cpus(), cpus[..1]);
         set_cpus(tid, &cpus).unwrap();
         assert_eq!(allowed_cpus(), cpus);
+    }
+
+    #[test]
+    fn a_thread_s_cpu_clock_runs_while_it_works_and_not_while_it_sleeps() {
+        let start = thread_cpu_time();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let slept = thread_cpu_time() - start;
+        let busy_until = std::time::Instant::now() + std::time::Duration::from_millis(20);
+        while std::time::Instant::now() < busy_until {
+            std::hint::black_box(0);
+        }
+        let worked = thread_cpu_time() - start - slept;
+        // Sleeping costs microseconds of CPU; 20 ms of work at least a few milliseconds of it even
+        // on a machine busy enough to take most of them away.
+        assert!(slept < std::time::Duration::from_millis(10), "{slept:?}");
+        assert!(worked > std::time::Duration::ZERO, "{worked:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! one short run of the comparison engine's groups (`stackheap-ab groups`), and one clear line with
 //! exit code 2 for bad input.
 
+use stackheap::harness::worker::PROTOCOL;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,7 +31,7 @@ fn fake_worker(root: &Path, name: &str, ns: u64, noisy: bool) -> PathBuf {
     std::fs::write(
         &exe,
         format!(
-            "#!/bin/bash\nns=${{FAKE_NS:-{ns}}}\necho 'ready 1'\nwhile read -r cmd id n; do\n  case $cmd in\n    calibrate) echo 'ok 4' ;;\n    sample) echo \"ok {time}\" ;;\n    *) echo 'error unknown' ;;\n  esac\ndone\n"
+            "#!/bin/bash\nns=${{FAKE_NS:-{ns}}}\necho 'ready {PROTOCOL}'\nwhile read -r cmd id n; do\n  case $cmd in\n    calibrate) echo 'ok 4' ;;\n    sample) echo \"ok {time}\" ;;\n    *) echo 'error unknown' ;;\n  esac\ndone\n"
         ),
     )
     .unwrap();
@@ -220,7 +221,7 @@ fn bad_input_is_one_line_and_exit_code_2() {
     std::fs::set_permissions(&mute, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_one_line_error(
         run_ab(&root, &base, &mute, &[]),
-        "said 'hello', expected 'ready 1'",
+        &format!("said 'hello', expected 'ready {PROTOCOL}'"),
     );
     std::fs::write(
         root.join("foreign.json"),

@@ -5,7 +5,8 @@
 //!
 //! The protocol is one line each way, so that the supervisor can wait blocked on a pipe: the
 //! worker starts with `ready <PROTOCOL>`; then `sample <id> <iterations>` answers
-//! `ok <nanoseconds>` (the time of `iterations` calls, after one untimed call),
+//! `ok <nanoseconds>` (the time of `iterations` calls, after one untimed call: CPU time for a
+//! row on the worker's own thread, wall time for a row of threads of its own),
 //! `calibrate <id> <nanoseconds>` answers `ok <iterations>` (how many make a sample at least that
 //! long), `touch <id> <iterations>` runs a heap first-touch row (each touch after its untimed
 //! set-up) and answers `ok <nanoseconds> <faults> <huge faults> <pages> <iterations>`, and anything
@@ -22,21 +23,30 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hint::black_box;
 use std::io::{BufRead, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// The protocol's version: the supervisor refuses a worker that speaks another.
-pub const PROTOCOL: u32 = 1;
+/// The protocol's version: the supervisor refuses a worker that speaks another. 2: a row on the
+/// worker's own thread answers its CPU time, not its wall time (a build before that change cannot
+/// be compared with one after it).
+pub const PROTOCOL: u32 = 2;
 
 /// A row the worker can run: `iterations` calls (or contention rounds), timed as a whole.
 pub type Sampler = Box<dyn FnMut(u64) -> Result<Duration, String>>;
 
-/// `iterations` calls of `call`, each result through `black_box`, as Criterion's `iter` does.
+/// `iterations` calls of `call`, each result through `black_box`, as Criterion's `iter` does, timed
+/// by this thread's CPU clock ([`crate::platform::thread_cpu_time`]): every row timed here runs on
+/// the worker's own thread, so its CPU time is its cost, without the stretches another process
+/// held the CPU. On a machine kept busy 2 s of every 4 (issue #28's busy program), a
+/// control's session ratios (stack_array 4 KiB against itself, bracketed, four rounds) spread 0.68
+/// to 2.11 (5th to 95th percentile, 100 sessions) by the wall clock and 0.97 to 1.03 by this one,
+/// the same samples (AMD EPYC 2-vCPU VM, 2026-12-03). Rows of threads of their own (contention)
+/// keep the wall clock: waiting for one another is part of their cost.
 fn time_calls(iterations: u64, mut call: impl FnMut() -> u64) -> Duration {
-    let start = Instant::now();
+    let start = crate::platform::thread_cpu_time();
     for _ in 0..iterations {
         black_box(call());
     }
-    start.elapsed()
+    crate::platform::thread_cpu_time().saturating_sub(start)
 }
 
 /// A heap row of one kind and size, for an allocator chosen at run time.

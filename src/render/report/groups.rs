@@ -30,7 +30,7 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
             let mut rows = vec![
                 [
                     "member",
-                    "time per iteration (median of sessions)",
+                    "time per iteration (median of sessions; the worker thread's CPU time for a stack or heap row, wall time for a contention row)",
                     "/ reference, paired by session",
                 ]
                 .map(String::from)
@@ -69,7 +69,7 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
         charts: Vec::new(),
         tables,
         notes: vec![format!(
-            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call) in a fresh random order, the next round in the reverse order, every sample between two samples of the reference and taken as its ratio to them, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin, what the run resolves. Verdicts: equal when the whole interval lies within ±{tie:.0}% and the group's margin is ±{tie:.0}% or finer; slower or faster when the whole interval clears the group's margin, and at least ±{floor:.1}%; undecided otherwise, with the smallest difference the run could have seen. A group stops once its comparisons are decided (in a default run, and its margin is ±{tie:.0}% or finer), or, from its {reach}th session on, once neither is in reach of the time left (its interval narrowing as the square root of the sessions): its time goes to the groups that can still be decided. Every comparison elsewhere in this report between two members of one group is this one.",
+            "Each group's members were sampled in rounds, one sample of each (a few milliseconds, after an untimed call; a stack or heap row timed by its thread's CPU clock, so that a stretch in which another process held the CPU is not its cost, a contention row by the wall clock) in a fresh random order, the next round in the reverse order, every sample between two samples of the reference and taken as its ratio to them, in several sessions of fresh worker processes; a ratio is the median of the sessions' ratios with its distribution-free interval. The control is the reference sampled again under another name: the farthest its interval strays from 1 is the group's margin, what the run resolves. Verdicts: equal when the whole interval lies within ±{tie:.0}% and the group's margin is ±{tie:.0}% or finer; slower or faster when the whole interval clears the group's margin, and at least ±{floor:.1}%; undecided otherwise, with the smallest difference the run could have seen. A group stops once its comparisons are decided (in a default run, and its margin is ±{tie:.0}% or finer), or, from its {reach}th session on, once neither is in reach of the time left (its interval narrowing as the square root of the sessions): its time goes to the groups that can still be decided. Every comparison elsewhere in this report between two members of one group is this one.",
             tie = TIE_MARGIN * 100.0,
             floor = MIN_DIFFERENCE * 100.0,
             reach = OUT_OF_REACH_SESSIONS,
