@@ -200,7 +200,9 @@ fn is_read(code: &str, start: usize, end: usize) -> bool {
     if before.ends_with("==") || before.ends_with("!=") || before.ends_with('|') {
         return true;
     }
-    let after = after_group(code, end);
+    // A variant nested in another pattern (`Reading::Verdict(Verdict::Equal) =>`) is read as the
+    // outer one is: past the parentheses it closes.
+    let after = after_group(code, end).trim_start_matches(|c: char| c == ')' || c.is_whitespace());
     ["=>", "|", "if ", "= "]
         .iter()
         .any(|t| after.starts_with(t))

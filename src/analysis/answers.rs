@@ -145,11 +145,8 @@ fn stack_answer(results: &Results) -> Option<StackAnswer> {
     // comparison engine's groups each measure their own).
     let crossover_ratios: Vec<Ratio> = allocators
         .iter()
-        .flat_map(|&a| {
-            sizes(results)
-                .into_iter()
-                .filter_map(move |s| heap_over_stack(results, a, s))
-        })
+        .flat_map(|&a| heap_over_stack_by_size(results, a))
+        .map(|(_, r)| r)
         .collect();
     Some(StackAnswer {
         margin: widest_margin(&crossover_ratios, results),

@@ -134,13 +134,19 @@ pub fn heap_over_stack(results: &Results, allocator: AllocatorKind, size: u64) -
     )
 }
 
+/// heap_box / stack_array for `allocator` at every size that has both, smallest first: what the
+/// crossover rests on.
+pub fn heap_over_stack_by_size(results: &Results, allocator: AllocatorKind) -> Vec<(u64, Ratio)> {
+    sizes(results)
+        .into_iter()
+        .filter_map(|s| Some((s, heap_over_stack(results, allocator, s)?)))
+        .collect()
+}
+
 /// The smallest size from which on (at that size and every larger one) a heap block from `allocator`
 /// is not decidedly slower than the stack array.
 pub fn heap_crossover(results: &Results, allocator: AllocatorKind) -> Option<u64> {
-    let ratios: Vec<(u64, Ratio)> = sizes(results)
-        .into_iter()
-        .filter_map(|s| Some((s, heap_over_stack(results, allocator, s)?)))
-        .collect();
+    let ratios = heap_over_stack_by_size(results, allocator);
     let last_slower = ratios.iter().rposition(|(_, r)| r.decidedly_above());
     match last_slower {
         None => ratios.first().map(|(s, _)| *s),

@@ -117,10 +117,9 @@ fn stack_vs_heap(results: &Results, out: &mut Vec<Finding>) {
                 allocator,
                 size,
                 margin: margin(results),
-                paired: sizes(results)
-                    .into_iter()
-                    .filter_map(|s| heap_over_stack(results, allocator, s))
-                    .all(|r| r.enough_pairs()),
+                paired: heap_over_stack_by_size(results, allocator)
+                    .iter()
+                    .all(|(_, r)| r.enough_pairs()),
             });
         }
     }

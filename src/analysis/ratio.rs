@@ -4,6 +4,20 @@
 use crate::analysis::comparisons::Timed;
 use crate::analysis::stats::{self, Decision};
 
+/// How a ratio reads: the one classification the report's phrases each word in their own way
+/// (`render::words`, the findings), so that they never disagree on which case a ratio is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// The pairs a 95% interval needs (the comparison engine's sessions): its four-word verdict.
+    Verdict(stats::Verdict),
+    /// Fewer, paired by process, and beyond the run's noise.
+    DecidedByProcess,
+    /// Fewer, paired by process, and within the run's noise.
+    WithinNoise,
+    /// Measured in one process, whose interval cannot decide.
+    OneProcess,
+}
+
 /// `slower / faster` of two times, with a conservative interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ratio {
@@ -93,6 +107,19 @@ impl Ratio {
             stats::verdict(self.low, self.high, self.resolution(), stats::TIE_MARGIN)
         } else {
             stats::Verdict::Undecided
+        }
+    }
+
+    /// Which of the four cases of [`Reading`] this ratio is.
+    pub fn reading(&self) -> Reading {
+        if self.enough_pairs() {
+            Reading::Verdict(self.verdict())
+        } else if self.decided() {
+            Reading::DecidedByProcess
+        } else if self.repeated() {
+            Reading::WithinNoise
+        } else {
+            Reading::OneProcess
         }
     }
 

@@ -196,17 +196,14 @@ pub fn finding_sentences(findings: &[Finding], cores: Option<usize>) -> Vec<Stri
 /// the numerator: `glibc slower` (paired in rounds), `glibc slower, beyond the ±14% noise`
 /// (paired by process), `equal within ±5%`, `undecided` or within noise.
 fn slower_words(ratio: &crate::analysis::comparisons::Ratio, slower: &str) -> String {
+    use crate::analysis::ratio::Reading;
     use crate::analysis::stats::{TIE_MARGIN, Verdict};
-    if ratio.enough_pairs() {
-        match ratio.verdict() {
-            Verdict::Slower => format!("{slower} slower"),
-            Verdict::Faster => format!("{slower} faster"),
-            Verdict::Equal => format!("equal within ±{:.0}%", TIE_MARGIN * 100.0),
-            Verdict::Undecided => "undecided".into(),
-        }
-    } else if ratio.decided() {
-        format!("{slower} slower, {}", beyond_noise(ratio.margin))
-    } else {
-        within_noise(ratio.margin)
+    match ratio.reading() {
+        Reading::Verdict(Verdict::Slower) => format!("{slower} slower"),
+        Reading::Verdict(Verdict::Faster) => format!("{slower} faster"),
+        Reading::Verdict(Verdict::Equal) => format!("equal within ±{:.0}%", TIE_MARGIN * 100.0),
+        Reading::Verdict(Verdict::Undecided) => "undecided".into(),
+        Reading::DecidedByProcess => format!("{slower} slower, {}", beyond_noise(ratio.margin)),
+        Reading::WithinNoise | Reading::OneProcess => within_noise(ratio.margin),
     }
 }

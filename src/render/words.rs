@@ -3,6 +3,7 @@
 
 use crate::analysis::claims::ProbeCounts;
 use crate::analysis::comparisons::{Ranked, Ratio, paired_in_rounds};
+use crate::analysis::ratio::Reading;
 use crate::render::units::{allocator_label, format_ns, thread_label};
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
@@ -22,14 +23,11 @@ pub fn beyond_noise(margin: f64) -> String {
 /// `1.35x [1.22, 1.49] (decided, beyond the ±20% noise)` when decided (paired by process), otherwise within noise, or measured in one process (whose
 /// interval cannot decide).
 pub fn ratio_words(r: &Ratio) -> String {
-    if r.enough_pairs() {
-        verdict_words(r)
-    } else if r.decided() {
-        format!("{} (decided, {})", r.text(), beyond_noise(r.margin))
-    } else if r.repeated() {
-        format!("{} ({})", within_noise(r.margin), r.text())
-    } else {
-        format!("{} (one process: not decided)", r.text())
+    match r.reading() {
+        Reading::Verdict(_) => verdict_words(r),
+        Reading::DecidedByProcess => format!("{} (decided, {})", r.text(), beyond_noise(r.margin)),
+        Reading::WithinNoise => format!("{} ({})", within_noise(r.margin), r.text()),
+        Reading::OneProcess => format!("{} (one process: not decided)", r.text()),
     }
 }
 
@@ -88,17 +86,16 @@ pub fn crossover_tie_words(paired: bool, margin: f64) -> String {
 /// decided and `≈` (within noise) otherwise.
 pub fn ratio_cell(r: &Ratio) -> String {
     use crate::analysis::stats::Verdict;
-    if !r.enough_pairs() {
-        return if r.decided() { r.text() } else { "≈".into() };
-    }
-    match r.verdict() {
-        Verdict::Slower | Verdict::Faster => verdict_words(r),
-        Verdict::Equal => format!(
+    match r.reading() {
+        Reading::Verdict(Verdict::Slower | Verdict::Faster) => verdict_words(r),
+        Reading::Verdict(Verdict::Equal) => format!(
             "equal ±{:.0}%: {}",
             crate::analysis::stats::TIE_MARGIN * 100.0,
             r.text()
         ),
-        Verdict::Undecided => format!("undecided: {}", r.text()),
+        Reading::Verdict(Verdict::Undecided) => format!("undecided: {}", r.text()),
+        Reading::DecidedByProcess => r.text(),
+        Reading::WithinNoise | Reading::OneProcess => "≈".into(),
     }
 }
 
