@@ -11,7 +11,7 @@
 //! (`analysis::engine`) pair members by session. Members that must
 //! live in processes of their own (two builds; one allocator per process) are members on different
 //! sides: the same rounds, across processes; while a group of one-thread rows is sampled, its
-//! workers share one CPU (`share_one_cpu`).
+//! workers (one or several) share one CPU (`share_one_cpu`).
 //!
 //! Groups stop when the caller's rule says they are settled (after `min_sessions`); the sessions
 //! continue for the others until the budget or `max_sessions`.
@@ -43,8 +43,7 @@ pub struct Group {
     /// How long one sample should take.
     pub sample: Duration,
     /// The operating-system threads a member runs at once (the most of any member). A group of
-    /// one-thread members on more than one worker has its workers share one CPU during its rounds
-    /// (`share_one_cpu`).
+    /// one-thread members has its workers share one CPU during its rounds (`share_one_cpu`).
     pub threads: usize,
 }
 
@@ -372,12 +371,15 @@ fn start_workers(
 }
 
 /// Lets the workers of `group` run on one CPU of `cpus` during its rounds, the session's (so that
-/// the sessions visit every CPU), when its members run one thread each on more than one worker;
-/// on all of `cpus` otherwise (the workers may be shared with a group of threads). Lock-step
-/// workers left free run where the scheduler placed them, often on two different vCPUs, whose
-/// speeds differ at a time: an A/A pair of workers' session ratios spread from 0.81 to 1.42
-/// left free, 0.994 to 1.030 on one CPU (twenty sessions each, alternating; heap_box glibc 4 KiB,
-/// the AMD EPYC 2-vCPU VM of 2026-12-03).
+/// the sessions visit every CPU), when its members run one thread each; on all of `cpus` otherwise
+/// (the workers may be shared with a group of threads). Threads left free run where the scheduler
+/// places them, often on two different vCPUs, whose speeds differ at a time: lock-step workers of
+/// an A/A pair had session ratios from 0.81 to 1.42 left free, 0.994 to 1.030 on one CPU (twenty
+/// sessions each, alternating; heap_box glibc 4 KiB), and a one-thread contention row, whose
+/// thread each sample starts anew, landed on either vCPU while the reference's samples around it
+/// ran on the other: the nine `contention/*/t1` groups' controls measured ±4.6% and ±4.7% (median)
+/// free, ±1.5% and ±2.5% on one CPU (twelve sessions each, runs alternating; the AMD EPYC 2-vCPU VM
+/// of 2026-12-03).
 fn share_one_cpu(
     group: &Group,
     workers: &mut [Option<Worker>],
@@ -406,7 +408,7 @@ fn sides_of(group: &Group) -> Vec<usize> {
 
 /// The CPUs `group`'s workers may use in session `session` ([`share_one_cpu`]).
 fn cpus_of(group: &Group, cpus: &[usize], session: usize) -> Vec<usize> {
-    if group.threads == 1 && sides_of(group).len() > 1 && !cpus.is_empty() {
+    if group.threads == 1 && !cpus.is_empty() {
         vec![cpus[session % cpus.len()]]
     } else {
         cpus.to_vec()
