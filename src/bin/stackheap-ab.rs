@@ -91,7 +91,7 @@ enum Command {
         markdown: bool,
     },
     /// Sample the report's comparison groups in rounds, in fresh worker processes, and write
-    /// target/stackheap/groups.json (`scripts/run` does this before the Criterion processes)
+    /// target/stackheap/groups.json (`scripts/run` does this after the Criterion processes)
     Groups {
         /// Groups to sample (a regular expression over their names, e.g. `stack_vs_heap/0004096`
         /// or `contention/larson`) [default: all of them]

@@ -166,20 +166,44 @@ pub fn runs(id: &BenchId) -> bool {
     sampler(id).is_some()
 }
 
-/// The fewest iterations of `sample`, a power of two, that take at least `target` (so a sample
-/// takes between one and two targets), after one call that is not counted: the first call in a
-/// fresh process pays for the allocator's set-up (mimalloc's first segment takes longer than
-/// thousands of later calls), and calibrating on it would make samples far too short.
+/// How many iterations of `sample` take about `target`: doubled from one until a sample takes at
+/// least a quarter of it, then scaled by the median of three samples of that count; all after one
+/// call that is not counted: the first call in a fresh process pays for the allocator's set-up
+/// (mimalloc's first segment takes longer than thousands of later calls), and calibrating on it
+/// would make samples far too short.
+///
+/// The first power of two whose one sample reaches the target made samples one to two targets
+/// long, and on a row whose samples spread ±50% (a contention row of threads that wait for one
+/// another) that one sample chose anywhere from an eighth to twice the count: in two runs of the
+/// same 18 contention groups, `producer_consumer_foreign` t2 sampled 1 iteration (0.5 ms against
+/// a target of 8 ms) in one run and 32 in the other, and the groups' sessions took 0.7 s where
+/// their targets came to 0.46 s (the AMD EPYC 2-vCPU VM, 2026-12-03). The median of three
+/// samples is still cheap (about a target in all) and steadier than one.
 pub fn calibrate(
     sample: &mut dyn FnMut(u64) -> Result<Duration, String>,
     target: Duration,
 ) -> Result<u64, String> {
+    const MOST: u64 = 1 << 40;
     sample(1)?;
     let mut iterations = 1u64;
-    while sample(iterations)? < target && iterations < 1 << 40 {
+    while sample(iterations)? < target / 4 && iterations < MOST {
         iterations *= 2;
     }
-    Ok(iterations)
+    let mut times = [
+        sample(iterations)?,
+        sample(iterations)?,
+        sample(iterations)?,
+    ];
+    times.sort_unstable();
+    // A clock that read nothing for all three (a row far faster than its resolution) keeps the
+    // count that reached a quarter of the target, times four.
+    let per_iteration = times[1].as_secs_f64() / iterations as f64;
+    let scaled = if per_iteration > 0.0 {
+        (target.as_secs_f64() / per_iteration).round()
+    } else {
+        4.0 * iterations as f64
+    };
+    Ok((scaled as u64).clamp(1, MOST))
 }
 
 /// The rows a worker was asked for, each built on its first request, so that a later request
@@ -406,5 +430,34 @@ mod tests {
         let iterations = calibrate(&mut sample, Duration::from_millis(2)).unwrap();
         // Structure only (the machine is shared): a 4 KiB fill takes well under 2 ms.
         assert!(iterations > 1, "{iterations}");
+    }
+
+    /// A row of a known cost: the count comes out at the target, not at the next power of two,
+    /// and the uncounted first call (here a hundred times slower) does not shorten it.
+    #[test]
+    fn calibration_scales_to_the_target_from_the_median_of_three() {
+        let mut calls = 0;
+        let mut sample = |iterations: u64| {
+            calls += 1;
+            let per = if calls == 1 { 30_000 } else { 300 };
+            Ok(Duration::from_nanos(per * iterations))
+        };
+        let iterations = calibrate(&mut sample, Duration::from_millis(2)).unwrap();
+        assert_eq!(iterations, 6667);
+        // One slow sample of the three (the fifteenth call: the first, twelve doublings to 2048,
+        // then the three) does not move the count.
+        let mut calls = 0;
+        let mut sample = |iterations: u64| {
+            calls += 1;
+            let per = if calls == 15 { 3_000 } else { 300 };
+            Ok(Duration::from_nanos(per * iterations))
+        };
+        assert_eq!(
+            calibrate(&mut sample, Duration::from_millis(2)).unwrap(),
+            6667
+        );
+        // A clock that reads nothing still ends.
+        let iterations = calibrate(&mut |_| Ok(Duration::ZERO), Duration::from_millis(2)).unwrap();
+        assert_eq!(iterations, 1 << 40);
     }
 }
