@@ -96,15 +96,14 @@ impl GroupAnswer {
     }
 }
 
-/// Every comparison of a report group (`data::groups::comparison_groups`) the report states:
-/// each member against the reference (from `answer`, the group's), and every two members that
-/// `results.json`'s rankings compare (the same [`ranking_group`], both [`ranked`]; ids that are no
-/// benchmark id have no such pairs), at the margin the group's control measured; `None` where a
-/// side has fewer than two sessions.
+/// Every comparison of a report group (`data::groups::comparison_groups`) the report states,
+/// each once: each member against the reference (from `answer`, the group's), and every two other
+/// members that `results.json`'s rankings compare (the same [`ranking_group`], both [`ranked`];
+/// ids that are no benchmark id have no such pairs), at the margin the group's control measured;
+/// `None` where a side has fewer than two sessions.
 fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ratio>> {
     let against_reference = answer.members.iter().map(|m| m.ratio);
-    let ids: Vec<(&str, BenchId)> = entry
-        .members
+    let ids: Vec<(&str, BenchId)> = entry.members[1..]
         .iter()
         .filter_map(|m| Some((m.id.as_str(), m.id.parse().ok()?)))
         .filter(|(_, id)| ranked(id))
@@ -180,8 +179,10 @@ pub struct EngineSummary {
     pub groups: Vec<GroupAnswer>,
     /// The median of the groups' margins (infinite when a group has no control).
     pub median_margin: f64,
-    /// Comparisons (members against their reference) and how many were decided: faster, slower
-    /// or equal within the margin.
+    /// The comparisons the report states from the engine (each member against its reference, and
+    /// the pairs the rankings compare: [`report_comparisons`]) and how many were decided: faster,
+    /// slower or equal within the margin. Counting the members against their reference alone, a
+    /// run said "154 of 154 decided" above rankings of which 11 were undecided.
     pub comparisons: usize,
     pub decided: usize,
 }
@@ -190,11 +191,15 @@ impl EngineSummary {
     pub fn of(entries: &[GroupEntry]) -> EngineSummary {
         let groups: Vec<GroupAnswer> = entries.iter().map(GroupAnswer::of).collect();
         let margins: Vec<f64> = groups.iter().map(|g| g.margin).collect();
-        let verdicts = groups.iter().flat_map(|g| &g.members).map(|m| m.verdict);
+        let comparisons: Vec<Option<Ratio>> = entries
+            .iter()
+            .zip(&groups)
+            .flat_map(|(entry, answer)| report_comparisons(entry, answer))
+            .collect();
         EngineSummary {
             median_margin: stats::median(&margins).unwrap_or(f64::INFINITY),
-            comparisons: verdicts.clone().count(),
-            decided: verdicts.filter(|v| *v != Verdict::Undecided).count(),
+            comparisons: comparisons.len(),
+            decided: comparisons.iter().filter(|r| !undecided(r)).count(),
             groups,
         }
     }
@@ -322,6 +327,10 @@ mod tests {
         let mut equal = entry.clone();
         equal.members[2].ns = a.iter().map(|x| x * 1.002).collect();
         assert!(report_group_settled(&equal, None));
+        // The run's count has the two boxes against each other, once, beside each against the
+        // stack array: three comparisons, the undecided pair among them.
+        let summary = EngineSummary::of(&[entry, other]);
+        assert_eq!((summary.comparisons, summary.decided), (3 + 2, 2 + 2));
     }
     /// Twelve sessions alternating between two speeds, `k` the member's factor in each.
     fn sessions_of(factors: &[f64]) -> Vec<f64> {
