@@ -180,9 +180,9 @@ pub struct EngineSummary {
     /// The median of the groups' margins (infinite when a group has no control).
     pub median_margin: f64,
     /// The comparisons the report states from the engine (each member against its reference, and
-    /// the pairs the rankings compare, as `report_comparisons` lists them) and how many were decided: faster,
-    /// slower or equal within the margin. Counting the members against their reference alone, a
-    /// run said "154 of 154 decided" above rankings of which 11 were undecided.
+    /// the pairs the rankings compare, as `report_comparisons` lists them) and how many were
+    /// decided: faster, slower or equal within the margin. Counting the members against their
+    /// reference alone, a run said "154 of 154 decided" above rankings of which 11 were undecided.
     pub comparisons: usize,
     pub decided: usize,
 }
