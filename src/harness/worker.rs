@@ -176,9 +176,9 @@ pub fn runs(id: &BenchId) -> bool {
 /// long, and on a row whose samples spread ±50% (a contention row of threads that wait for one
 /// another) that one sample chose anywhere from an eighth to twice the count: in two runs of the
 /// same 18 contention groups, `producer_consumer_foreign` t2 sampled 1 iteration (0.5 ms against
-/// a target of 8 ms) in one run and 32 in the other, and the groups' sessions took 0.7 s where
-/// their targets came to 0.46 s (the AMD EPYC 2-vCPU VM, 2026-12-03). The median of three
-/// samples is still cheap (about a target in all) and steadier than one.
+/// a target of 8 ms) in one run and 32 in the other, and a session of `larson` t2 took 0.70 s
+/// where its 29 samples of 16 ms come to 0.46 s (the AMD EPYC 2-vCPU VM, 2026-12-03). The three
+/// samples cost one to two targets, once a run, and their median is steadier than one sample.
 pub fn calibrate(
     sample: &mut dyn FnMut(u64) -> Result<Duration, String>,
     target: Duration,
