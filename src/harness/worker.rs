@@ -178,7 +178,8 @@ pub fn runs(id: &BenchId) -> bool {
 /// same 18 contention groups, `producer_consumer_foreign` t2 sampled 1 iteration (0.5 ms against
 /// a target of 8 ms) in one run and 32 in the other, and a session of `larson` t2 took 0.70 s
 /// where its 29 samples of 16 ms come to 0.46 s (the AMD EPYC 2-vCPU VM, 2026-12-03). The three
-/// samples cost one to two targets, once a run, and their median is steadier than one sample.
+/// samples, each a quarter to a half of the target, cost about one target once a run, and their
+/// median is steadier than one sample.
 pub fn calibrate(
     sample: &mut dyn FnMut(u64) -> Result<Duration, String>,
     target: Duration,
