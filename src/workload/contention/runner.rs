@@ -58,7 +58,23 @@ impl StartGate {
     }
 }
 
-/// Starts `threads` workers, each with state made by `setup(i)` before a common start line; after it
+/// The CPU each of `threads` workers runs on, one each, when they fit the CPUs this process may use;
+/// none (the scheduler places them) when they do not, so that more threads than cores time-share
+/// as they would in a service. Left to the scheduler, two threads started together on an idle
+/// 2-vCPU VM shared one CPU for whole samples of 8 ms about one sample in three when another row
+/// had run just before (stack_control t2: 10.3-11.5 µs per round, twice its 5.1-5.6 µs; AMD EPYC
+/// 2-vCPU VM, 2026-12-03): a placement delay, not the workload, and the row read as two modes.
+pub(super) fn one_cpu_each(threads: usize) -> Vec<usize> {
+    let cpus = crate::platform::allowed_cpus();
+    if threads <= cpus.len() {
+        cpus
+    } else {
+        Vec::new()
+    }
+}
+
+/// Starts `threads` workers, each on a CPU of its own where they fit (`one_cpu_each`), each with
+/// state made by `setup(i)` before a common start line; after it
 /// each worker records its own start, runs `work`, and records its own end. Returns the latest end
 /// minus the earliest start (thread start-up and setup are not timed; a late-woken main thread cannot
 /// distort it) and the sum of the workers' results. State is dropped after the end is recorded.
@@ -83,6 +99,7 @@ where
     Work: Fn(usize, &mut S) -> u64 + Sync,
 {
     let gate = StartGate::new(threads);
+    let pin_to = one_cpu_each(threads);
     let spans: Result<Vec<(Instant, Instant, u64)>, SpawnError> = std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
         for i in 0..threads {
@@ -91,7 +108,12 @@ where
             if let Some(bytes) = stack_bytes(i) {
                 builder = builder.stack_size(bytes);
             }
+            let pin = pin_to.get(i).copied();
             let spawned = builder.spawn_scoped(scope, move || {
+                if let Some(cpu) = pin {
+                    // Best effort: a thread the system will not pin runs where it is placed.
+                    let _ = crate::platform::set_cpus(0, &[cpu]);
+                }
                 let mut state = setup(i);
                 if !gate.wait() {
                     return None;

@@ -272,3 +272,29 @@ fn sizes_stay_in_range_and_skew_small() {
             .all(|s| (8..=1000).contains(&s))
     );
 }
+
+#[test]
+fn workers_that_fit_the_cpus_get_one_each_and_more_get_none() {
+    let cpus = crate::platform::allowed_cpus();
+    assert_eq!(super::runner::one_cpu_each(cpus.len()), cpus);
+    assert_eq!(super::runner::one_cpu_each(1), cpus);
+    assert!(super::runner::one_cpu_each(cpus.len() + 1).is_empty());
+    // Each worker runs where it was put.
+    let (_, on) = run_workers_with_stacks(
+        cpus.len(),
+        |_| None,
+        |_| (),
+        |_, _| {
+            crate::platform::allowed_cpus()
+                .iter()
+                .map(|&c| 1u64 << c.min(63))
+                .sum()
+        },
+    )
+    .unwrap();
+    let expected: u64 = cpus.iter().map(|&c| 1u64 << c.min(63)).sum();
+    assert_eq!(
+        on, expected,
+        "each worker allowed exactly one CPU, all of them covered"
+    );
+}
