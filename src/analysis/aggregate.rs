@@ -220,6 +220,20 @@ impl Results {
             .find_map(|entry| crate::analysis::engine::member_ratio(entry, &a, &b))
     }
 
+    /// `(a / b) / (c / d)` of `[a, b, c, d]` from the comparison engine's sessions, when one of
+    /// its groups has all four ([`crate::analysis::engine::ratio_of_ratios`]).
+    pub fn engine_ratio_of_ratios(
+        &self,
+        ids: [&BenchId; 4],
+    ) -> Option<crate::analysis::comparisons::Ratio> {
+        let ids = ids.map(|id| id.to_string());
+        let [a, b, c, d] = ids.each_ref().map(String::as_str);
+        self.groups
+            .iter()
+            .flat_map(|f| &f.entries)
+            .find_map(|entry| crate::analysis::engine::ratio_of_ratios(entry, [a, b, c, d]))
+    }
+
     /// `numerator / denominator` in every process of a repeated run that measured both.
     pub fn paired_ratios(&self, numerator: &BenchId, denominator: &BenchId) -> Vec<f64> {
         self.processes

@@ -109,8 +109,9 @@ pub struct Threads {
     pub stack_scaling: (f64, f64, f64),
     /// local_churn's scaling per allocator.
     pub heap: Vec<(AllocatorKind, Ratio)>,
-    /// Allocators whose scaling stack_control's decidedly beats, paired by process.
-    pub behind: Vec<AllocatorKind>,
+    /// stack_control's scaling over local_churn's per allocator: above 1 where the shared heap
+    /// holds local_churn back.
+    pub behind: Vec<(AllocatorKind, Ratio)>,
 }
 
 /// How many probes of each kind a set holds.
@@ -283,13 +284,12 @@ fn threads(results: &Results, cores: Option<usize>) -> Claim {
     let low = points.iter().copied().fold(f64::INFINITY, f64::min);
     let high = points.iter().copied().fold(0.0, f64::max);
     let heap = scalings(Workload::LocalChurn);
-    // Held back: stack_control's scaling over local_churn's, paired by process, decidedly above 1.
-    let behind: Vec<AllocatorKind> = heap
+    // Held back: stack_control's scaling over local_churn's decidedly above 1.
+    let behind: Vec<(AllocatorKind, Ratio)> = heap
         .iter()
-        .map(|(a, _)| *a)
-        .filter(|&a| scaling_behind_stack(results, a, t).is_some_and(|r| r.decidedly_above()))
+        .filter_map(|&(a, _)| Some((a, scaling_behind_stack(results, a, t)?)))
         .collect();
-    let verdict = if behind.is_empty() {
+    let verdict = if !behind.iter().any(|(_, r)| r.decidedly_above()) {
         Verdict::HoldsInPart
     } else {
         Verdict::Holds

@@ -454,13 +454,7 @@ pub fn scaling(
         &contention_id(workload, alloc, 1),
         &contention_id(workload, alloc, threads),
     )?;
-    let t = threads as f64;
-    Some(Ratio {
-        ratio: r.ratio * t,
-        low: r.low * t,
-        high: r.high * t,
-        ..r
-    })
+    Some(r.scaled(threads as f64))
 }
 
 /// stack_control's scaling over local_churn's under `alloc`, from 1 to `threads` threads, paired by
@@ -479,6 +473,9 @@ pub fn scaling_behind_stack(
         id(Workload::LocalChurn, 1),
         id(Workload::LocalChurn, threads),
     );
+    if let Some(r) = results.engine_ratio_of_ratios([&sc1, &sct, &lc1, &lct]) {
+        return Some(r);
+    }
     let paired: Vec<f64> = results
         .processes
         .iter()

@@ -4,8 +4,9 @@
 
 use crate::analysis::comparisons::Ratio;
 use crate::analysis::stats::{self, Interval, Verdict};
-use crate::data::groups::GroupEntry;
+use crate::data::groups::{GroupEntry, scaling_ids, scaling_of};
 use crate::data::id::{BenchId, ranked, ranking_group};
+use crate::workload::allocators::AllocatorKind;
 
 /// The smallest margin a control may set: a run whose control agrees within this still does not
 /// claim finer differences (a stated floor, not a figure of any machine).
@@ -102,6 +103,9 @@ impl GroupAnswer {
 /// ids that are no benchmark id have no such pairs), at the margin the group's control measured;
 /// `None` where a side has fewer than two sessions.
 fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ratio>> {
+    if let Some((allocator, threads)) = scaling_of(entry) {
+        return scaling_comparisons(entry, allocator, threads);
+    }
     let against_reference = answer.members.iter().map(|m| m.ratio);
     let ids: Vec<(&str, BenchId)> = entry.members[1..]
         .iter()
@@ -115,6 +119,24 @@ fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ra
             .map(move |(b, _)| member_ratio(entry, a, b))
     });
     against_reference.chain(ranked_pairs).collect()
+}
+
+/// What the report states of a scaling group ([`scaling_of`]): how local_churn and stack_control
+/// each scale from 1 to `threads` threads (operations per second, `threads x time(t1) / time(t)`)
+/// and stack_control's scaling over local_churn's, the share the shared heap holds back.
+fn scaling_comparisons(
+    entry: &GroupEntry,
+    allocator: AllocatorKind,
+    threads: usize,
+) -> Vec<Option<Ratio>> {
+    let ids = scaling_ids(allocator, threads).map(|id| id.to_string());
+    let [heap_1, heap_t, stack_1, stack_t] = ids.each_ref().map(String::as_str);
+    let scaling = |one, many| member_ratio(entry, one, many).map(|r| r.scaled(threads as f64));
+    vec![
+        scaling(heap_1, heap_t),
+        scaling(stack_1, stack_t),
+        ratio_of_ratios(entry, [stack_1, stack_t, heap_1, heap_t]),
+    ]
 }
 
 fn undecided(ratio: &Option<Ratio>) -> bool {
@@ -171,6 +193,18 @@ pub fn member_ratio(entry: &GroupEntry, a: &str, b: &str) -> Option<Ratio> {
     let (a, b) = (entry.member(a)?, entry.member(b)?);
     let margin = control_of(entry)?.margin;
     Ratio::paired(&stats::paired_ratios(&a.ns, &b.ns), margin)
+}
+
+/// `(a / b) / (c / d)` of four members of one group, each session's ratios taken in that session,
+/// at the group's margin; `None` when the group lacks one of them or has fewer than two sessions.
+pub fn ratio_of_ratios(entry: &GroupEntry, [a, b, c, d]: [&str; 4]) -> Option<Ratio> {
+    let ns = |id| entry.member(id).map(|m| m.ns.as_slice());
+    let margin = control_of(entry)?.margin;
+    let (first, second) = (
+        stats::paired_ratios(ns(a)?, ns(b)?),
+        stats::paired_ratios(ns(c)?, ns(d)?),
+    );
+    Ratio::paired(&stats::paired_ratios(&first, &second), margin)
 }
 
 /// What a whole engine run says, for the report's first note and the CLI's summary.
@@ -408,5 +442,39 @@ mod tests {
         assert!((p.margin - 0.1).abs() < 1e-12);
         assert_eq!(p.processes, 24);
         assert_eq!(r.projected(6), r);
+    }
+
+    #[test]
+    fn a_scaling_group_states_both_scalings_and_the_stacks_over_the_heaps() {
+        use crate::data::groups::scaling_ids;
+        let ids = scaling_ids(AllocatorKind::System, 2).map(|id| id.to_string());
+        // local_churn takes 1.25x as long per round at 2 threads (scales 1.6x), stack_control
+        // 1.0x (scales 2x), whatever each session's speed.
+        let speed = [1.0, 1.3, 0.9, 1.1, 1.0, 1.2, 0.95, 1.05];
+        let times = |base: f64| speed.iter().map(|s| s * base).collect::<Vec<_>>();
+        let mut entry = group(
+            &times(10.0),
+            &times(10.0),
+            &[
+                (&ids[1], &times(12.5)),
+                (&ids[2], &times(4.0)),
+                (&ids[3], &times(4.0)),
+            ],
+        );
+        assert_eq!(
+            scaling_of(&entry),
+            None,
+            "the reference is not local_churn t1"
+        );
+        entry.members[0].id = ids[0].clone();
+        assert_eq!(scaling_of(&entry), Some((AllocatorKind::System, 2)));
+        let stated = report_comparisons(&entry, &GroupAnswer::of(&entry));
+        let points: Vec<f64> = stated.iter().map(|r| r.unwrap().ratio).collect();
+        assert_eq!(points.len(), 3);
+        for (point, expected) in points.iter().zip([1.6, 2.0, 1.25]) {
+            assert!((point - expected).abs() < 1e-9, "{points:?}");
+        }
+        assert_eq!(stated[2].unwrap().verdict(), Verdict::Slower);
+        assert!(report_group_settled(&entry, None));
     }
 }

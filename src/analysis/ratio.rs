@@ -59,6 +59,16 @@ impl Ratio {
         })
     }
 
+    /// This ratio times `factor`, its interval with it (a time ratio made a throughput ratio).
+    pub fn scaled(self, factor: f64) -> Ratio {
+        Ratio {
+            ratio: self.ratio * factor,
+            low: self.low * factor,
+            high: self.high * factor,
+            ..self
+        }
+    }
+
     /// This ratio as `pairs` pairs of the same spread would be expected to give it: the same
     /// point, its interval and margin narrowed by [`stats::narrowing`], as a median's
     /// interval narrows with more independent pairs. What the engine asks before it gives a group

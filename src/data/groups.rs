@@ -109,7 +109,8 @@ pub const CONTENTION_SAMPLES: u32 = 4;
 /// compares, the reference first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonGroup {
-    /// `stack_vs_heap/<size>` or `contention/<workload>/t<threads>`.
+    /// `stack_vs_heap/<size>`, `contention/<workload>/t<threads>` or
+    /// `contention/scaling/<allocator>/t<threads>`.
     pub name: String,
     pub ids: Vec<BenchId>,
     /// How many single-threaded samples long one sample of a member is: 1 for the stack and heap
@@ -123,7 +124,8 @@ pub struct ComparisonGroup {
 /// `alloc_free`), and each contention workload at each of `threads` under every allocator (the
 /// first allocator the reference). Runs with more threads than `cores` are groups too (the report
 /// compares allocators there, read as time-sharing); their samples are as long as a run that
-/// fills the cores, since more threads than cores do not do more work per millisecond.
+/// fills the cores, since more threads than cores do not do more work per millisecond. Last, under
+/// each allocator, a scaling group ([`scaling_ids`]) at the most threads that fit `cores`.
 pub fn comparison_groups(
     allocators: &[AllocatorKind],
     threads: &[usize],
@@ -173,7 +175,58 @@ pub fn comparison_groups(
             });
         }
     }
+    // Scaling from 1 thread to the most that fit the cores, under each allocator: the claims and
+    // findings state it, and a ratio of runs minutes apart would carry the machine's drift.
+    let fitting = threads
+        .iter()
+        .copied()
+        .filter(|&t| t > 1 && SCALING_WORKLOADS.iter().all(|w| w.os_threads(t) <= cores))
+        .max();
+    if let Some(t) = fitting.filter(|_| threads.contains(&1)) {
+        for &allocator in allocators {
+            groups.push(ComparisonGroup {
+                name: format!("{}/scaling/{allocator}/t{t}", Family::Contention.name()),
+                ids: scaling_ids(allocator, t).to_vec(),
+                sample_scale: CONTENTION_SAMPLES * t.min(cores.max(1)) as u32,
+            });
+        }
+    }
     groups
+}
+
+/// The workloads a scaling group runs at 1 and at t threads: local_churn (each thread churns its
+/// own blocks in the shared heap) and stack_control (the same loop with no heap).
+pub const SCALING_WORKLOADS: [Workload; 2] = [Workload::LocalChurn, Workload::StackControl];
+
+/// A scaling group's members, local_churn at 1 thread (the reference) and at `threads`, then
+/// stack_control at 1 and at `threads`: written once, read by the groups and by the statistics
+/// that recognise such a group ([`scaling_of`]).
+pub fn scaling_ids(allocator: AllocatorKind, threads: usize) -> [BenchId; 4] {
+    let [heap, stack] = SCALING_WORKLOADS;
+    let id = |workload, threads| BenchId::Contention {
+        workload,
+        allocator,
+        threads,
+    };
+    [
+        id(heap, 1),
+        id(heap, threads),
+        id(stack, 1),
+        id(stack, threads),
+    ]
+}
+
+/// The allocator and thread count of a scaling group ([`scaling_ids`]); `None` for any other group.
+pub fn scaling_of(entry: &GroupEntry) -> Option<(AllocatorKind, usize)> {
+    let BenchId::Contention {
+        allocator, threads, ..
+    } = entry.members.get(1)?.id.parse().ok()?
+    else {
+        return None;
+    };
+    let ids = scaling_ids(allocator, threads).map(|id| id.to_string());
+    (threads > 1 && entry.members.iter().map(|m| &m.id).eq(ids.iter()))
+        .then_some((allocator, threads))
 }
 
 #[cfg(test)]
@@ -231,5 +284,34 @@ mod tests {
         let mut alone = entry();
         alone.members.truncate(1);
         assert!(alone.problem().unwrap().contains("1 members"));
+    }
+
+    #[test]
+    fn scaling_groups_come_at_the_most_threads_that_fit_the_cores() {
+        let allocators = [AllocatorKind::System, AllocatorKind::Jemalloc];
+        let scaling: Vec<String> = comparison_groups(&allocators, &[1, 2, 4], 2)
+            .into_iter()
+            .filter(|g| g.name.contains("/scaling/"))
+            .map(|g| {
+                assert_eq!(g.ids.len(), 4);
+                g.name
+            })
+            .collect();
+        assert_eq!(
+            scaling,
+            [
+                "contention/scaling/system/t2",
+                "contention/scaling/jemalloc/t2"
+            ]
+        );
+        let groups = |threads: &[usize], cores| comparison_groups(&allocators, threads, cores);
+        let has_scaling =
+            |gs: Vec<ComparisonGroup>| gs.iter().any(|g| g.name.contains("/scaling/"));
+        assert!(
+            !has_scaling(groups(&[1, 2], 1)),
+            "two threads do not fit one core"
+        );
+        assert!(!has_scaling(groups(&[2, 4], 4)), "no run at one thread");
+        assert!(has_scaling(groups(&[1, 2, 4], 4)));
     }
 }

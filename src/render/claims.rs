@@ -5,8 +5,8 @@ use crate::analysis::claims::*;
 use crate::analysis::stats::TIE_MARGIN;
 use crate::render::units::{allocator_label, format_bytes, format_ns};
 use crate::render::words::{
-    labelled_ratios, paired_tie_words, per_allocator, per_allocator_times, probe_set_words,
-    ratio_words, within_noise,
+    behind_words, labelled, labelled_ratios, paired_tie_words, per_allocator, per_allocator_times,
+    probe_set_words, ratio_words, scaling_words, within_noise,
 };
 use crate::workload::allocators::AllocatorKind;
 
@@ -105,18 +105,27 @@ fn threads_words(t: &Threads) -> String {
     let evidence = format!(
         "From 1 to {} threads, stack_control (no heap) scales {median:.2}x [{low:.2}, {high:.2}] (the median and range of its runs under each allocator: {}); local_churn (each thread churns its own blocks in the shared heap) scales {}.",
         t.threads,
-        labelled_ratios(&t.stack),
-        labelled_ratios(&t.heap)
+        labelled(&t.stack, scaling_words),
+        labelled(&t.heap, scaling_words)
     );
-    if t.behind.is_empty() {
+    let against_stack = format!(
+        "stack_control's scaling over local_churn's: {}",
+        labelled(&t.behind, behind_words)
+    );
+    let held_back: Vec<&str> = t
+        .behind
+        .iter()
+        .filter(|(_, r)| r.decidedly_above())
+        .map(|&(a, _)| allocator_label(a))
+        .collect();
+    if held_back.is_empty() {
         format!(
-            "{evidence} The heap is shared, but per-thread caches hide the sharing for thread-local work: every allocator scales within noise of the stack. It shows when memory crosses threads (producer_consumer, cross_thread_free)."
+            "{evidence} The heap is shared, but per-thread caches hide the sharing for thread-local work: the heap holds no allocator's local_churn decidedly back ({against_stack}). It shows when memory crosses threads (producer_consumer, cross_thread_free)."
         )
     } else {
-        let behind: Vec<&str> = t.behind.iter().map(|&a| allocator_label(a)).collect();
         format!(
-            "{evidence} The shared heap holds back {} beyond the noise.",
-            behind.join(", ")
+            "{evidence} The shared heap holds back {} ({against_stack}).",
+            held_back.join(", ")
         )
     }
 }

@@ -5,8 +5,8 @@ use crate::analysis::findings::Finding;
 use crate::data::latency::{LatencyEntry, Op};
 use crate::render::units::{allocator_label, format_bytes, format_ns, mib, thread_label};
 use crate::render::words::{
-    beyond_noise, crossover_tie_words, per_allocator, probe_set_words, ratio_words, threads_words,
-    within_noise,
+    behind_words, beyond_noise, crossover_tie_words, per_allocator, probe_set_words, ratio_words,
+    scaling_words, threads_words, within_noise,
 };
 
 /// The percentiles a latency table and chart show, in order.
@@ -105,19 +105,19 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             let against_stack = behind.as_ref().map_or(String::new(), |r| {
                 format!(
                     "; stack_control's scaling over local_churn's: {}",
-                    ratio_words(r)
+                    behind_words(r)
                 )
             });
             format!(
                 "local_churn with {} scales {} from 1 to {} (stack_control, with no heap: {}{against_stack}).",
                 allocator_label(*allocator),
-                ratio_words(heap),
+                scaling_words(heap),
                 threads_words(
                     crate::workload::contention::Workload::LocalChurn,
                     *threads,
                     cores
                 ),
-                ratio_words(stack)
+                scaling_words(stack)
             )
         }
         Finding::TwoMibDepth {

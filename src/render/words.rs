@@ -31,6 +31,36 @@ pub fn ratio_words(r: &Ratio) -> String {
     }
 }
 
+/// A ratio whose "slower" and "faster" would mislead (a throughput ratio, a ratio of ratios) in
+/// words with its interval and verdict: as [`ratio_words`], except that a decided engine verdict
+/// says what above or below 1 means: `1.94x [1.90, 1.98], more operations per second`.
+pub fn directed_words(r: &Ratio, above: &str, below: &str) -> String {
+    use crate::analysis::stats::Verdict;
+    match (r.reading(), r.verdict()) {
+        (Reading::Verdict(_), Verdict::Slower) => format!("{}, {above}", r.text()),
+        (Reading::Verdict(_), Verdict::Faster) => format!("{}, {below}", r.text()),
+        _ => ratio_words(r),
+    }
+}
+
+/// A scaling from 1 to t threads in words ([`directed_words`]).
+pub fn scaling_words(r: &Ratio) -> String {
+    directed_words(
+        r,
+        "more operations per second than one thread",
+        "fewer operations per second than one thread",
+    )
+}
+
+/// stack_control's scaling over local_churn's in words ([`directed_words`]).
+pub fn behind_words(r: &Ratio) -> String {
+    directed_words(
+        r,
+        "the shared heap holds local_churn back",
+        "local_churn scales better than the stack",
+    )
+}
+
 /// A ratio with its four-word verdict: `1.35x [1.22, 1.49], slower`, `0.80x [0.74, 0.86],
 /// faster`, `equal within ±3% (1.01x [0.99, 1.02])`, or `undecided (1.04x [0.95, 1.13]; it could
 /// have seen 12%)`, the smallest difference this run could have decided.
@@ -101,9 +131,14 @@ pub fn ratio_cell(r: &Ratio) -> String {
 
 /// `glibc 1.35x [1.22, 1.49], jemalloc within noise (...)`: each allocator's ratio in words.
 pub fn labelled_ratios(ratios: &[(AllocatorKind, Ratio)]) -> String {
+    labelled(ratios, ratio_words)
+}
+
+/// [`labelled_ratios`] with each ratio in `words`.
+pub fn labelled(ratios: &[(AllocatorKind, Ratio)], words: fn(&Ratio) -> String) -> String {
     ratios
         .iter()
-        .map(|(a, r)| format!("{} {}", allocator_label(*a), ratio_words(r)))
+        .map(|(a, r)| format!("{} {}", allocator_label(*a), words(r)))
         .collect::<Vec<_>>()
         .join(", ")
 }
