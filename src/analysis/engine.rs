@@ -6,7 +6,6 @@ use crate::analysis::comparisons::Ratio;
 use crate::analysis::stats::{self, Interval, Verdict};
 use crate::data::groups::{GroupEntry, scaling_ids, scaling_of};
 use crate::data::id::{BenchId, ranked, ranking_group};
-use crate::workload::allocators::AllocatorKind;
 
 /// The smallest margin a control may set: a run whose control agrees within this still does not
 /// claim finer differences (a stated floor, not a figure of any machine).
@@ -103,8 +102,8 @@ impl GroupAnswer {
 /// ids that are no benchmark id have no such pairs), at the margin the group's control measured;
 /// `None` where a side has fewer than two sessions.
 fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ratio>> {
-    if let Some((allocator, threads)) = scaling_of(entry) {
-        return scaling_comparisons(entry, allocator, threads);
+    if let Some(stated) = scaling_comparisons(entry) {
+        return stated.into_iter().map(|(_, r)| r).collect();
     }
     let against_reference = answer.members.iter().map(|m| m.ratio);
     let ids: Vec<(&str, BenchId)> = entry.members[1..]
@@ -121,22 +120,34 @@ fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ra
     against_reference.chain(ranked_pairs).collect()
 }
 
-/// What the report states of a scaling group ([`scaling_of`]): how local_churn and stack_control
-/// each scale from 1 to `threads` threads (operations per second, `threads x time(t1) / time(t)`)
-/// and stack_control's scaling over local_churn's, the share the shared heap holds back.
-fn scaling_comparisons(
-    entry: &GroupEntry,
-    allocator: AllocatorKind,
-    threads: usize,
-) -> Vec<Option<Ratio>> {
+/// What the report states of a scaling group ([`scaling_of`]), each with what it is: how
+/// local_churn and stack_control each scale from 1 to t threads (operations per second,
+/// `t x time(t1) / time(t)`), and stack_control's scaling over local_churn's, the share the shared
+/// heap holds back; `None` for any other group.
+pub fn scaling_comparisons(entry: &GroupEntry) -> Option<Vec<(ScalingComparison, Option<Ratio>)>> {
+    let (allocator, threads) = scaling_of(entry)?;
     let ids = scaling_ids(allocator, threads).map(|id| id.to_string());
     let [heap_1, heap_t, stack_1, stack_t] = ids.each_ref().map(String::as_str);
     let scaling = |one, many| member_ratio(entry, one, many).map(|r| r.scaled(threads as f64));
-    vec![
-        scaling(heap_1, heap_t),
-        scaling(stack_1, stack_t),
-        ratio_of_ratios(entry, [stack_1, stack_t, heap_1, heap_t]),
-    ]
+    Some(vec![
+        (ScalingComparison::Heap, scaling(heap_1, heap_t)),
+        (ScalingComparison::Stack, scaling(stack_1, stack_t)),
+        (
+            ScalingComparison::StackOverHeap,
+            ratio_of_ratios(entry, [stack_1, stack_t, heap_1, heap_t]),
+        ),
+    ])
+}
+
+/// One of the three comparisons of a scaling group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalingComparison {
+    /// local_churn's scaling.
+    Heap,
+    /// stack_control's scaling.
+    Stack,
+    /// stack_control's scaling over local_churn's.
+    StackOverHeap,
 }
 
 fn undecided(ratio: &Option<Ratio>) -> bool {
@@ -243,6 +254,7 @@ impl EngineSummary {
 mod tests {
     use super::*;
     use crate::data::groups::MemberRounds;
+    use crate::workload::allocators::AllocatorKind;
 
     fn group(reference: &[f64], control: &[f64], others: &[(&str, &[f64])]) -> GroupEntry {
         let member = |id: &str, ns: &[f64]| MemberRounds {

@@ -1,10 +1,11 @@
 //! The comparison engine's results in words: a run's summary (margins, how much was decided) and
 //! one line per group, each ratio with its interval and verdict.
 
-use crate::analysis::engine::{EngineSummary, GroupAnswer};
+use crate::analysis::comparisons::Ratio;
+use crate::analysis::engine::{EngineSummary, GroupAnswer, ScalingComparison, scaling_comparisons};
 use crate::analysis::stats::{MIN_DIFFERENCE, TIE_MARGIN};
 use crate::data::groups::GroupEntry;
-use crate::render::words::verdict_words;
+use crate::render::words::{behind_words, scaling_words, verdict_words};
 
 /// `±3.1%`, or `none (fewer than 2 sessions)` for a group without a control.
 pub fn margin_text(margin: f64) -> String {
@@ -54,9 +55,11 @@ pub fn summary_sentence(summary: &EngineSummary) -> String {
     )
 }
 
-/// One group's line: its margin and sessions, then each member against the reference.
-pub fn group_line(group: &GroupAnswer, reference: &str) -> String {
-    let members: Vec<String> = group
+/// One group's line: its margin and sessions, then each member against the reference, then what a
+/// scaling group states.
+pub fn group_line(group: &GroupAnswer, entry: &GroupEntry) -> String {
+    let reference = &entry.members[0].id;
+    let mut members: Vec<String> = group
         .members
         .iter()
         .map(|m| {
@@ -64,6 +67,11 @@ pub fn group_line(group: &GroupAnswer, reference: &str) -> String {
             format!("  {} / {reference}: {words}", m.id)
         })
         .collect();
+    members.extend(
+        scaling_lines(entry)
+            .into_iter()
+            .map(|(what, words)| format!("  {what}: {words}")),
+    );
     format!(
         "{} ({} sessions, margin {}):\n{}",
         group.group,
@@ -86,8 +94,37 @@ pub fn engine_summary(
         summary_sentence(&summary)
     );
     for (group, entry) in summary.groups.iter().zip(entries) {
-        out += &group_line(group, &entry.members[0].id);
+        out += &group_line(group, entry);
         out.push('\n');
     }
     out
+}
+
+/// What a scaling group states ([`scaling_comparisons`]), each as (what it is, its ratio in
+/// words); empty for any other group.
+pub fn scaling_lines(entry: &GroupEntry) -> Vec<(String, String)> {
+    let Some((_, threads)) = crate::data::groups::scaling_of(entry) else {
+        return Vec::new();
+    };
+    let stated = scaling_comparisons(entry).unwrap_or_default();
+    stated
+        .into_iter()
+        .map(|(what, ratio)| {
+            let (label, words): (String, fn(&Ratio) -> String) = match what {
+                ScalingComparison::Heap => (
+                    format!("local_churn's scaling from 1 to {threads} threads"),
+                    scaling_words,
+                ),
+                ScalingComparison::Stack => (
+                    format!("stack_control's scaling from 1 to {threads} threads"),
+                    scaling_words,
+                ),
+                ScalingComparison::StackOverHeap => (
+                    "stack_control's scaling over local_churn's".into(),
+                    behind_words,
+                ),
+            };
+            (label, ratio.as_ref().map_or("no ratio".into(), words))
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@
 use crate::analysis::aggregate::Results;
 use crate::analysis::engine::{EngineSummary, OUT_OF_REACH_SESSIONS};
 use crate::analysis::stats::{MIN_DIFFERENCE, TIE_MARGIN};
-use crate::render::engine::{margin_text, summary_sentence};
+use crate::render::engine::{margin_text, scaling_lines, summary_sentence};
 use crate::render::report::section::{Section, Table};
 use crate::render::units::format_ns;
 use crate::render::words::verdict_words;
@@ -31,7 +31,7 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
                 [
                     "member",
                     "time per iteration (median of sessions; the worker thread's CPU time for a stack or heap row, wall time for a contention row)",
-                    "/ reference, paired by session",
+                    "/ reference, paired by session (in a scaling group, then what the report states of it)",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -48,6 +48,11 @@ pub(super) fn groups_section(results: &Results) -> Option<Section> {
                     m.ratio.as_ref().map_or("no ratio".into(), verdict_words),
                 ]
             }));
+            rows.extend(
+                scaling_lines(entry)
+                    .into_iter()
+                    .map(|(what, words)| vec![what, String::new(), words]),
+            );
             Table {
                 caption: format!(
                     "{}: against {reference}; {} sessions of {} rounds; margin {} ({control})",
