@@ -6,6 +6,7 @@ use crate::analysis::claims::{ProbeCounts, TOUCH_BYTES, growth_faults, probe_cou
 use crate::analysis::comparisons::*;
 use crate::analysis::lookup::*;
 use crate::data::depth::{DepthEntry, ProbeKind};
+use crate::data::groups::LARGE_BOX_COMPARED_BYTES;
 use crate::data::id::{HeapKind, LargeBox, StackKind, TouchKind};
 use crate::data::latency::{LatencyEntry, Op};
 use crate::workload::allocators::AllocatorKind;
@@ -139,8 +140,8 @@ fn first_touch(results: &Results, out: &mut Vec<Finding>) {
         out.push(Finding::GivenBack(given_back));
     }
     let (array_id, zeroed_id) = (
-        large_box_id(LargeBox::Array, 1 << 20),
-        large_box_id(LargeBox::Zeroed, 1 << 20),
+        large_box_id(LargeBox::Array, LARGE_BOX_COMPARED_BYTES),
+        large_box_id(LargeBox::Zeroed, LARGE_BOX_COMPARED_BYTES),
     );
     if let (Some(array), Some(zeroed), Some(ratio)) = (
         time(results, &array_id),

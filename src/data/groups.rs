@@ -4,7 +4,7 @@
 //! reference sampled again as a member of its own, whose ratio to the reference is the run's noise.
 //! Also the report's groups themselves ([`comparison_groups`]).
 
-use crate::data::id::{BenchId, Family, HeapKind, StackKind};
+use crate::data::id::{BenchId, Family, HeapKind, LargeBox, Layout, Owner, StackKind};
 use crate::data::results::SuiteEntry;
 use crate::workload::allocators::AllocatorKind;
 use crate::workload::contention::Workload;
@@ -99,6 +99,17 @@ impl SuiteEntry for GroupEntry {
     }
 }
 
+/// The size at which the report compares `Box::new([0; N])` with `Box::new_zeroed` (1 MiB).
+pub const LARGE_BOX_COMPARED_BYTES: u64 = 1 << 20;
+
+/// The largest locality working set the engine samples in rounds. Past it a scattered walk takes
+/// a tenth of a second or more and its nodes are built anew in every session's fresh worker: the
+/// three 64 MiB groups took 13.4 s a session and the three 16 MiB groups 2.8 s, against 0.34 s
+/// for the three 2 MiB groups (the AMD EPYC 2-vCPU VM, 2026-12-03), a fifth of a default run's
+/// engine time for the six ratios that differ most (60-110x, which pairing by process decides
+/// too). Those keep the pairing by process.
+pub const LOCALITY_IN_ROUNDS_MAX: usize = 2 << 20;
+
 /// A contention sample is this many single-threaded samples per thread: threads woken and
 /// scheduled on a shared machine make short samples noisy. With 2 ms samples the one-thread
 /// contention groups' controls measured margins of ±5.0% to ±12.9%; with 8 ms, ±3.3% to ±5.0%
@@ -109,8 +120,9 @@ pub const CONTENTION_SAMPLES: u32 = 4;
 /// compares, the reference first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonGroup {
-    /// `stack_vs_heap/<size>`, `contention/<workload>/t<threads>` or
-    /// `contention/scaling/<allocator>/t<threads>`.
+    /// `stack_vs_heap/<size>`, `stack_vs_heap/box_new_large/<size>`,
+    /// `locality/<allocator>/<working set>`,
+    /// `contention/<workload>/t<threads>` or `contention/scaling/<allocator>/t<threads>`.
     pub name: String,
     pub ids: Vec<BenchId>,
     /// How many single-threaded samples long one sample of a member is: 1 for the stack and heap
@@ -121,7 +133,9 @@ pub struct ComparisonGroup {
 
 /// The report's comparison groups for `allocators`: stack against heap at each size (the stack
 /// array the reference, then the stack reserve and each allocator's `heap_box`, `heap_reused` and
-/// `alloc_free`), and each contention workload at each of `threads` under every allocator (the
+/// `alloc_free`), `Box::new` of a large array against `Box::new_zeroed`, scattered against
+/// contiguous nodes per allocator at each locality working set
+/// (contiguous the reference), and each contention workload at each of `threads` under every allocator (the
 /// first allocator the reference). Runs with more threads than `cores` are groups too (the report
 /// compares allocators there, read as time-sharing); their samples are as long as a run that
 /// fills the cores, since more threads than cores do not do more work per millisecond. Last, under
@@ -147,6 +161,42 @@ pub fn comparison_groups(
             ids,
             sample_scale: 1,
         });
+    }
+    // Box::new of a large array against Box::new_zeroed, in the process's own allocator (glibc's
+    // in the plain worker, as in the bench): the findings' large boxes.
+    groups.push(ComparisonGroup {
+        name: format!(
+            "{}/box_new_large/{LARGE_BOX_COMPARED_BYTES:07}",
+            Family::StackVsHeap.name()
+        ),
+        ids: [LargeBox::Array, LargeBox::Zeroed]
+            .map(|how| BenchId::BoxNewLarge {
+                how,
+                allocator: AllocatorKind::System,
+                bytes: LARGE_BOX_COMPARED_BYTES,
+            })
+            .to_vec(),
+        sample_scale: 1,
+    });
+    // Scattered against contiguous nodes, per allocator and working set up to
+    // LOCALITY_IN_ROUNDS_MAX: the locality answer's ratios and its crossover.
+    let locality_sets = crate::workload::locality::WORKING_SETS
+        .into_iter()
+        .filter(|&ws| ws <= LOCALITY_IN_ROUNDS_MAX);
+    for bytes in locality_sets.map(|b| b as u64) {
+        for &allocator in allocators {
+            groups.push(ComparisonGroup {
+                name: format!("{}/{allocator}/{bytes:07}", Family::Locality.name()),
+                ids: [Layout::Contiguous, Layout::Scattered]
+                    .map(|layout| BenchId::Locality {
+                        layout,
+                        owner: Owner::Heap(allocator),
+                        bytes,
+                    })
+                    .to_vec(),
+                sample_scale: 1,
+            });
+        }
     }
     // Allocators are compared with each other: with one there is nothing to compare.
     let contention = if allocators.len() < 2 {
@@ -284,6 +334,27 @@ mod tests {
         let mut alone = entry();
         alone.members.truncate(1);
         assert!(alone.problem().unwrap().contains("1 members"));
+    }
+
+    #[test]
+    fn locality_groups_stop_at_the_largest_set_sampled_in_rounds_and_one_large_box_group() {
+        let names: Vec<String> = comparison_groups(&[AllocatorKind::System], &[1], 2)
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        let locality: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with("locality/"))
+            .collect();
+        assert_eq!(
+            locality,
+            [
+                "locality/system/0016384",
+                "locality/system/0262144",
+                "locality/system/2097152"
+            ]
+        );
+        assert!(names.contains(&"stack_vs_heap/box_new_large/1048576".to_string()));
     }
 
     #[test]

@@ -12,11 +12,12 @@
 //! set-up) and answers `ok <nanoseconds> <faults> <huge faults> <pages> <iterations>`, and anything
 //! it cannot do answers `error <why>`. End of input ends it.
 
-use crate::data::id::{BenchId, HeapKind, Layout, Owner, StackKind};
+use crate::data::id::{BenchId, HeapKind, LargeBox, Layout, Owner, StackKind};
 use crate::harness::touch_meter::{HeapTouchRow, TouchMeter};
 use crate::workload::allocators::{AllocatorKind, AllocatorVisitor, HeapAllocator};
 use crate::workload::arrays::{
-    HeapBlock, alloc_free, at_size, heap_box, heap_reused, page_size, stack_array, stack_reserve,
+    HeapBlock, alloc_free, at_size, box_from_vec, box_new_array, box_new_zeroed, heap_box,
+    heap_reused, page_size, stack_array, stack_reserve,
 };
 use crate::workload::contention::run_named;
 use std::collections::HashMap;
@@ -148,6 +149,19 @@ fn sampler(id: &BenchId) -> Option<Sampler> {
             owner: Owner::Heap(allocator),
             bytes,
         } => allocator.visit(LocalityRow(layout, bytes as usize)),
+        // The process's own allocator: glibc's malloc in the plain worker, as in the bench.
+        BenchId::BoxNewLarge {
+            how,
+            allocator: AllocatorKind::System,
+            bytes,
+        } => at_size!(bytes, N => {
+            let call: fn(u8) -> u64 = match how {
+                LargeBox::Array => box_new_array::<N>,
+                LargeBox::Zeroed => box_new_zeroed::<N>,
+                LargeBox::Vec => box_from_vec::<N>,
+            };
+            Box::new(move |iterations| Ok(time_calls(iterations, || call(black_box(7))))) as Sampler
+        }),
         BenchId::Contention {
             workload,
             allocator,
@@ -363,6 +377,31 @@ mod tests {
         for id in IdSet::Gate.ids() {
             assert!(runs(&id), "{id}");
         }
+    }
+
+    #[test]
+    fn the_worker_runs_every_member_of_every_report_group() {
+        let allocators = AllocatorKind::all();
+        for group in crate::data::groups::comparison_groups(&allocators, &[1, 2, 4], 2) {
+            for id in group
+                .ids
+                .iter()
+                .filter(|id| !id.allocator().is_some_and(|a| a.is_library()))
+            {
+                assert!(runs(id), "{}: {id}", group.name);
+            }
+        }
+        let large = "stack_vs_heap/box_new_large_zeroed/system/1048576 4";
+        let mut out = Vec::new();
+        serve(format!("sample {large}\n").as_bytes(), &mut out).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("ok ")
+        );
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub fn finding_words(finding: &Finding, cores: Option<usize>) -> String {
             zeroed,
             ratio,
         } => format!(
-            "Box::new([0u8; 1 MiB]) takes {} and Box::new_zeroed {} ({}).",
+            "Box::new([0u8; {}]) takes {} and Box::new_zeroed {} ({}).",
+            format_bytes(crate::data::groups::LARGE_BOX_COMPARED_BYTES as f64),
             format_ns(*array),
             format_ns(*zeroed),
             ratio_words(ratio)

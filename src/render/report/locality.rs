@@ -9,6 +9,7 @@ use crate::render::report::section::{Section, Table};
 use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
+use crate::render::words::{labelled_ratios, ratio_cell};
 use crate::workload::locality::NODE_BYTES;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
@@ -83,12 +84,57 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         rows.push(row);
     }
     let mut notes = vec!["Every variant walks the same linked list of 64-byte nodes; contiguous nodes lie in address order in one stack array or one heap block, scattered nodes are one allocation each, made amid churn (twice as many allocated, a random half freed) and linked in random order.".to_string()];
+    let ratios = |ws: u64| -> Vec<(crate::workload::allocators::AllocatorKind, Ratio)> {
+        allocators
+            .iter()
+            .filter_map(|&a| Some((a, scatter_ratio(results, a, ws)?)))
+            .collect()
+    };
+    let mut ratio_rows = vec![
+        std::iter::once("working set".to_string())
+            .chain(allocators.iter().map(|&a| allocator_label(a).to_string()))
+            .collect::<Vec<_>>(),
+    ];
+    for &ws in &sets {
+        let cells = allocators
+            .iter()
+            .map(|&a| scatter_ratio(results, a, ws).map_or("-".into(), |r| ratio_cell(&r)));
+        ratio_rows.push(
+            std::iter::once(format_bytes(ws as f64))
+                .chain(cells)
+                .collect(),
+        );
+    }
     notes.push(match locality_crossover(results) {
-        Some(ws) => format!(
-            "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator (each ratio's interval, paired by process, clears the run's ±{:.0}% noise).",
-            format_bytes(ws as f64),
-            margin(results) * 100.0
-        ),
+        Some(ws) => {
+            let at = ratios(ws);
+            let from_here: Vec<Ratio> = sets
+                .iter()
+                .filter(|&&set| set >= ws)
+                .flat_map(|&set| ratios(set).into_iter().map(|(_, r)| r))
+                .collect();
+            let by_process = format!(
+                "paired by process, clearing the run's ±{:.0}% noise",
+                margin(results) * 100.0
+            );
+            let how = match from_here.iter().filter(|r| r.enough_pairs()).count() {
+                0 => format!("each ratio's interval {by_process}"),
+                n if n == from_here.len() => {
+                    "each ratio's interval clears its group's margin, in the engine's paired rounds"
+                        .to_string()
+                }
+                _ => format!(
+                    "each ratio's interval clears its group's margin in the engine's paired rounds up to {}, and beyond it is {by_process}",
+                    format_bytes(crate::data::groups::LOCALITY_IN_ROUNDS_MAX as f64)
+                ),
+            };
+            format!(
+                "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator ({how}); at {}: {}.",
+                format_bytes(ws as f64),
+                format_bytes(ws as f64),
+                labelled_ratios(&at)
+            )
+        }
         None => "No working set measured here made scattered nodes decidedly slower for every allocator (a comparison measured in one process is never decided).".into(),
     });
     Some(Section {
@@ -97,11 +143,20 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         anchor: "locality",
         nav: "Locality",
         charts: chart.into_iter().collect(),
-        tables: vec![Table {
-            caption: "time per node visited, in one walk over the working set".into(),
-            rows,
-            figure: None,
-        }],
+        tables: vec![
+            Table {
+                caption: "time per node visited, in one walk over the working set".into(),
+                rows,
+                figure: None,
+            },
+            Table {
+                caption:
+                    "scattered / contiguous, per allocator: the cost of scattering the same reads"
+                        .into(),
+                rows: ratio_rows,
+                figure: None,
+            },
+        ],
         notes,
     })
 }
