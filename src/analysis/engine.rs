@@ -100,7 +100,9 @@ impl GroupAnswer {
 /// each once: each member against the reference (from `answer`, the group's), and every two other
 /// members that `results.json`'s rankings compare (the same [`ranking_group`], both [`ranked`];
 /// ids that are no benchmark id have no such pairs), at the margin the group's control measured;
-/// `None` where a side has fewer than two sessions.
+/// `None` where a side has fewer than two sessions. A scaling group states its three
+/// ([`scaling_comparisons`]) instead: its members against local_churn t1 say nothing the report
+/// states.
 fn report_comparisons(entry: &GroupEntry, answer: &GroupAnswer) -> Vec<Option<Ratio>> {
     if let Some(stated) = scaling_comparisons(entry) {
         return stated.into_iter().map(|(_, r)| r).collect();
