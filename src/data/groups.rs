@@ -221,7 +221,7 @@ pub fn comparison_groups(
                         threads,
                     })
                     .collect(),
-                sample_scale: CONTENTION_SAMPLES * os_threads.min(cores.max(1)) as u32,
+                sample_scale: contention_sample_scale(os_threads, cores),
             });
         }
     }
@@ -237,11 +237,17 @@ pub fn comparison_groups(
             groups.push(ComparisonGroup {
                 name: format!("{}/scaling/{allocator}/t{t}", Family::Contention.name()),
                 ids: scaling_ids(allocator, t).to_vec(),
-                sample_scale: CONTENTION_SAMPLES * t.min(cores.max(1)) as u32,
+                sample_scale: contention_sample_scale(t, cores),
             });
         }
     }
     groups
+}
+
+/// A contention member's sample scale: [`CONTENTION_SAMPLES`] per operating-system thread, at most
+/// the cores (more threads than cores do not do more work per millisecond).
+fn contention_sample_scale(os_threads: usize, cores: usize) -> u32 {
+    CONTENTION_SAMPLES * os_threads.min(cores.max(1)) as u32
 }
 
 /// The workloads a scaling group runs at 1 and at t threads: local_churn (each thread churns its

@@ -36,9 +36,9 @@ pub fn ratio_words(r: &Ratio) -> String {
 /// says what above or below 1 means: `1.94x [1.90, 1.98], more operations per second`.
 pub fn directed_words(r: &Ratio, above: &str, below: &str) -> String {
     use crate::analysis::stats::Verdict;
-    match (r.reading(), r.verdict()) {
-        (Reading::Verdict(_), Verdict::Slower) => format!("{}, {above}", r.text()),
-        (Reading::Verdict(_), Verdict::Faster) => format!("{}, {below}", r.text()),
+    match r.reading() {
+        Reading::Verdict(Verdict::Slower) => format!("{}, {above}", r.text()),
+        Reading::Verdict(Verdict::Faster) => format!("{}, {below}", r.text()),
         _ => ratio_words(r),
     }
 }

@@ -10,7 +10,11 @@ use crate::render::report::style::bytes_time_chart;
 use crate::render::report::style::{Source, allocator_series};
 use crate::render::units::*;
 use crate::render::words::{labelled_ratios, ratio_cell};
+use crate::workload::allocators::AllocatorKind;
 use crate::workload::locality::NODE_BYTES;
+
+/// One figure per allocator.
+type PerAllocator<T> = Vec<(AllocatorKind, T)>;
 
 pub(super) fn locality_section(results: &Results) -> Option<Section> {
     let allocators = results.allocators();
@@ -84,55 +88,68 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
         rows.push(row);
     }
     let mut notes = vec!["Every variant walks the same linked list of 64-byte nodes; contiguous nodes lie in address order in one stack array or one heap block, scattered nodes are one allocation each, made amid churn (twice as many allocated, a random half freed) and linked in random order.".to_string()];
-    let ratios = |ws: u64| -> Vec<(crate::workload::allocators::AllocatorKind, Ratio)> {
-        allocators
-            .iter()
-            .filter_map(|&a| Some((a, scatter_ratio(results, a, ws)?)))
-            .collect()
+    // Every scattered / contiguous ratio once, per working set and allocator: the table and the
+    // crossover's note read them.
+    let scatter: Vec<(u64, PerAllocator<Option<Ratio>>)> = sets
+        .iter()
+        .map(|&ws| {
+            let per = allocators
+                .iter()
+                .map(|&a| (a, scatter_ratio(results, a, ws)))
+                .collect();
+            (ws, per)
+        })
+        .collect();
+    let measured = |per: &[(AllocatorKind, Option<Ratio>)]| -> PerAllocator<Ratio> {
+        per.iter().filter_map(|&(a, r)| Some((a, r?))).collect()
     };
     let mut ratio_rows = vec![
         std::iter::once("working set".to_string())
             .chain(allocators.iter().map(|&a| allocator_label(a).to_string()))
             .collect::<Vec<_>>(),
     ];
-    for &ws in &sets {
-        let cells = allocators
+    for (ws, per) in &scatter {
+        let cells = per
             .iter()
-            .map(|&a| scatter_ratio(results, a, ws).map_or("-".into(), |r| ratio_cell(&r)));
+            .map(|(_, r)| r.as_ref().map_or("-".into(), ratio_cell));
         ratio_rows.push(
-            std::iter::once(format_bytes(ws as f64))
+            std::iter::once(format_bytes(*ws as f64))
                 .chain(cells)
                 .collect(),
         );
     }
     notes.push(match locality_crossover(results) {
         Some(ws) => {
-            let at = ratios(ws);
-            let from_here: Vec<Ratio> = sets
+            let from_here: Vec<(u64, PerAllocator<Ratio>)> = scatter
                 .iter()
-                .filter(|&&set| set >= ws)
-                .flat_map(|&set| ratios(set).into_iter().map(|(_, r)| r))
+                .filter(|(set, _)| *set >= ws)
+                .map(|(set, per)| (*set, measured(per)))
                 .collect();
+            let in_rounds = |(_, ratios): &&(u64, PerAllocator<Ratio>)| {
+                ratios.iter().all(|(_, r)| r.enough_pairs())
+            };
             let by_process = format!(
                 "paired by process, clearing the run's ±{:.0}% noise",
                 margin(results) * 100.0
             );
-            let how = match from_here.iter().filter(|r| r.enough_pairs()).count() {
-                0 => format!("each ratio's interval {by_process}"),
-                n if n == from_here.len() => {
+            // Where the engine's groups end is read from the ratios, not assumed.
+            let how = match from_here.iter().take_while(in_rounds).last() {
+                None => format!("each ratio's interval {by_process}"),
+                Some(_) if from_here.iter().all(|s| in_rounds(&s)) => {
                     "each ratio's interval clears its group's margin, in the engine's paired rounds"
                         .to_string()
                 }
-                _ => format!(
+                Some((last, _)) => format!(
                     "each ratio's interval clears its group's margin in the engine's paired rounds up to {}, and beyond it is {by_process}",
-                    format_bytes(crate::data::groups::LOCALITY_IN_ROUNDS_MAX as f64)
+                    format_bytes(*last as f64)
                 ),
             };
+            let at = format_bytes(ws as f64);
             format!(
-                "Crossover: from a {} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator ({how}); at {}: {}.",
-                format_bytes(ws as f64),
-                format_bytes(ws as f64),
-                labelled_ratios(&at)
+                "Crossover: from a {at} working set up, scattered nodes are decidedly slower than contiguous ones for every allocator ({how}); at {at}: {}.",
+                from_here
+                    .first()
+                    .map_or(String::new(), |(_, ratios)| labelled_ratios(ratios))
             )
         }
         None => "No working set measured here made scattered nodes decidedly slower for every allocator (a comparison measured in one process is never decided).".into(),
