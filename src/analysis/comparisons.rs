@@ -339,7 +339,7 @@ pub struct RankingEntry {
     pub high: f64,
     pub verdict: stats::Verdict,
     /// The margin "slower" or "faster" must clear (0.05 = ±5%): the engine group's control (or the
-    /// run's noise), at least 2.5%; "equal" is the whole interval within ±5%.
+    /// run's noise), at least 3%; "equal" is the whole interval within ±5%.
     pub margin: f64,
     pub decided: bool,
     /// Processes (or the engine's sessions) the comparison is paired over (1: Criterion's interval

@@ -397,7 +397,7 @@ mod tests {
         ];
         let reference = sessions_of(&ones);
         // A control within 1% and a member 8% slower whose sessions spread ±8%: undecided after
-        // twelve sessions, but a hundred would narrow the interval past 2.5%.
+        // twelve sessions, but a hundred would narrow the interval past 3%.
         let quiet: Vec<f64> = [1.01, 0.99].iter().cycle().take(12).copied().collect();
         let member: Vec<f64> = spread.iter().map(|k| k * 1.08).collect();
         let entry = group(

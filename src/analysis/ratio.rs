@@ -140,7 +140,7 @@ impl Ratio {
     }
 
     /// What "slower" and "faster" must clear: the ratio's own margin (what its run resolves), at
-    /// least 2.5% ([`stats::MIN_DIFFERENCE`]).
+    /// least 3% ([`stats::MIN_DIFFERENCE`]).
     pub fn resolution(&self) -> f64 {
         self.margin.max(stats::MIN_DIFFERENCE)
     }
