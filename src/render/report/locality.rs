@@ -133,15 +133,15 @@ pub(super) fn locality_section(results: &Results) -> Option<Section> {
                 margin(results) * 100.0
             );
             // Where the engine's groups end is read from the ratios, not assumed.
-            let how = match from_here.iter().take_while(in_rounds).last() {
-                None => format!("each ratio's interval {by_process}"),
-                Some(_) if from_here.iter().all(|s| in_rounds(&s)) => {
+            let how = match from_here.iter().take_while(in_rounds).count() {
+                0 => format!("each ratio's interval {by_process}"),
+                n if n == from_here.len() => {
                     "each ratio's interval clears its group's margin, in the engine's paired rounds"
                         .to_string()
                 }
-                Some((last, _)) => format!(
+                n => format!(
                     "each ratio's interval clears its group's margin in the engine's paired rounds up to {}, and beyond it is {by_process}",
-                    format_bytes(*last as f64)
+                    format_bytes(from_here[n - 1].0 as f64)
                 ),
             };
             let at = format_bytes(ws as f64);
